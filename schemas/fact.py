@@ -1,0 +1,181 @@
+"""Facts: exact, located statements about a source file (a function, a route, a fixture...).
+
+A fact has the fields every kind shares (where it is, what it is called) plus a `detail` mapping
+whose shape depends on `kind`; each kind's detail is validated against its own model below.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+FactKind = Literal[
+    "module",
+    "class",
+    "function",
+    "import",
+    "binding",
+    "route",
+    "fixture",
+    "test",
+    "cli_command",
+    "cli_mount",
+    "service",
+    "candidate",
+]
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModuleDetail(_Detail):
+    docstring: str | None = None
+    is_package: bool = False
+
+
+class Decorator(_Detail):
+    written: str
+    """The decorator expression as written, without the `@`."""
+    resolved: str | None = None
+    """The qualified name of the callee (`fastapi.APIRouter.get`), when it can be resolved."""
+    line: int
+
+
+class ClassDetail(_Detail):
+    bases: list[str] = []
+    resolved_bases: list[str | None] = []
+    decorators: list[Decorator] = []
+    start_line: int
+    docstring: str | None = None
+    is_dataclass: bool = False
+    is_pydantic_model: bool = False
+    is_enum: bool = False
+    is_protocol: bool = False
+    is_exception: bool = False
+
+
+class FunctionDetail(_Detail):
+    is_async: bool = False
+    is_generator: bool = False
+    is_method: bool = False
+    is_nested: bool = False
+    decorators: list[Decorator] = []
+    signature: str
+    returns: str | None = None
+    start_line: int
+    docstring: str | None = None
+
+
+class ImportDetail(_Detail):
+    module: str
+    """The absolute module imported from (`from .a import b` in `pkg.m` gives `pkg.a`)."""
+    imported: str | None = None
+    """The name imported from the module (`from m import x`), None for `import m`."""
+    alias: str | None = None
+    level: int = 0
+    is_module_level: bool = True
+
+
+class BindingDetail(_Detail):
+    target: str
+    """What the name refers to: `fastapi.FastAPI()` (an instance) or `fastapi.APIRouter` (an alias)."""
+    is_instance: bool
+    keywords: dict[str, str] = {}
+
+
+class RouteDetail(_Detail):
+    methods: list[str]
+    route: str
+    function: str
+    router: str
+    framework: str
+
+
+class FixtureDetail(_Detail):
+    function: str
+    scope: str = "function"
+    autouse: bool = False
+    visibility: Literal["conftest", "module", "class"]
+    is_async: bool = False
+
+
+class TestDetail(_Detail):
+    __test__ = False
+    test_kind: Literal["function", "method", "class"]
+    is_async: bool = False
+    parametrized: bool = False
+
+
+class CliCommandDetail(_Detail):
+    function: str
+    framework: Literal["typer", "click"]
+    group: str
+    """The qualified name of the Typer app or click group the command belongs to."""
+    is_group: bool = False
+    full_name: str
+    """The command line as a user types it under the root app (`users create`)."""
+
+
+class CliMountDetail(_Detail):
+    parent: str
+    child: str
+    mount_name: str | None = None
+
+
+class ServiceDetail(_Detail):
+    service: str
+    service_resolved: str | None = None
+    registration: Literal["factory", "value"]
+    target: str
+    registry: str
+
+
+class CandidateDetail(_Detail):
+    """A framework use whose receiver is imported from another module; linking decides."""
+
+    pack: str
+    receiver: str
+    proposed: dict[str, Any]
+
+
+DETAIL_MODELS: dict[str, type[_Detail]] = {
+    "module": ModuleDetail,
+    "class": ClassDetail,
+    "function": FunctionDetail,
+    "import": ImportDetail,
+    "binding": BindingDetail,
+    "route": RouteDetail,
+    "fixture": FixtureDetail,
+    "test": TestDetail,
+    "cli_command": CliCommandDetail,
+    "cli_mount": CliMountDetail,
+    "service": ServiceDetail,
+    "candidate": CandidateDetail,
+}
+
+
+class Fact(BaseModel):
+    """One located fact. `line` is 1-based; for a def or class it is the `def`/`class` keyword's line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: FactKind
+    name: str
+    qualname: str
+    path: str
+    line: int
+    end_line: int
+    detail: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _check_detail(self) -> Fact:
+        validated = DETAIL_MODELS[self.kind].model_validate(self.detail)
+        object.__setattr__(self, "detail", validated.model_dump(mode="json"))
+        if self.line < 1 or self.end_line < self.line:
+            raise ValueError(f"bad line range {self.line}-{self.end_line}")
+        return self
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line, self.kind, self.qualname)

@@ -1,0 +1,156 @@
+"""Tools the assistant can call: their argument models, their specs and their results.
+
+A tool's spec (what a chat request's `tools` list carries) is generated from its arguments model, so
+the schema the model is trained on and the validation the executor applies are one and the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SymbolKind = Literal[
+    "function",
+    "async_function",
+    "method",
+    "async_method",
+    "generator",
+    "class",
+    "dataclass",
+    "pydantic_model",
+    "enum",
+    "protocol",
+    "exception",
+    "module",
+]
+HttpMethod = Literal["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"]
+FixtureScope = Literal["function", "class", "module", "package", "session"]
+
+GLOB = "A glob pattern (`*`, `?`, `[...]`)"
+PATH = "Only files under this folder or matching this glob, relative to the project root"
+
+
+class ToolArguments(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FindSymbolsArgs(ToolArguments):
+    kind: SymbolKind = Field(
+        description="function: every def outside a class body; async_function: every async def, "
+        "methods and nested ones included; method / async_method: defs in a class body; "
+        "generator: defs that yield; class and its kinds (dataclass, pydantic_model, enum, "
+        "protocol, exception); module"
+    )
+    name: str | None = Field(None, description=f"{GLOB} on the symbol's name")
+    decorator: str | None = Field(
+        None, description=f"{GLOB} on a decorator, as written (`app.get`) or resolved (`functools.cache`)"
+    )
+    base: str | None = Field(None, description=f"{GLOB} on a base class name (classes only)")
+    path: str | None = Field(None, description=PATH)
+
+
+class FindRoutesArgs(ToolArguments):
+    method: HttpMethod | None = Field(None, description="Only routes answering this HTTP method")
+    route: str | None = Field(None, description=f"{GLOB} on the route path, e.g. `/users/*`")
+    path: str | None = Field(None, description=PATH)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class FindFixturesArgs(ToolArguments):
+    name: str | None = Field(None, description=f"{GLOB} on the fixture's name")
+    scope: FixtureScope | None = Field(None, description="Only fixtures of this scope")
+    path: str | None = Field(None, description=PATH)
+
+
+class FindCliCommandsArgs(ToolArguments):
+    name: str | None = Field(None, description=f"{GLOB} on the command's name as typed on the command line")
+    path: str | None = Field(None, description=PATH)
+
+
+class FindServicesArgs(ToolArguments):
+    service: str | None = Field(None, description=f"{GLOB} on the registered service type")
+    path: str | None = Field(None, description=PATH)
+
+
+class FindTestsArgs(ToolArguments):
+    name: str | None = Field(None, description=f"{GLOB} on the test's name")
+    path: str | None = Field(None, description=PATH)
+
+
+class FindImportsArgs(ToolArguments):
+    module: str = Field(
+        description="A module or a name in it (`fastapi`, `fastapi.APIRouter`); submodules match too"
+    )
+    path: str | None = Field(None, description=PATH)
+
+
+class ReadSymbolArgs(ToolArguments):
+    qualname: str = Field(description="The symbol's qualified name, e.g. `Registry.register_factory`")
+    path: str | None = Field(None, description=PATH)
+
+
+class SearchTextArgs(ToolArguments):
+    pattern: str = Field(min_length=1, description="The text to look for")
+    regex: bool = Field(False, description="Treat the pattern as a regular expression")
+    ignore_case: bool = Field(False, description="Match regardless of case")
+    path: str | None = Field(None, description=PATH)
+
+
+class ToolSpec(BaseModel):
+    """One entry of a chat request's `tools` list (OpenAI / mlx-lm "function" format)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+    @classmethod
+    def from_arguments(cls, name: str, description: str, arguments: type[ToolArguments]) -> ToolSpec:
+        return cls(name=name, description=description, parameters=_plain_schema(arguments))
+
+    def as_openai(self) -> dict[str, Any]:
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": self.parameters},
+        }
+
+
+class ToolResult(BaseModel):
+    """Every tool answers in this shape; `matches` are sorted by path, then line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str
+    total: int
+    truncated: bool
+    matches: list[dict[str, Any]]
+
+
+def _plain_schema(arguments: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema a small model should see: no titles, no `anyOf [T, null]` for optionals."""
+    full = arguments.model_json_schema()
+    properties: dict[str, Any] = {}
+    for field_name, prop in full["properties"].items():
+        options = prop.get("anyOf")
+        plain = dict(prop)
+        if options:
+            non_null = [option for option in options if option.get("type") != "null"]
+            plain.pop("anyOf")
+            if len(non_null) == 1:
+                plain.update(non_null[0])
+        plain.pop("title", None)
+        if plain.get("default", 0) is None:
+            plain.pop("default")
+        properties[field_name] = plain
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = full.get("required", [])
+    if required:
+        schema["required"] = required
+    schema["additionalProperties"] = False
+    return schema

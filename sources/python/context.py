@@ -1,0 +1,181 @@
+"""What a name means inside one module: its imports and module-level bindings.
+
+libcst's QualifiedNameProvider costs ~7x a parse and cannot see that `app` in `@app.get` is a
+`FastAPI()` instance, so the extractor keeps this small table instead, filled in one cheap pass over
+the module's top-level statements before anything else is read.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class Binding:
+    target: str
+    """Qualified name of what the local name refers to (a class when `is_instance`)."""
+    is_instance: bool
+    keywords: dict[str, str] = field(default_factory=dict)
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def absolute_module(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """Resolve `from ..x import y` relative to `module` (PEP 328)."""
+    if level == 0:
+        return target or ""
+    package_parts = module.split(".") if is_package else module.split(".")[:-1]
+    keep = len(package_parts) - (level - 1)
+    base = package_parts[: max(keep, 0)]
+    if target:
+        base.append(target)
+    return ".".join(base)
+
+
+class ModuleContext:
+    def __init__(self, module: str, is_package: bool, path: str, code: cst.Module) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.path = path
+        self.code = code
+        self.imports: dict[str, str] = {}
+        self.bindings: dict[str, Binding] = {}
+        self.definitions: set[str] = set()
+
+    def source_of(self, node: cst.CSTNode) -> str:
+        return " ".join(self.code.code_for_node(node).split())
+
+    def resolve_name(self, name: str) -> str | None:
+        if name in self.imports:
+            return self.imports[name]
+        if name in self.definitions or name in self.bindings:
+            return f"{self.module}.{name}" if self.module else name
+        if name in BUILTIN_NAMES:
+            return name
+        return None
+
+    def resolve(self, node: cst.BaseExpression) -> str | None:
+        """Qualified name of a dotted expression; an instance's attribute reads `Class.attr`."""
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        binding = self.bindings.get(head)
+        if binding is not None and head not in self.imports:
+            base = binding.target
+        else:
+            resolved = self.resolve_name(head)
+            if resolved is None:
+                return None
+            base = resolved
+        return f"{base}.{rest}" if rest else base
+
+    def instance_type(self, node: cst.BaseExpression) -> str | None:
+        """The class a receiver is an instance of, when bound here (`app = FastAPI()`)."""
+        if isinstance(node, cst.Name):
+            binding = self.bindings.get(node.value)
+            if binding is not None and binding.is_instance and node.value not in self.imports:
+                return binding.target
+        return None
+
+    def collect(self, statements: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...]) -> None:
+        """Record imports and bindings of top-level statements (descending into if/try blocks)."""
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    self._collect_small(small)
+            elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                self.definitions.add(statement.name.value)
+            elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
+                for block in _blocks(statement):
+                    self.collect(block)
+
+    def _collect_small(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.Import):
+            for alias in small.names:
+                full = dotted(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    self.imports[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    self.imports[head] = head
+        elif isinstance(small, cst.ImportFrom):
+            target = dotted(small.module) if small.module is not None else None
+            module = absolute_module(self.module, self.is_package, len(small.relative), target)
+            if isinstance(small.names, cst.ImportStar):
+                return
+            for alias in small.names:
+                name = dotted(alias.name) or ""
+                local = name
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    local = alias.asname.name.value
+                self.imports[local] = f"{module}.{name}" if module else name
+        elif isinstance(small, cst.Assign):
+            if len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                self._bind(small.targets[0].target.value, small.value, None)
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            self._bind(small.target.value, small.value, small.annotation.annotation)
+
+    def _bind(self, name: str, value: cst.BaseExpression | None, annotation: cst.BaseExpression | None) -> None:
+        self.imports.pop(name, None)
+        if isinstance(value, cst.Call):
+            constructor = self.resolve(value.func)
+            annotated = self.resolve(annotation) if annotation is not None else None
+            target = annotated or constructor
+            if target is not None:
+                keywords = {
+                    arg.keyword.value: self.source_of(arg.value) for arg in value.args if arg.keyword is not None
+                }
+                self.bindings[name] = Binding(target, is_instance=True, keywords=keywords)
+                return
+        elif value is not None and dotted(value) is not None:
+            target = self.resolve(value)
+            if target is not None:
+                self.bindings[name] = Binding(target, is_instance=False)
+                return
+        elif annotation is not None:
+            annotated = self.resolve(annotation)
+            if annotated is not None:
+                self.bindings[name] = Binding(annotated, is_instance=True)
+                return
+        self.definitions.add(name)
+
+
+def _blocks(statement: cst.BaseCompoundStatement) -> list[tuple[cst.BaseStatement, ...]]:
+    """The statement lists directly inside an if/try/with, in source order."""
+    blocks: list[tuple[cst.BaseStatement, ...]] = []
+    suites: list[cst.BaseSuite] = [statement.body]
+    if isinstance(statement, cst.If):
+        orelse = statement.orelse
+        while isinstance(orelse, cst.If):
+            suites.append(orelse.body)
+            orelse = orelse.orelse
+        if orelse is not None:
+            suites.append(orelse.body)
+    elif isinstance(statement, (cst.Try, cst.TryStar)):
+        suites.extend(handler.body for handler in statement.handlers)
+        if statement.orelse is not None:
+            suites.append(statement.orelse.body)
+        if statement.finalbody is not None:
+            suites.append(statement.finalbody.body)
+    for suite in suites:
+        if isinstance(suite, cst.IndentedBlock):
+            blocks.append(tuple(suite.body))
+        else:
+            blocks.append((cst.SimpleStatementLine(body=suite.body),))
+    return blocks

@@ -1,0 +1,12 @@
+"""Framework packs, run in this order on every module. Register a new pack here."""
+
+from sources.python.packs.base import Pack
+from sources.python.packs.cli import CliPack
+from sources.python.packs.fastapi import FastApiPack
+from sources.python.packs.pytest import PytestPack
+from sources.python.packs.svcs import SvcsPack
+
+PACKS: tuple[Pack, ...] = (FastApiPack(), PytestPack(), CliPack(), SvcsPack())
+PACKS_BY_NAME = {pack.name: pack for pack in PACKS}
+
+__all__ = ["PACKS", "PACKS_BY_NAME", "Pack"]

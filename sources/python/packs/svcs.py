@@ -1,0 +1,48 @@
+"""svcs service registrations: `registry.register_factory(Svc, factory)`, `register_value(Svc, v)`
+and the integrations' module-level forms (`svcs.flask.register_factory(app, Svc, factory)`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from sources.python.extract import argument
+from sources.python.packs.base import Pack
+
+if TYPE_CHECKING:
+    from sources.python.extract import ModuleExtractor, Scope
+
+REGISTRATIONS = {"register_factory": "factory", "register_value": "value"}
+
+
+class SvcsPack(Pack):
+    name = "svcs"
+
+    def on_call(
+        self, extractor: ModuleExtractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]
+    ) -> None:
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in REGISTRATIONS:
+            return
+        uses_svcs = any(target == "svcs" or target.startswith("svcs.") for target in extractor.ctx.imports.values())
+        if not uses_svcs:
+            return
+        registration = REGISTRATIONS[func.attr.value]
+        resolved = extractor.ctx.resolve(func) or ""
+        shift = 1 if resolved.startswith("svcs.") and resolved.count(".") >= 2 else 0
+        registry = argument(call, 0, "app") if shift else func.value
+        service = argument(call, shift, "svc_type")
+        target = argument(call, shift + 1, registration)
+        if service is None or target is None or registry is None:
+            return
+        written = extractor.ctx.source_of(service)
+        scope_name = ".".join(item.name for item in scope)
+        extractor.emit(
+            extractor.make(
+                "service", written.rsplit(".", 1)[-1], f"{scope_name}.{written}" if scope_name else written,
+                line, end_line,
+                service=written, service_resolved=extractor.ctx.resolve(service), registration=registration,
+                target=extractor.ctx.source_of(target), registry=extractor.ctx.source_of(registry),
+            )
+        )
