@@ -1,0 +1,447 @@
+"""The DuckDB store: sources, files, file contents (content-addressed), facts, rejections, runs.
+
+The only module that talks to DuckDB. Writes go in batches, one transaction per batch, so a mine
+killed at any point leaves whole files behind it: a file's row, its contents and its facts commit
+together, and a rerun sees exactly which files still need mining.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from curate.errors import StoreBusyError, StoreError
+from schemas import Fact, FileRecord, Source
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE sources (
+        name VARCHAR NOT NULL, domain VARCHAR NOT NULL, root VARCHAR NOT NULL, origin VARCHAR NOT NULL,
+        revision VARCHAR NOT NULL, license VARCHAR, linked_revision VARCHAR
+    );
+    CREATE TABLE files (
+        source VARCHAR NOT NULL, path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, size BIGINT NOT NULL,
+        language VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR, error VARCHAR,
+        lines INTEGER NOT NULL, positions VARCHAR
+    );
+    CREATE TABLE contents (sha256 VARCHAR NOT NULL, text VARCHAR NOT NULL);
+    CREATE TABLE facts (
+        fact_id VARCHAR NOT NULL, source VARCHAR NOT NULL, path VARCHAR NOT NULL, kind VARCHAR NOT NULL,
+        name VARCHAR NOT NULL, qualname VARCHAR NOT NULL, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
+        stage VARCHAR NOT NULL, detail VARCHAR NOT NULL
+    );
+    CREATE TABLE rejections (
+        source VARCHAR NOT NULL, path VARCHAR, line INTEGER, stage VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL, detail VARCHAR
+    );
+    CREATE TABLE runs (
+        run_id VARCHAR NOT NULL, command VARCHAR NOT NULL, started TIMESTAMP NOT NULL,
+        finished TIMESTAMP, stats VARCHAR
+    );
+    """,
+}
+
+FACT_COLUMNS = ("fact_id", "source", "path", "kind", "name", "qualname", "line", "end_line", "stage", "detail")
+FILE_COLUMNS = ("source", "path", "sha256", "size", "language", "status", "reason", "error", "lines", "positions")
+
+
+@dataclass(frozen=True)
+class StoredFact:
+    source: str
+    fact: Fact
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    """One mined file: its record, its text (None for files that could not be read) and facts."""
+
+    record: FileRecord
+    text: str | None
+    facts: Sequence[Fact]
+    positions: str | None = None
+
+
+def fact_ids(source: str, facts: Sequence[Fact]) -> list[str]:
+    """Content-derived ids: the same fact in the same place always gets the same id."""
+    seen: Counter[tuple[str, ...]] = Counter()
+    ids: list[str] = []
+    for fact in facts:
+        key = (source, fact.path, fact.kind, fact.qualname, str(fact.line), fact.name)
+        seen[key] += 1
+        ids.append(hashlib.sha256("\0".join((*key, str(seen[key]))).encode()).hexdigest()[:32])
+    return ids
+
+
+class Store:
+    def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
+        self._db = connection
+        self.path = path
+
+    # -- opening -----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path, *, read_only: bool = False) -> Store:
+        location = str(path)
+        if read_only and not Path(location).exists():
+            raise StoreError("no store here", path=location, hint="run `curate mine PATH` first")
+        if not read_only:
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = duckdb.connect(location, read_only=read_only)
+        except duckdb.IOException as error:
+            message = str(error)
+            if "lock" in message.lower():
+                holder = re.search(r"PID (\d+)", message)
+                who = f" (process {holder.group(1)})" if holder else ""
+                raise StoreBusyError(
+                    f"database is in use by another curate process{who}",
+                    path=location,
+                    hint="wait for it to finish, or use another --db",
+                ) from None
+            raise StoreError(message.split("\n")[0], path=location) from None
+        except duckdb.Error as error:
+            raise StoreError(f"not a curate store: {str(error).splitlines()[0]}", path=location) from None
+        store = cls(connection, location)
+        store._migrate(read_only)
+        return store
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        exists = self._db.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchone()
+        if not exists or not exists[0]:
+            return 0
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _migrate(self, read_only: bool) -> None:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store schema {version} is newer than this curate understands ({SCHEMA_VERSION})",
+                path=self.path,
+                hint="upgrade curate",
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if read_only:
+            raise StoreError(f"store schema {version} needs migrating", path=self.path, hint="run `curate mine`")
+        with self.transaction():
+            if version == 0:
+                self._db.execute("CREATE TABLE meta (key VARCHAR NOT NULL, value VARCHAR NOT NULL)")
+                self._db.execute("INSERT INTO meta VALUES ('schema_version', '0')")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                self._db.execute(MIGRATIONS[step])
+                self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(step)])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- sources -----------------------------------------------------------------------------
+    def save_source(self, source: Source) -> None:
+        with self.transaction():
+            linked = self._db.execute(
+                "SELECT linked_revision FROM sources WHERE name = ? AND revision = ?", [source.name, source.revision]
+            ).fetchone()
+            self._db.execute("DELETE FROM sources WHERE name = ?", [source.name])
+            self._db.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [source.name, source.domain, source.root, source.origin, source.revision, source.license,
+                 linked[0] if linked else None],
+            )
+
+    def sources(self, domain: str | None = None) -> list[Source]:
+        query = "SELECT name, domain, root, origin, revision, license FROM sources"
+        rows = (
+            self._db.execute(query + " WHERE domain = ? ORDER BY name", [domain])
+            if domain is not None
+            else self._db.execute(query + " ORDER BY domain, name")
+        ).fetchall()
+        return [
+            Source(name=r[0], domain=r[1], root=r[2], origin=r[3], revision=r[4], license=r[5]) for r in rows
+        ]
+
+    def domains(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT DISTINCT domain FROM sources ORDER BY 1").fetchall()]
+
+    def linked_revision(self, source: str) -> str | None:
+        row = self._db.execute("SELECT linked_revision FROM sources WHERE name = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    # -- files -------------------------------------------------------------------------------
+    def file_states(self, source: str) -> dict[str, tuple[str, str]]:
+        """path -> (sha256, status) of every file recorded for a source."""
+        rows = self._db.execute("SELECT path, sha256, status FROM files WHERE source = ?", [source]).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def files(self, source: str, status: str | None = None) -> list[FileRecord]:
+        query = "SELECT path, sha256, size, language, status, reason, error, lines FROM files WHERE source = ?"
+        params: list[Any] = [source]
+        if status is not None:
+            query += " AND status = ?"
+            params.append(status)
+        rows = self._db.execute(query + " ORDER BY path", params).fetchall()
+        return [
+            FileRecord(
+                path=r[0], sha256=r[1], size=r[2], language=r[3], status=r[4], reason=r[5], error=r[6], lines=r[7]
+            )
+            for r in rows
+        ]
+
+    def write_files(self, source: str, writes: Sequence[FileWrite]) -> None:
+        """Replace these files' rows, contents and extracted facts, all in one transaction."""
+        if not writes:
+            return
+        paths = pa.table({"path": [write.record.path for write in writes]})
+        file_rows = {column: [] for column in FILE_COLUMNS}  # type: dict[str, list[Any]]
+        for write in writes:
+            values = write.record.model_dump()
+            for column in FILE_COLUMNS:
+                if column == "source":
+                    file_rows[column].append(source)
+                elif column == "positions":
+                    file_rows[column].append(write.positions)
+                else:
+                    file_rows[column].append(values[column])
+        texts: dict[str, str] = {
+            write.record.sha256: write.text for write in writes if write.text is not None
+        }
+        contents = pa.table({"sha256": list(texts), "text": list(texts.values())})
+        facts = [fact for write in writes for fact in write.facts]
+        with self.transaction():
+            self._db.register("incoming_paths", paths)
+            self._db.execute(
+                "DELETE FROM facts WHERE source = ? AND stage = 'extract' AND path IN (SELECT path FROM incoming_paths)",
+                [source],
+            )
+            self._db.execute(
+                "DELETE FROM files WHERE source = ? AND path IN (SELECT path FROM incoming_paths)", [source]
+            )
+            self._db.unregister("incoming_paths")
+            self._insert("files", pa.table(file_rows))
+            self._db.register("incoming_contents", contents)
+            self._db.execute(
+                "INSERT INTO contents SELECT * FROM incoming_contents "
+                "WHERE sha256 NOT IN (SELECT sha256 FROM contents)"
+            )
+            self._db.unregister("incoming_contents")
+            self._insert("facts", _fact_table(source, facts, "extract"))
+
+    def delete_files(self, source: str, paths: Iterable[str]) -> None:
+        table = pa.table({"path": list(paths)})
+        if table.num_rows == 0:
+            return
+        with self.transaction():
+            self._db.register("gone", table)
+            self._db.execute("DELETE FROM facts WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
+            self._db.execute("DELETE FROM files WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
+            self._db.unregister("gone")
+            self._drop_orphan_contents()
+
+    def _drop_orphan_contents(self) -> None:
+        self._db.execute("DELETE FROM contents WHERE sha256 NOT IN (SELECT sha256 FROM files)")
+
+    def file_text(self, source: str, path: str) -> str | None:
+        row = self._db.execute(
+            "SELECT c.text FROM files f JOIN contents c USING (sha256) WHERE f.source = ? AND f.path = ?",
+            [source, path],
+        ).fetchone()
+        return row[0] if row else None
+
+    def _insert(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self._db.register("incoming_rows", rows)
+        columns = ", ".join(rows.column_names)
+        self._db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
+        self._db.unregister("incoming_rows")
+
+    # -- facts -------------------------------------------------------------------------------
+    def facts(
+        self, *, source: str | None = None, domain: str | None = None, kinds: Sequence[str] | None = None
+    ) -> list[StoredFact]:
+        query = (
+            "SELECT f.source, f.kind, f.name, f.qualname, f.path, f.line, f.end_line, f.detail "
+            "FROM facts f JOIN sources s ON s.name = f.source WHERE true"
+        )
+        params: list[Any] = []
+        if source is not None:
+            query += " AND f.source = ?"
+            params.append(source)
+        if domain is not None:
+            query += " AND s.domain = ?"
+            params.append(domain)
+        if kinds is not None:
+            query += " AND f.kind IN (SELECT unnest(?))"
+            params.append(list(kinds))
+        query += " ORDER BY f.source, f.path, f.line, f.kind, f.qualname, f.name"
+        rows = self._db.execute(query, params).fetchall()
+        return [
+            StoredFact(
+                row[0],
+                Fact.model_construct(
+                    kind=row[1], name=row[2], qualname=row[3], path=row[4], line=row[5], end_line=row[6],
+                    detail=json.loads(row[7]),
+                ),
+            )
+            for row in rows
+        ]
+
+    def apply_link(
+        self,
+        source: str,
+        revision: str,
+        added: Sequence[Fact],
+        changed: Sequence[Fact],
+        rejected: Sequence[tuple[Fact, str]],
+    ) -> None:
+        """Replace what linking derived for a source, and mark the source linked at `revision`."""
+        with self.transaction():
+            self._db.execute("DELETE FROM facts WHERE source = ? AND stage = 'link'", [source])
+            self._db.execute("DELETE FROM rejections WHERE source = ? AND stage = 'link'", [source])
+            self._insert("facts", _fact_table(source, added, "link"))
+            if changed:
+                updates = pa.table(
+                    {
+                        "path": [fact.path for fact in changed],
+                        "kind": [fact.kind for fact in changed],
+                        "qualname": [fact.qualname for fact in changed],
+                        "name": [fact.name for fact in changed],
+                        "line": [fact.line for fact in changed],
+                        "detail": [_dump(fact.detail) for fact in changed],
+                    }
+                )
+                self._db.register("updates", updates)
+                self._db.execute(
+                    "UPDATE facts SET detail = u.detail FROM updates u WHERE facts.source = ? "
+                    "AND facts.stage = 'extract' AND facts.path = u.path AND facts.kind = u.kind "
+                    "AND facts.qualname = u.qualname AND facts.name = u.name AND facts.line = u.line",
+                    [source],
+                )
+                self._db.unregister("updates")
+            if rejected:
+                self._insert(
+                    "rejections",
+                    pa.table(
+                        {
+                            "source": [source] * len(rejected),
+                            "path": [fact.path for fact, _ in rejected],
+                            "line": [fact.line for fact, _ in rejected],
+                            "stage": ["link"] * len(rejected),
+                            "reason": [reason for _, reason in rejected],
+                            "detail": [_dump(fact.model_dump(mode="json")) for fact, _ in rejected],
+                        }
+                    ),
+                )
+            self._db.execute("UPDATE sources SET linked_revision = ? WHERE name = ?", [revision, source])
+
+    def rejections(self, source: str) -> list[tuple[str | None, int | None, str, str]]:
+        rows = self._db.execute(
+            "SELECT path, line, stage, reason FROM rejections WHERE source = ? ORDER BY stage, path, line, reason",
+            [source],
+        ).fetchall()
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    # -- text search (RE2: linear time, so no pattern can hang the executor) ------------------
+    def search_lines(
+        self, files: Sequence[tuple[str, str]], pattern: str, *, regex: bool, ignore_case: bool, limit: int
+    ) -> tuple[int, list[tuple[str, str, int, str]]]:
+        """(total matching lines, the first `limit` (0: all) as (source, path, line, text)) over files."""
+        if not files:
+            return 0, []
+        wanted = pa.table({"source": [f[0] for f in files], "path": [f[1] for f in files]})
+        if regex:
+            condition = "regexp_matches(text, ?)"
+            argument = f"(?i){pattern}" if ignore_case else pattern
+        elif ignore_case:
+            condition = "contains(lower(text), ?)"
+            argument = pattern.lower()
+        else:
+            condition = "contains(text, ?)"
+            argument = pattern
+        query = f"""
+            WITH lines AS (
+                SELECT f.source, f.path, unnest(generate_series(1, len(string_split(c.text, chr(10))))) AS line,
+                       unnest(string_split(c.text, chr(10))) AS text
+                FROM files f JOIN contents c USING (sha256) JOIN wanted w ON w.source = f.source AND w.path = f.path
+            ), hits AS (SELECT * FROM lines WHERE {condition})
+            SELECT (SELECT count(*) FROM hits), source, path, line, text FROM hits
+            ORDER BY path, line, source LIMIT ?
+        """
+        self._db.register("wanted", wanted)
+        try:
+            rows = self._db.execute(query, [argument, limit or 2**62]).fetchall()
+        except duckdb.InvalidInputException as error:
+            raise ValueError(str(error).splitlines()[0]) from None
+        finally:
+            self._db.unregister("wanted")
+        if not rows:
+            return 0, []
+        total = int(rows[0][0])
+        return total, [(row[1], row[2], int(row[3]), row[4].rstrip("\r")) for row in rows]
+
+    # -- runs --------------------------------------------------------------------------------
+    def record_run(self, run_id: str, command: str, stats: dict[str, Any]) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO runs VALUES (?, ?, now(), now(), ?)", [run_id, command, _dump(stats)]
+            )
+
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of the content tables, sorted: two stores hold the same data iff equal."""
+        tables = {
+            "sources": "SELECT * FROM sources",
+            "files": "SELECT * FROM files",
+            "contents": "SELECT * FROM contents",
+            "facts": "SELECT * FROM facts",
+            "rejections": "SELECT * FROM rejections",
+        }
+        return {name: sorted(self._db.execute(query).fetchall(), key=repr) for name, query in tables.items()}
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _fact_table(source: str, facts: Sequence[Fact], stage: str) -> pa.Table:
+    return pa.table(
+        {
+            "fact_id": fact_ids(source, facts),
+            "source": [source] * len(facts),
+            "path": [fact.path for fact in facts],
+            "kind": [fact.kind for fact in facts],
+            "name": [fact.name for fact in facts],
+            "qualname": [fact.qualname for fact in facts],
+            "line": pa.array([fact.line for fact in facts], type=pa.int32()),
+            "end_line": pa.array([fact.end_line for fact in facts], type=pa.int32()),
+            "stage": [stage] * len(facts),
+            "detail": [_dump(fact.detail) for fact in facts],
+        }
+    )

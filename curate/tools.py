@@ -1,0 +1,388 @@
+"""The tool catalog and its executor: each tool is an arguments model plus a function over the store.
+
+Tool results become the `tool` turns of training examples, so they come only from stored facts and
+stored file contents (the snapshot that was mined), sorted by path then line, in one shape:
+`{"tool": NAME, "total": N, "truncated": bool, "matches": [...]}`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.errors import InputError, ToolCallError
+from curate.store import Store, StoredFact
+from schemas import (
+    Fact,
+    FindCliCommandsArgs,
+    FindFixturesArgs,
+    FindImportsArgs,
+    FindRoutesArgs,
+    FindServicesArgs,
+    FindSymbolsArgs,
+    FindTestsArgs,
+    ReadSymbolArgs,
+    SearchTextArgs,
+    ToolArguments,
+    ToolResult,
+    ToolSpec,
+)
+
+DEFAULT_LIMIT = 50
+MAX_SOURCE_CHARS = 20_000
+MAX_LINE_CHARS = 240
+GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    store: Store
+    domain: str
+    sources: tuple[str, ...]
+
+    def display_path(self, stored: StoredFact) -> str:
+        """Paths are relative to the mined root; a domain of several sources prefixes the source."""
+        return self.shown(stored.source, stored.fact.path)
+
+    def shown(self, source: str, path: str) -> str:
+        return f"{source}/{path}" if len(self.sources) > 1 else path
+
+    def facts(self, *kinds: str) -> list[StoredFact]:
+        return self.store.facts(domain=self.domain, kinds=kinds)
+
+
+Matches = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    matches: Matches
+    """Sorted by path then line, at most `limit` of them (all when the limit is 0)."""
+
+
+Runner = Callable[[ToolContext, Any], Matches]
+PagedRunner = Callable[[ToolContext, Any, int], Page]
+
+
+def paged(runner: Runner) -> PagedRunner:
+    def run(ctx: ToolContext, args: Any, limit: int) -> Page:
+        matches = sorted(runner(ctx, args), key=lambda match: (match["path"], match["line"]))
+        return Page(len(matches), matches[:limit] if limit else matches)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Tool:
+    spec: ToolSpec
+    arguments: type[ToolArguments]
+    run: PagedRunner
+
+
+def glob(value: str | None, pattern: str | None) -> bool:
+    return pattern is None or (value is not None and fnmatch.fnmatchcase(value, pattern))
+
+
+def path_filter(pattern: str | None) -> Callable[[str], bool]:
+    """A predicate for `path=`: a glob, or a file or folder prefix. Never reaches outside the root."""
+    if pattern is None:
+        return lambda path: True
+    cleaned = pattern.strip()
+    while cleaned.startswith("./"):
+        cleaned = cleaned[2:]
+    cleaned = cleaned.rstrip("/")
+    if cleaned.startswith("/") or ".." in cleaned.split("/") or "\\" in cleaned:
+        raise ValueError(f"path {pattern!r} must be relative to the project root, without '..'")
+    if not cleaned:
+        return lambda path: True
+    if GLOB_CHARS & set(cleaned):
+        return lambda path: fnmatch.fnmatchcase(path, cleaned) or fnmatch.fnmatchcase(path, cleaned + "/*")
+    return lambda path: path == cleaned or path.startswith(cleaned + "/")
+
+
+def _where(ctx: ToolContext, path: str | None, stored: Sequence[StoredFact]) -> list[tuple[str, StoredFact]]:
+    wanted = path_filter(path)
+    located = ((ctx.display_path(item), item) for item in stored)
+    return [(shown, item) for shown, item in located if wanted(shown)]
+
+
+# -- Python tools -------------------------------------------------------------------------------
+def _symbol_kind(fact: Fact) -> str:
+    if fact.kind != "function":
+        return fact.kind
+    prefix = "async_" if fact.detail["is_async"] else ""
+    return prefix + ("method" if fact.detail["is_method"] else "function")
+
+
+SYMBOL_TESTS: dict[str, Callable[[Fact], bool]] = {
+    "function": lambda f: f.kind == "function" and not f.detail["is_method"],
+    "async_function": lambda f: f.kind == "function" and f.detail["is_async"],
+    "method": lambda f: f.kind == "function" and f.detail["is_method"],
+    "async_method": lambda f: f.kind == "function" and f.detail["is_method"] and f.detail["is_async"],
+    "generator": lambda f: f.kind == "function" and f.detail["is_generator"],
+    "class": lambda f: f.kind == "class",
+    "dataclass": lambda f: f.kind == "class" and f.detail["is_dataclass"],
+    "pydantic_model": lambda f: f.kind == "class" and f.detail["is_pydantic_model"],
+    "enum": lambda f: f.kind == "class" and f.detail["is_enum"],
+    "protocol": lambda f: f.kind == "class" and f.detail["is_protocol"],
+    "exception": lambda f: f.kind == "class" and f.detail["is_exception"],
+    "module": lambda f: f.kind == "module",
+}
+
+
+def _decorated(fact: Fact, pattern: str | None) -> bool:
+    if pattern is None:
+        return True
+    for decorator in fact.detail.get("decorators", []):
+        written = decorator["written"]
+        names = (written, written.split("(", 1)[0], decorator["resolved"])
+        if any(glob(name, pattern) for name in names if name):
+            return True
+    return False
+
+
+def _based(fact: Fact, pattern: str | None) -> bool:
+    if pattern is None:
+        return True
+    names = [*fact.detail.get("bases", []), *fact.detail.get("resolved_bases", [])]
+    return any(glob(name, pattern) for name in names if name)
+
+
+def _signature(fact: Fact) -> str:
+    if fact.kind == "function":
+        prefix = "async def" if fact.detail["is_async"] else "def"
+        return f"{prefix} {fact.name}{fact.detail['signature']}"
+    if fact.kind == "class":
+        bases = ", ".join(fact.detail["bases"])
+        return f"class {fact.name}({bases})" if bases else f"class {fact.name}"
+    return f"module {fact.qualname}"
+
+
+def find_symbols(ctx: ToolContext, args: FindSymbolsArgs) -> Matches:
+    is_class_kind = args.kind in {"class", "dataclass", "pydantic_model", "enum", "protocol", "exception"}
+    if args.base is not None and not is_class_kind:
+        raise ValueError("base applies to class kinds only")
+    kind = {"module": "module"}.get(args.kind, "class" if is_class_kind else "function")
+    test = SYMBOL_TESTS[args.kind]
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "name": item.fact.name,
+            "qualname": item.fact.qualname,
+            "kind": _symbol_kind(item.fact),
+            "signature": _signature(item.fact),
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts(kind))
+        if test(item.fact)
+        and glob(item.fact.name, args.name)
+        and _decorated(item.fact, args.decorator)
+        and _based(item.fact, args.base)
+    ]
+
+
+def find_routes(ctx: ToolContext, args: FindRoutesArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "name": item.fact.name,
+            "methods": item.fact.detail["methods"],
+            "route": item.fact.detail["route"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("route"))
+        if (args.method is None or args.method in item.fact.detail["methods"])
+        and glob(item.fact.detail["route"], args.route)
+    ]
+
+
+def find_fixtures(ctx: ToolContext, args: FindFixturesArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "name": item.fact.name,
+            "function": item.fact.detail["function"],
+            "scope": item.fact.detail["scope"],
+            "autouse": item.fact.detail["autouse"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("fixture"))
+        if glob(item.fact.name, args.name) and (args.scope is None or item.fact.detail["scope"] == args.scope)
+    ]
+
+
+def find_cli_commands(ctx: ToolContext, args: FindCliCommandsArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "name": item.fact.detail["full_name"],
+            "function": item.fact.detail["function"],
+            "framework": item.fact.detail["framework"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("cli_command"))
+        if glob(item.fact.detail["full_name"], args.name) or glob(item.fact.name, args.name)
+    ]
+
+
+def find_services(ctx: ToolContext, args: FindServicesArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "service": item.fact.detail["service"],
+            "registration": item.fact.detail["registration"],
+            "target": item.fact.detail["target"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("service"))
+        if glob(item.fact.detail["service"], args.service) or glob(item.fact.name, args.service)
+    ]
+
+
+def find_tests(ctx: ToolContext, args: FindTestsArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "name": item.fact.name,
+            "qualname": item.fact.qualname,
+            "kind": item.fact.detail["test_kind"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("test"))
+        if glob(item.fact.name, args.name)
+    ]
+
+
+def _imports_module(fact: Fact, wanted: str) -> bool:
+    module = fact.detail["module"]
+    imported = fact.detail.get("imported")
+    full = f"{module}.{imported}" if imported and imported != "*" else module
+    return any(name == wanted or name.startswith(wanted + ".") for name in (module, full))
+
+
+def find_imports(ctx: ToolContext, args: FindImportsArgs) -> Matches:
+    wanted = args.module.strip()
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "module": item.fact.detail["module"],
+            "name": item.fact.detail.get("imported"),
+            "alias": item.fact.detail.get("alias"),
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("import"))
+        if _imports_module(item.fact, wanted)
+    ]
+
+
+def read_symbol(ctx: ToolContext, args: ReadSymbolArgs) -> Matches:
+    candidates = _where(ctx, args.path, ctx.facts("function", "class"))
+    chosen = [(shown, item) for shown, item in candidates if item.fact.qualname == args.qualname]
+    if not chosen and "." not in args.qualname:
+        chosen = [(shown, item) for shown, item in candidates if item.fact.name == args.qualname]
+    matches: Matches = []
+    texts: dict[tuple[str, str], list[str]] = {}
+    for shown, item in chosen:
+        key = (item.source, item.fact.path)
+        if key not in texts:
+            texts[key] = (ctx.store.file_text(*key) or "").splitlines()
+        start = item.fact.detail.get("start_line", item.fact.line)
+        text = "\n".join(texts[key][start - 1 : item.fact.end_line])
+        if len(text) > MAX_SOURCE_CHARS:
+            text = text[:MAX_SOURCE_CHARS] + f"\n# ... cut at {MAX_SOURCE_CHARS} characters"
+        matches.append(
+            {
+                "path": shown,
+                "line": item.fact.line,
+                "end_line": item.fact.end_line,
+                "qualname": item.fact.qualname,
+                "kind": _symbol_kind(item.fact),
+                "source": text,
+            }
+        )
+    return matches
+
+
+def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
+    wanted = path_filter(args.path)
+    files = [
+        (source, record.path)
+        for source in ctx.sources
+        for record in ctx.store.files(source, status="ok")
+        if wanted(ctx.shown(source, record.path))
+    ]
+    total, rows = ctx.store.search_lines(
+        files, args.pattern, regex=args.regex, ignore_case=args.ignore_case, limit=limit
+    )
+    matches: Matches = [
+        {"path": ctx.shown(source, path), "line": line, "text": text.strip()[:MAX_LINE_CHARS]}
+        for source, path, line, text in rows
+    ]
+    return Page(total, matches)
+
+
+TOOLS: dict[str, Tool] = {
+    tool.spec.name: tool
+    for tool in (
+        Tool(ToolSpec.from_arguments("find_symbols", "Find functions, methods, classes or modules by kind, "
+             "name, decorator, base class or path.", FindSymbolsArgs), FindSymbolsArgs, paged(find_symbols)),
+        Tool(ToolSpec.from_arguments("find_routes", "Find HTTP route definitions (FastAPI, Starlette) with "
+             "their methods and paths.", FindRoutesArgs), FindRoutesArgs, paged(find_routes)),
+        Tool(ToolSpec.from_arguments("find_fixtures", "Find pytest fixtures with their scope and autouse flag.",
+             FindFixturesArgs), FindFixturesArgs, paged(find_fixtures)),
+        Tool(ToolSpec.from_arguments("find_cli_commands", "Find command-line commands defined with Typer or "
+             "Click.", FindCliCommandsArgs), FindCliCommandsArgs, paged(find_cli_commands)),
+        Tool(ToolSpec.from_arguments("find_services", "Find svcs service registrations (register_factory, "
+             "register_value).", FindServicesArgs), FindServicesArgs, paged(find_services)),
+        Tool(ToolSpec.from_arguments("find_tests", "Find the tests pytest would collect.", FindTestsArgs),
+             FindTestsArgs, paged(find_tests)),
+        Tool(ToolSpec.from_arguments("find_imports", "Find where a module or a name from it is imported.",
+             FindImportsArgs), FindImportsArgs, paged(find_imports)),
+        Tool(ToolSpec.from_arguments("read_symbol", "Show the source code of a function, method or class.",
+             ReadSymbolArgs), ReadSymbolArgs, paged(read_symbol)),
+        Tool(ToolSpec.from_arguments("search_text", "Search the project's files for a text or a regular "
+             "expression (RE2 syntax), line by line.", SearchTextArgs), SearchTextArgs, search_text),
+    )
+}
+
+
+def catalog() -> list[dict[str, Any]]:
+    """The `tools` list an OpenAI / mlx-lm chat request would carry."""
+    return [tool.spec.as_openai() for tool in TOOLS.values()]
+
+
+def parse_arguments(name: str, arguments: dict[str, Any]) -> ToolArguments:
+    tool = TOOLS.get(name)
+    if tool is None:
+        raise ToolCallError(name, f"no such tool (known: {', '.join(sorted(TOOLS))})")
+    try:
+        return tool.arguments.model_validate(arguments)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'arguments'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise ToolCallError(name, problems) from None
+
+
+def call_tool(
+    store: Store, domain: str, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT
+) -> ToolResult:
+    """Run one tool call against a domain's stored snapshot. `limit=0` returns every match."""
+    if limit < 0:
+        raise ToolCallError(name, "limit must be 0 (no limit) or more")
+    parsed = parse_arguments(name, arguments)
+    sources = tuple(source.name for source in store.sources(domain))
+    if not sources:
+        known = ", ".join(store.domains()) or "none yet"
+        raise InputError(f"no domain {domain!r} in the store (domains: {known})")
+    try:
+        page = TOOLS[name].run(ToolContext(store, domain, sources), parsed, limit)
+    except ValueError as error:
+        raise ToolCallError(name, str(error)) from None
+    return ToolResult(tool=name, total=page.total, truncated=len(page.matches) < page.total, matches=page.matches)

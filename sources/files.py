@@ -1,0 +1,186 @@
+"""Reading a source's files: a folder, an sdist (`.tar.gz`) or a wheel (`.whl`).
+
+Never follows links, never leaves the root, never reads a file larger than the limit; each file that
+cannot be read comes back with a reason instead of its bytes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tarfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", ".eggs", "build", "dist"}
+)
+LANGUAGES = {".py": "python"}
+MAX_READ_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    """Relative to the source's root, `/`-separated."""
+    language: str
+    size: int
+    data: bytes | None
+    reason: str | None = None
+    error: str | None = None
+
+
+def origin_of(target: Path) -> str:
+    if target.is_dir():
+        return "folder"
+    if target.name.endswith((".tar.gz", ".tgz")):
+        return "sdist"
+    if target.suffix == ".whl":
+        return "wheel"
+    raise ValueError(f"{target}: not a folder, an sdist (.tar.gz) or a wheel (.whl)")
+
+
+def default_name(target: Path) -> str:
+    name = target.name
+    if name.endswith(".whl"):
+        return name.split("-")[0]
+    for suffix in (".tar.gz", ".tgz"):
+        if name.endswith(suffix):
+            return re.sub(r"-\d[^-]*$", "", name[: -len(suffix)])
+    return name
+
+
+def _excluded(path: str, exclude: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/") for pattern in exclude)
+
+
+def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int = MAX_READ_BYTES) -> Iterator[SourceFile]:
+    """Every file of a known language in the source, sorted by path."""
+    origin = origin_of(target)
+    if origin == "folder":
+        files = _read_folder(target, max_bytes)
+    elif origin == "sdist":
+        files = _read_sdist(target, max_bytes)
+    else:
+        files = _read_wheel(target, max_bytes)
+    for item in sorted(files, key=lambda f: f.path):
+        if not _excluded(item.path, exclude):
+            yield item
+
+
+def _language(name: str) -> str | None:
+    return LANGUAGES.get(os.path.splitext(name)[1])
+
+
+def _read_folder(root: Path, max_bytes: int) -> Iterator[SourceFile]:
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(folder, d)))
+        relative_folder = PurePosixPath(Path(folder).relative_to(root).as_posix())
+        for name in sorted(names):
+            language = _language(name)
+            if language is None:
+                continue
+            full = os.path.join(folder, name)
+            path = str(relative_folder / name) if str(relative_folder) != "." else name
+            yield _read_one(full, path, language, max_bytes)
+
+
+def _read_one(full: str, path: str, language: str, max_bytes: int) -> SourceFile:
+    if os.path.islink(full):
+        return SourceFile(path, language, 0, None, "symlink", "links are never followed")
+    try:
+        size = os.stat(full, follow_symlinks=False).st_size
+        if size > max_bytes:
+            return SourceFile(path, language, size, None, "too_large", f"{size} bytes is over the {max_bytes} byte limit")
+        with open(full, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        return SourceFile(path, language, 0, None, "vanished", "the file disappeared while mining")
+    except OSError as error:
+        return SourceFile(path, language, 0, None, "unreadable", error.strerror or str(error))
+    return SourceFile(path, language, len(data), data)
+
+
+def _safe_member(name: str) -> str | None:
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
+def _read_sdist(target: Path, max_bytes: int) -> Iterator[SourceFile]:
+    with tarfile.open(target, "r:*") as archive:
+        for member in archive:
+            name = _safe_member(member.name)
+            if name is None or "/" not in name:
+                continue
+            path = name.split("/", 1)[1]
+            language = _language(path)
+            if language is None or any(part in SKIPPED_DIRS for part in path.split("/")[:-1]):
+                continue
+            if not member.isfile():
+                yield SourceFile(path, language, 0, None, "symlink", "links are never followed")
+                continue
+            if member.size > max_bytes:
+                yield SourceFile(path, language, member.size, None, "too_large",
+                                 f"{member.size} bytes is over the {max_bytes} byte limit")
+                continue
+            handle = archive.extractfile(member)
+            data = handle.read() if handle is not None else b""
+            yield SourceFile(path, language, len(data), data)
+
+
+def _read_wheel(target: Path, max_bytes: int) -> Iterator[SourceFile]:
+    with zipfile.ZipFile(target) as archive:
+        for info in archive.infolist():
+            path = _safe_member(info.filename)
+            if path is None or info.is_dir():
+                continue
+            language = _language(path)
+            if language is None:
+                continue
+            if info.file_size > max_bytes:
+                yield SourceFile(path, language, info.file_size, None, "too_large",
+                                 f"{info.file_size} bytes is over the {max_bytes} byte limit")
+                continue
+            data = archive.read(info)
+            yield SourceFile(path, language, len(data), data)
+
+
+LICENSE_HINTS = (
+    ("Apache-2.0", "Apache License"),
+    ("MIT", "MIT License"),
+    ("MIT", "Permission is hereby granted, free of charge"),
+    ("BSD-3-Clause", "Redistributions of source code must retain"),
+    ("GPL-3.0", "GNU GENERAL PUBLIC LICENSE"),
+    ("MPL-2.0", "Mozilla Public License"),
+    ("PSF-2.0", "PYTHON SOFTWARE FOUNDATION LICENSE"),
+)
+
+
+def detect_license(target: Path) -> str | None:
+    """A source's license from its metadata or its LICENSE file, when one says plainly which."""
+    texts: list[str] = []
+    if target.is_dir():
+        for name in ("PKG-INFO", "LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING", "pyproject.toml"):
+            candidate = target / name
+            if candidate.is_file() and not candidate.is_symlink():
+                texts.append(candidate.read_text("utf-8", errors="replace")[:20000])
+    elif origin_of(target) == "wheel":
+        with zipfile.ZipFile(target) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith(".dist-info/METADATA") and info.file_size < 2_000_000:
+                    texts.append(archive.read(info).decode("utf-8", errors="replace"))
+    for text in texts:
+        match = re.search(r"^(?:License-Expression:|license\s*=)\s*[\"']?([A-Za-z0-9.\-+ ]+)", text, re.MULTILINE)
+        if match:
+            return match.group(1).strip()
+    for text in texts:
+        for spdx, hint in LICENSE_HINTS:
+            if hint.lower() in text.lower():
+                return spdx
+    return None

@@ -1,0 +1,198 @@
+"""Linking: what one module cannot know alone, settled over all facts of a source.
+
+`from .app import app` then `@app.get(...)`: the extractor records a candidate; here it becomes a
+route only if `app` really is bound to a `FastAPI()` somewhere in the source. Class flags inherit
+through the project's own classes, and CLI commands get their full names through `add_typer`.
+Pure and deterministic: the result depends only on the facts given, so relinking is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import Fact
+from sources.python.classes import direct_flags, inherited_flags
+from sources.python.packs import PACKS_BY_NAME
+
+MAX_HOPS = 20
+
+
+@dataclass
+class Linked:
+    added: list[Fact] = field(default_factory=list)
+    """Facts that linking creates (candidates that qualified)."""
+    changed: list[Fact] = field(default_factory=list)
+    """Extracted facts whose detail linking corrects (same identity, new detail)."""
+    rejected: list[tuple[Fact, str]] = field(default_factory=list)
+    """Candidates that did not qualify, with the reason."""
+
+
+class SourceIndex:
+    def __init__(self, facts: Iterable[Fact]) -> None:
+        self.modules: dict[str, str] = {}
+        self.aliases: dict[str, str] = {}
+        self.instances: dict[str, str] = {}
+        self.classes: dict[str, Fact] = {}
+        self.click_groups: set[str] = set()
+        facts = list(facts)
+        for fact in facts:
+            if fact.kind == "module":
+                self.modules[fact.path] = fact.qualname
+        for fact in facts:
+            module = self.modules.get(fact.path, "")
+            if fact.kind == "import" and fact.detail["is_module_level"] and fact.detail.get("imported") != "*":
+                local = fact.detail["alias"] or fact.name
+                imported = fact.detail.get("imported")
+                target = f"{fact.detail['module']}.{imported}" if imported else fact.detail["module"]
+                self.aliases[_join(module, local)] = target
+            elif fact.kind == "binding":
+                key = _join(module, fact.name)
+                if fact.detail["is_instance"]:
+                    self.instances[key] = fact.detail["target"]
+                else:
+                    self.aliases[key] = fact.detail["target"]
+            elif fact.kind == "class":
+                self.classes[_join(module, fact.qualname)] = fact
+            elif fact.kind == "cli_command" and fact.detail["is_group"]:
+                self.click_groups.add(_join(module, fact.qualname))
+
+    def canonical(self, name: str) -> str:
+        """Follow re-exports and aliases (`pkg.app` -> `pkg.main.app`) to the defining name."""
+        seen: set[str] = set()
+        while name not in seen and len(seen) < MAX_HOPS:
+            seen.add(name)
+            if name in self.instances or name in self.classes or name in self.click_groups:
+                break
+            if name in self.aliases:
+                name = self.aliases[name]
+                continue
+            head, _, attr = name.rpartition(".")
+            if head and head in self.aliases:
+                name = f"{self.aliases[head]}.{attr}"
+                continue
+            break
+        return name
+
+
+def _join(module: str, name: str) -> str:
+    return f"{module}.{name}" if module else name
+
+
+def link(facts: Iterable[Fact]) -> Linked:
+    facts = list(facts)
+    index = SourceIndex(facts)
+    linked = Linked()
+    known: dict[str, Any] = {"click_groups": index.click_groups}
+    for fact in facts:
+        if fact.kind != "candidate":
+            continue
+        pack = PACKS_BY_NAME.get(fact.detail["pack"])
+        receiver = index.canonical(fact.detail["receiver"])
+        target = index.instances.get(receiver)
+        is_instance = target is not None
+        target = index.canonical(target) if target is not None else receiver
+        if pack is not None and pack.accepts(fact, target, is_instance, known):
+            proposed = dict(fact.detail["proposed"])
+            if proposed["kind"] == "route":
+                framework = "starlette" if target.startswith("starlette.") else "fastapi"
+                proposed["detail"] = {**proposed["detail"], "framework": framework}
+            linked.added.append(Fact.model_validate(proposed))
+        else:
+            linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
+    linked.changed.extend(_class_flags(index))
+    linked.changed.extend(_cli_names([*facts, *linked.added], index))
+    linked.added.sort(key=Fact.sort_key)
+    linked.changed.sort(key=Fact.sort_key)
+    return linked
+
+
+def _class_flags(index: SourceIndex) -> list[Fact]:
+    memo: dict[str, dict[str, bool]] = {}
+
+    def flags_of(name: str, depth: int = 0) -> dict[str, bool] | None:
+        key = index.canonical(name)
+        fact = index.classes.get(key)
+        if fact is None or depth > MAX_HOPS:
+            return None
+        if key not in memo:
+            memo[key] = _own_flags(fact)
+            inherited = inherited_flags(
+                fact.detail["resolved_bases"], lambda base: flags_of(base, depth + 1)
+            )
+            memo[key] = {
+                flag: own or inherited[flag] for flag, own in _own_flags(fact).items()
+            }
+        return memo[key]
+
+    changed: list[Fact] = []
+    for key, fact in sorted(index.classes.items()):
+        flags = flags_of(key)
+        if flags is not None and any(fact.detail[flag] != value for flag, value in flags.items()):
+            changed.append(fact.model_copy(update={"detail": {**fact.detail, **flags}}))
+    return changed
+
+
+def _own_flags(fact: Fact) -> dict[str, bool]:
+    direct = direct_flags(fact.detail["resolved_bases"], [])
+    return {flag: direct[flag] for flag in ("is_pydantic_model", "is_enum", "is_exception")}
+
+
+def _cli_names(facts: list[Fact], index: SourceIndex) -> list[Fact]:
+    """`users create` for a command of a Typer app mounted with `add_typer(users, name="users")`."""
+    parents: dict[str, tuple[str, str | None]] = {}
+    for fact in facts:
+        if fact.kind == "cli_mount":
+            child = index.canonical(fact.detail["child"])
+            name = fact.detail["mount_name"]
+            if name is None:
+                binding_name = _typer_name_keyword(facts, index, child)
+                name = binding_name
+            parents[child] = (index.canonical(fact.detail["parent"]), name)
+    changed: list[Fact] = []
+    for fact in facts:
+        if fact.kind != "cli_command":
+            continue
+        prefix: list[str] = []
+        group = index.canonical(fact.detail["group"])
+        seen: set[str] = set()
+        while group in parents and group not in seen:
+            seen.add(group)
+            group, name = parents[group]
+            if name:
+                prefix.insert(0, name)
+        if fact.detail["framework"] == "click":
+            prefix = _click_prefix(facts, index, fact)
+        full_name = " ".join([*prefix, fact.name])
+        if full_name != fact.detail["full_name"]:
+            changed.append(fact.model_copy(update={"detail": {**fact.detail, "full_name": full_name}}))
+    return changed
+
+
+def _typer_name_keyword(facts: list[Fact], index: SourceIndex, child: str) -> str | None:
+    for fact in facts:
+        if fact.kind == "binding" and _join(index.modules.get(fact.path, ""), fact.name) == child:
+            name = fact.detail["keywords"].get("name")
+            if name and name[0] in "'\"" and name[-1] == name[0]:
+                return str(name[1:-1])
+    return None
+
+
+def _click_prefix(facts: list[Fact], index: SourceIndex, command: Fact) -> list[str]:
+    groups = {
+        _join(index.modules.get(fact.path, ""), fact.qualname): fact
+        for fact in facts
+        if fact.kind == "cli_command" and fact.detail["framework"] == "click" and fact.detail["is_group"]
+    }
+    prefix: list[str] = []
+    group = index.canonical(command.detail["group"])
+    seen: set[str] = set()
+    while group in groups and group not in seen:
+        seen.add(group)
+        parent = groups[group]
+        parent_group = index.canonical(parent.detail["group"])
+        if parent_group in groups:
+            prefix.insert(0, parent.name)
+        group = parent_group
+    return prefix
