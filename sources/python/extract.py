@@ -6,6 +6,7 @@ One driver walks the statements of a module (never every expression: a full libc
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import io
 import posixpath
@@ -469,17 +470,33 @@ def _extract(
     if b"\x00" in data:
         raise ExtractionFailure("binary", "contains NUL bytes")
     text = decode(data)
+    tree = _parse_ast(text)
     try:
         code = cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         message = error.message.splitlines()[0] if error.message else "invalid syntax"
         raise ExtractionFailure("syntax_error", f"{path}:{error.raw_line}:{error.raw_column}: {message}") from None
-    positions = positions_for(code, text, force_cst=force_cst_positions)
+    positions = positions_for(code, tree, force_cst=force_cst_positions)
     ctx = ModuleContext(module, is_package, path, code)
     ctx.collect(code.body)
     text_lines = text.splitlines(keepends=True)
     facts = ModuleExtractor(ctx, positions, text_lines).run()
     return Extraction(facts=facts, text=text, lines=len(text_lines), positions=positions.method)
+
+
+def _parse_ast(text: str) -> ast.Module | None:
+    """CPython's parse, for positions and as a guard: nesting that makes CPython give up makes
+    libcst's native parser overflow its stack and kill the process (LibCST #1000), so stop here."""
+    try:
+        return ast.parse(text)
+    except RecursionError:
+        raise ExtractionFailure("too_deeply_nested", "nesting exceeds what CPython's parser accepts") from None
+    except SyntaxError as error:
+        if error.msg and error.msg.startswith("too many nested"):
+            raise ExtractionFailure("too_deeply_nested", f"line {error.lineno}: {error.msg}") from None
+        return None
+    except (ValueError, MemoryError):
+        return None
 
 
 def module_name(path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:

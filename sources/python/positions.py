@@ -167,11 +167,11 @@ def _last_statement(node: cst.CSTNode) -> cst.CSTNode | None:
     return nested[-1] if nested else None
 
 
-def positions_for(module: cst.Module, text: str, force_cst: bool = False) -> Positions:
-    if not force_cst:
+def positions_for(module: cst.Module, tree: ast.Module | None, force_cst: bool = False) -> Positions:
+    """ast-backed positions when `tree` (the same text parsed by `ast`) matches, else libcst's."""
+    if tree is not None and not force_cst:
         try:
-            tree = ast.parse(text)
             return AstPositions(module, tree)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, PositionMismatch):
+        except PositionMismatch:
             pass
     return CstPositions(module)

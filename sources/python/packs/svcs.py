@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from sources.python.context import dotted
 from sources.python.extract import argument
 from sources.python.packs.base import Pack
 
@@ -29,8 +30,11 @@ class SvcsPack(Pack):
         if not uses_svcs:
             return
         registration = REGISTRATIONS[func.attr.value]
-        resolved = extractor.ctx.resolve(func) or ""
-        shift = 1 if resolved.startswith("svcs.") and resolved.count(".") >= 2 else 0
+        # `svcs.flask.register_factory(app, Svc, factory)`: a module function taking the app first.
+        receiver = dotted(func.value)
+        is_module = receiver is not None and receiver.split(".")[0] in extractor.ctx.imports
+        resolved = extractor.ctx.resolve(func.value) or ""
+        shift = 1 if is_module and (resolved == "svcs" or resolved.startswith("svcs.")) else 0
         registry = argument(call, 0, "app") if shift else func.value
         service = argument(call, shift, "svc_type")
         target = argument(call, shift + 1, registration)

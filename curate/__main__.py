@@ -1,0 +1,3 @@
+from curate.cli import run
+
+run()

@@ -1,0 +1,52 @@
+"""The README's quickstart on embedded defaults: mine the sample shop project and the stdlib's
+`asyncio` (real code nobody here wrote), then answer a few of the questions users ask."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from curate.mine import mine
+from curate.store import Store
+from curate.tools import call_tool
+
+SAMPLE = Path(__file__).resolve().parent.parent / "data" / "samples" / "python" / "shop"
+
+QUESTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    ("Show me the FastAPI route definitions", "shop", "find_routes", {}),
+    ("Find all pytest fixtures", "shop", "find_fixtures", {}),
+    ("Which CLI commands does the shop have?", "shop", "find_cli_commands", {}),
+    ("Find all async functions in this codebase", "asyncio", "find_symbols", {"kind": "async_function"}),
+)
+
+
+def _describe(match: dict[str, Any]) -> str:
+    where = f"{match['path']}:{match['line']}"
+    if "methods" in match:
+        return f"{where}  {','.join(match['methods'])} {match['route']}  -> {match['name']}"
+    if "scope" in match:
+        return f"{where}  {match['name']} (scope {match['scope']}{', autouse' if match['autouse'] else ''})"
+    if "framework" in match:
+        return f"{where}  {match['name']} ({match['framework']})"
+    return f"{where}  {match.get('signature', match.get('name', ''))}"
+
+
+def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
+    for target, domain in ((SAMPLE, "shop"), (Path(asyncio.__file__).parent, "asyncio")):
+        stats = mine(store, target, domain=domain)
+        facts = sum(stats.facts.values())
+        yield (
+            f"mined {domain}: {stats.files} files ({stats.mined} parsed, {stats.unchanged} unchanged, "
+            f"{sum(stats.failed.values())} failed){f', {facts} facts' if facts else ''}"
+        )
+    for question, domain, tool, arguments in QUESTIONS:
+        result = call_tool(store, domain, tool, arguments, limit=shown)
+        count = f"showing {len(result.matches)} of {result.total}" if result.truncated else f"{result.total}"
+        yield ""
+        yield f"? {question}  [{tool} {arguments or ''} on {domain}: {count}]"
+        for match in result.matches:
+            yield f"  {_describe(match)}"
+    yield ""
+    yield "Next: curate tool list; curate tool call find_symbols --domain asyncio --args '{\"kind\": \"class\"}'"

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from curate.errors import InputError
+from curate.mine import mine
+from curate.store import Store
+from curate.tools import call_tool
+from tests.conftest import REPO, SAMPLE, write_tree
+
+
+def names(store: Store, domain: str, tool: str, **arguments: object) -> list[tuple[str, int, str]]:
+    result = call_tool(store, domain, tool, dict(arguments), limit=0)
+    return [(m["path"], m["line"], m["name"]) for m in result.matches]
+
+
+def test_mining_the_sample_links_routes_across_modules(store: Store) -> None:
+    stats = mine(store, SAMPLE, domain="shop", jobs=2)
+    assert (stats.files, stats.mined, sum(stats.failed.values())) == (11, 11, 0)
+    assert stats.linked == 2 and stats.rejected_candidates == 0
+    assert ("src/shop/routes/health.py", 7, "health") in names(store, "shop", "find_routes")
+    source = store.sources("shop")[0]
+    assert source.license == "MIT" and source.origin == "folder"
+
+
+def test_rerun_parses_only_what_changed(store: Store, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "proj", {
+        "pkg/__init__.py": "",
+        "pkg/base.py": "from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\n",
+        "pkg/models.py": "from pkg.base import Base\nclass User(Base):\n    pass\n",
+        "pkg/old.py": "def gone(): ...\n",
+    })
+    first = mine(store, root, domain="p", jobs=1)
+    assert (first.mined, first.unchanged) == (4, 0)
+    assert [n for _, _, n in names(store, "p", "find_symbols", kind="pydantic_model")] == ["Base", "User"]
+
+    second = mine(store, root, domain="p", jobs=1)
+    assert (second.mined, second.unchanged, second.deleted) == (0, 4, 0)
+
+    (root / "pkg/base.py").write_text("class Base:\n    pass\n")
+    (root / "pkg/old.py").unlink()
+    third = mine(store, root, domain="p", jobs=1)
+    assert (third.mined, third.unchanged, third.deleted) == (1, 2, 1)
+    assert names(store, "p", "find_symbols", kind="pydantic_model") == []
+    assert names(store, "p", "find_symbols", kind="function") == []
+
+
+def test_sdists_and_wheels_are_mined_like_folders(store: Store, tmp_path: Path) -> None:
+    sdist = tmp_path / "shop-0.3.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        archive.add(SAMPLE, arcname="shop-0.3.0")
+    wheel = tmp_path / "shop-0.3.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for file in sorted((SAMPLE / "src").rglob("*.py")):
+            archive.write(file, file.relative_to(SAMPLE / "src").as_posix())
+        archive.writestr("shop-0.3.0.dist-info/METADATA", "Name: shop\nLicense-Expression: MIT\n")
+    assert mine(store, sdist, domain="sdist").source == "shop"
+    mine(store, SAMPLE, domain="folder", name="shop-folder")
+    mine(store, wheel, domain="wheel", name="shop-wheel")
+    folder_routes = names(store, "folder", "find_routes")
+    assert names(store, "sdist", "find_routes") == folder_routes
+    assert names(store, "wheel", "find_routes") == [(p.removeprefix("src/"), line, n) for p, line, n in folder_routes]
+    assert store.sources("wheel")[0].license == "MIT"
+
+
+def test_links_are_recorded_never_followed(store: Store, tmp_path: Path) -> None:
+    outside = write_tree(tmp_path / "outside", {"secret.py": "def secret(): ...\n"})
+    root = write_tree(tmp_path / "proj", {"ok.py": "def ok(): ...\n"})
+    (root / "link.py").symlink_to(outside / "secret.py")
+    (root / "loop").symlink_to(root)
+    (root / "elsewhere").symlink_to(outside)
+    stats = mine(store, root, domain="p", jobs=1)
+    assert stats.failed == {"symlink": 1}
+    assert [(r.path, r.reason) for r in store.files("proj", status="failed")] == [("link.py", "symlink")]
+    assert [n for _, _, n in names(store, "p", "find_symbols", kind="function")] == ["ok"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
+def test_unreadable_files_are_recorded(store: Store, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "proj", {"locked.py": "x = 1\n"})
+    (root / "locked.py").chmod(0)
+    assert mine(store, root, domain="p", jobs=1).failed == {"unreadable": 1}
+
+
+def test_every_bad_file_is_recorded_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "proj", {"good.py": "async def fine(): ...\n", "broken.py": "def (:\n"})
+    (root / "binary.py").write_bytes(b"\x00\x01\x02")
+    (root / "latin.py").write_bytes(b"x = '\xe9'\n")
+    (root / "deep.py").write_text("x = " + "(" * 5000 + ")" * 5000 + "\n")
+    stats = mine(store, root, domain="p", jobs=2)
+    assert stats.mined == 1
+    assert stats.failed == {"binary": 1, "syntax_error": 1, "too_deeply_nested": 1, "undecodable": 1}
+    assert names(store, "p", "find_symbols", kind="async_function") == [("good.py", 1, "fine")]
+
+
+def test_bad_targets_are_input_errors(store: Store, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file or folder"):
+        mine(store, tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("hi")
+    with pytest.raises(InputError, match="not a folder, an sdist"):
+        mine(store, tmp_path / "notes.txt")
+
+
+def _cli(db: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "curate", "--db", str(db), *args],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.slow
+def test_a_mine_killed_midway_then_rerun_equals_one_uninterrupted_run(tmp_path: Path) -> None:
+    corpus = Path(os.__file__).parent
+    args = ["mine", str(corpus), "--domain", "stdlib", "--exclude", "test", "--exclude", "site-packages",
+            "--exclude", "idlelib", "--exclude", "lib2to3", "--batch", "25"]
+    killed_db, clean_db = tmp_path / "killed.duckdb", tmp_path / "clean.duckdb"
+    process = _cli(killed_db, *args)
+    time.sleep(6)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    with Store.open(killed_db) as partial:
+        done = len(partial.file_states("python" + ".".join(map(str, sys.version_info[:2]))))
+    assert _cli(killed_db, *args).wait() == 0
+    assert _cli(clean_db, *args).wait() == 0
+    with Store.open(killed_db) as killed, Store.open(clean_db) as clean:
+        killed_rows, clean_rows = killed.dump(), clean.dump()
+        total = len(clean.files("python" + ".".join(map(str, sys.version_info[:2]))))
+    assert done < total
+    for table in clean_rows:
+        assert killed_rows[table] == clean_rows[table], table

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from curate.pool import run_tasks
+
+
+def collect(function: str, values: list[int], **options: float) -> tuple[dict[int, int], dict[int, str]]:
+    results: dict[int, int] = {}
+    crashes: dict[int, str] = {}
+    run_tasks(
+        f"tests.pool_tasks:{function}",
+        [(value,) for value in values],
+        jobs=2,
+        on_result=results.__setitem__,
+        on_crash=crashes.__setitem__,
+        **options,  # type: ignore[arg-type]
+    )
+    return results, crashes
+
+
+def test_results_arrive_by_task_index() -> None:
+    results, crashes = collect("square", list(range(10)))
+    assert results == {index: index * index for index in range(10)} and crashes == {}
+
+
+def test_a_dying_worker_names_its_task_and_the_rest_complete() -> None:
+    results, crashes = collect("crash_on_seven", list(range(12)))
+    assert set(crashes) == {7} and "exit code 3" in crashes[7]
+    assert results == {index: index for index in range(12) if index != 7}
+
+
+def test_a_hung_task_times_out_and_the_rest_complete() -> None:
+    results, crashes = collect("hang_on_two", list(range(6)), task_timeout=2.0)
+    assert set(crashes) == {2} and "longer than 2s" in crashes[2]
+    assert results == {index: index for index in range(6) if index != 2}

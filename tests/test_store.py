@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from curate.errors import StoreBusyError, StoreError
+from curate.store import SCHEMA_VERSION, FileWrite, Store
+from schemas import Fact, FileRecord, Source
+
+
+def fact(path: str, line: int, name: str = "f") -> Fact:
+    return Fact(kind="function", name=name, qualname=name, path=path, line=line, end_line=line,
+                detail={"signature": "()", "start_line": line})
+
+
+def record(path: str, sha: str = "abc") -> FileRecord:
+    return FileRecord(path=path, sha256=sha, size=3, language="python", status="ok", lines=1)
+
+
+def add_source(store: Store, name: str = "s", domain: str = "d") -> None:
+    store.save_source(Source(name=name, domain=domain, root="/x", origin="folder", revision="r"))
+
+
+def test_a_new_store_is_at_the_current_schema(store: Store) -> None:
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_a_store_from_a_newer_curate_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    Store.open(path).close()
+    import duckdb
+
+    connection = duckdb.connect(str(path))
+    connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    connection.close()
+    with pytest.raises(StoreError, match="newer than this curate"):
+        Store.open(path)
+
+
+def test_facts_round_trip(store: Store) -> None:
+    add_source(store)
+    facts = [fact("a.py", 3, "g"), fact("a.py", 1), fact("b.py", 2)]
+    store.write_files("s", [FileWrite(record("a.py"), "text", facts[:2]), FileWrite(record("b.py", "def"), "t", facts[2:])])
+    assert [stored.fact for stored in store.facts(domain="d")] == [facts[1], facts[0], facts[2]]
+    assert store.file_text("s", "a.py") == "text"
+
+
+def test_rewriting_a_file_replaces_its_facts(store: Store) -> None:
+    add_source(store)
+    store.write_files("s", [FileWrite(record("a.py"), "x", [fact("a.py", 1), fact("a.py", 2, "g")])])
+    store.write_files("s", [FileWrite(record("a.py", "new"), "y", [fact("a.py", 5, "h")])])
+    assert [stored.fact.name for stored in store.facts(source="s")] == ["h"]
+    store.delete_files("s", ["a.py"])
+    assert store.facts(source="s") == [] and store.file_states("s") == {}
+    assert store.dump()["contents"] == []
+
+
+def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_source(store)
+    batch = [FileWrite(record("a.py"), "x", [fact("a.py", 1)])]
+
+    def interrupted(*args: object) -> None:
+        raise RuntimeError("interrupted after the file rows were written")
+
+    monkeypatch.setattr("curate.store._fact_table", interrupted)
+    with pytest.raises(RuntimeError):
+        store.write_files("s", batch)
+    assert store.file_states("s") == {} and store.dump()["contents"] == []
+    monkeypatch.undo()
+    store.write_files("s", batch)
+    assert list(store.file_states("s")) == ["a.py"] and len(store.facts(source="s")) == 1
+
+
+def test_a_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from curate.store import Store
+            store = Store.open({str(path)!r})
+            print("ready", flush=True)
+            sys.stdin.read()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(StoreBusyError, match="database is in use by another curate process"):
+            Store.open(path)
+        with pytest.raises(StoreBusyError):
+            Store.open(path, read_only=True)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    Store.open(path).close()
+
+
+def test_reading_a_missing_store_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="run `curate mine PATH` first"):
+        Store.open(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_search_is_linear_time_even_for_catastrophic_patterns(store: Store) -> None:
+    add_source(store)
+    store.write_files("s", [FileWrite(record("a.py"), "a" * 5000 + "!\nfoo\nFOO bar\n", [])])
+    total, rows = store.search_lines([("s", "a.py")], "(a+)+$", regex=True, ignore_case=False, limit=10)
+    assert total == 0 and rows == []
+    total, rows = store.search_lines([("s", "a.py")], "foo", regex=False, ignore_case=True, limit=1)
+    assert total == 2 and rows == [("s", "a.py", 2, "foo")]
