@@ -92,7 +92,7 @@ def mine(
 def _progress() -> Iterator[Progress]:
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True,
+        console=stderr, transient=True, disable=not stderr.is_terminal,
     )
     with progress:
         yield progress

@@ -261,7 +261,7 @@ def find_tests(ctx: ToolContext, args: FindTestsArgs) -> Matches:
 def _imports_module(fact: Fact, wanted: str) -> bool:
     module = fact.detail["module"]
     imported = fact.detail.get("imported")
-    full = f"{module}.{imported}" if imported and imported != "*" else module
+    full = ".".join(part for part in (module, imported) if part) if imported != "*" else module
     return any(name == wanted or name.startswith(wanted + ".") for name in (module, full))
 
 

@@ -39,7 +39,8 @@ def absolute_module(module: str, is_package: bool, level: int, target: str | Non
     """Resolve `from ..x import y` relative to `module` (PEP 328)."""
     if level == 0:
         return target or ""
-    package_parts = module.split(".") if is_package else module.split(".")[:-1]
+    parts = [part for part in module.split(".") if part]
+    package_parts = parts if is_package else parts[:-1]
     keep = len(package_parts) - (level - 1)
     base = package_parts[: max(keep, 0)]
     if target:
@@ -100,6 +101,7 @@ class ModuleContext:
                 for small in statement.body:
                     self._collect_small(small)
             elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                self.imports.pop(statement.name.value, None)
                 self.definitions.add(statement.name.value)
             elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
                 for block in _blocks(statement):

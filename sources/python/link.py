@@ -45,7 +45,7 @@ class SourceIndex:
             if fact.kind == "import" and fact.detail["is_module_level"] and fact.detail.get("imported") != "*":
                 local = fact.detail["alias"] or fact.name
                 imported = fact.detail.get("imported")
-                target = f"{fact.detail['module']}.{imported}" if imported else fact.detail["module"]
+                target = _join(fact.detail["module"], imported) if imported else fact.detail["module"]
                 self.aliases[_join(module, local)] = target
             elif fact.kind == "binding":
                 key = _join(module, fact.name)

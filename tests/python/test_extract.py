@@ -301,3 +301,11 @@ def test_latin1_file_with_a_coding_cookie() -> None:
 def test_module_names_follow_packages(path: str, expected: tuple[str, bool]) -> None:
     packages = frozenset({"pkg", "pkg/sub", "src/pkg"})
     assert module_name(path, packages) == expected
+
+
+def test_relative_imports_in_a_root_package() -> None:
+    """A mined folder that is itself a package: its `__init__.py` is module "" and `.app` is `app`."""
+    facts = extract("from .app import app\nfrom . import util\n", path="__init__.py", module="", is_package=True)
+    assert [(f.detail["module"], f.detail["imported"]) for f in of_kind(facts, "import")] == [
+        ("app", "app"), ("", "util"),
+    ]

@@ -364,3 +364,16 @@ def test_svcs_registrations() -> None:
 
 def test_register_factory_without_svcs_is_not_a_service() -> None:
     assert services("registry.register_factory(A, b)\n") == []
+
+
+def test_a_local_definition_shadows_an_import() -> None:
+    assert routes(
+        """
+        from fastapi import FastAPI
+        def FastAPI(): ...
+        app = FastAPI()
+
+        @app.get("/")
+        def index(): ...
+        """
+    ) == []

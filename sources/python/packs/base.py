@@ -18,6 +18,11 @@ class Pack:
     instance_types: frozenset[str] = frozenset()
     """Classes whose instances this pack's candidates must be bound to, for linking to keep them."""
 
+    def may_be_reexported(self, local_type: str) -> bool:
+        """`from .compat import FastAPI; app = FastAPI()`: the class may be the framework's, re-exported
+        by the project; only linking, which sees every module, can tell."""
+        return local_type.rsplit(".", 1)[-1] in {known.rsplit(".", 1)[-1] for known in self.instance_types}
+
     def on_function(self, extractor: ModuleExtractor, info: FunctionInfo) -> None:
         """Called for every def, methods and nested ones included."""
 

@@ -95,7 +95,9 @@ class CliPack(Pack):
         if local_type is None and imported is None:
             return
         if local_type is not None and local_type not in TYPER_TYPES:
-            return
+            if not self.may_be_reexported(local_type):
+                return
+            local_type, imported = None, extractor.qualified(receiver)
         given = literal_string(argument(call, 0, "name")) if call is not None else None
         name = given or typer_name(function.rsplit(".", 1)[-1])
         fact = extractor.make(

@@ -81,7 +81,9 @@ class FastApiPack(Pack):
         if local_type is None and imported is None:
             return
         if local_type is not None and local_type not in self.instance_types:
-            return
+            if not self.may_be_reexported(local_type):
+                return
+            local_type, imported = None, extractor.qualified(receiver)
         framework = "starlette" if local_type in STARLETTE_TYPES else "fastapi"
         fact = extractor.make(
             "route", name, qualname, line, end_line,

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pydantic
+import pytest
+
+import schemas
+from schemas import Fact, FindRoutesArgs, ToolResult
+
+
+def test_public_api_is_guarded() -> None:
+    assert schemas.__all__ == sorted(schemas.__all__)
+    assert set(schemas.__all__) == {
+        "DETAIL_MODELS", "Decorator", "Fact", "FactKind", "FileRecord", "FileStatus", "FindCliCommandsArgs",
+        "FindFixturesArgs", "FindImportsArgs", "FindRoutesArgs", "FindServicesArgs", "FindSymbolsArgs",
+        "FindTestsArgs", "ReadSymbolArgs", "SearchTextArgs", "Source", "SymbolKind", "ToolArguments",
+        "ToolResult", "ToolSpec",
+    }
+
+
+def test_fact_details_are_validated_per_kind() -> None:
+    base = {"kind": "route", "name": "f", "qualname": "f", "path": "a.py", "line": 1, "end_line": 1}
+    detail = {"methods": ["GET"], "route": "/", "function": "f", "router": "app", "framework": "fastapi"}
+    assert Fact.model_validate({**base, "detail": detail}).detail == detail
+    with pytest.raises(pydantic.ValidationError, match="Extra inputs are not permitted"):
+        Fact.model_validate({**base, "detail": {**detail, "colour": "red"}})
+    with pytest.raises(pydantic.ValidationError, match="route"):
+        Fact.model_validate({**base, "detail": {"methods": ["GET"]}})
+    with pytest.raises(pydantic.ValidationError, match="bad line range"):
+        Fact.model_validate({**base, "line": 5, "end_line": 2, "detail": detail})
+
+
+def test_records_are_frozen_and_strict() -> None:
+    result = ToolResult(tool="t", total=0, truncated=False, matches=[])
+    with pytest.raises(pydantic.ValidationError):
+        result.total = 3  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError):
+        FindRoutesArgs.model_validate({"verb": "GET"})

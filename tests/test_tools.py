@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curate.errors import InputError, ToolCallError
+from curate.mine import mine
+from curate.store import Store
+from curate.tools import TOOLS, call_tool, catalog
+from tests.conftest import SAMPLE, write_tree
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store.open(tmp_path_factory.mktemp("shop") / "s.duckdb")
+    mine(store, SAMPLE, domain="shop", jobs=2)
+    yield store
+    store.close()
+
+
+def test_catalog_is_an_openai_tools_list() -> None:
+    tools = catalog()
+    assert [tool["function"]["name"] for tool in tools] == [
+        "find_symbols", "find_routes", "find_fixtures", "find_cli_commands", "find_services", "find_tests",
+        "find_imports", "read_symbol", "search_text",
+    ]
+    for tool in tools:
+        assert tool["type"] == "function"
+        parameters = tool["function"]["parameters"]
+        assert parameters["type"] == "object" and parameters["additionalProperties"] is False
+        assert "title" not in json.dumps(parameters)
+        assert "anyOf" not in json.dumps(parameters)
+    symbols = tools[0]["function"]["parameters"]
+    assert symbols["required"] == ["kind"] and "async_function" in symbols["properties"]["kind"]["enum"]
+
+
+def test_every_result_has_the_same_shape_and_order(shop: Store) -> None:
+    arguments = {"find_symbols": {"kind": "class"}, "find_imports": {"module": "shop"},
+                 "read_symbol": {"qualname": "Catalog"}, "search_text": {"pattern": "def"}}
+    for name in TOOLS:
+        result = call_tool(shop, "shop", name, arguments.get(name, {}), limit=0).model_dump()
+        assert set(result) == {"tool", "total", "truncated", "matches"} and result["tool"] == name
+        assert result["total"] == len(result["matches"]) > 0 and result["truncated"] is False
+        keys = [(match["path"], match["line"]) for match in result["matches"]]
+        assert keys == sorted(keys), name
+
+
+def test_limit_truncates_and_zero_means_all(shop: Store) -> None:
+    everything = call_tool(shop, "shop", "find_symbols", {"kind": "function"}, limit=0)
+    assert everything.total > 5 and not everything.truncated
+    first = call_tool(shop, "shop", "find_symbols", {"kind": "function"}, limit=5)
+    assert first.truncated and first.total == everything.total and first.matches == everything.matches[:5]
+    default = call_tool(shop, "shop", "find_symbols", {"kind": "function"})
+    assert len(default.matches) == min(50, everything.total)
+
+
+def test_find_symbols_filters(shop: Store) -> None:
+    def found(**arguments: object) -> list[str]:
+        return [m["qualname"] for m in call_tool(shop, "shop", "find_symbols", dict(arguments), limit=0).matches]
+
+    assert found(kind="async_method", path="src/shop/services.py") == [
+        "Catalog.latest", "Catalog.get", "Catalog.add", "Catalog.remove", "Catalog.stream",
+    ]
+    assert found(kind="async_function", name="*item*", path="src/shop/routes") == [
+        "list_items", "get_item", "create_item", "delete_item",
+    ]
+    assert found(kind="function", decorator="router.api_route") == ["replace_item"]
+    assert found(kind="function", decorator="fastapi.APIRouter.delete") == ["delete_item"]
+    assert found(kind="class", base="*Error") == ["ItemNotFound"]
+    assert found(kind="generator") == ["lifespan", "Catalog.stream", "make_client"]
+    assert found(kind="dataclass") == ["Money"] and found(kind="enum") == ["Status"]
+    assert found(kind="protocol") == ["Priced"]
+
+
+def test_read_symbol_returns_the_stored_source(shop: Store, tmp_path: Path) -> None:
+    (match,) = call_tool(shop, "shop", "read_symbol", {"qualname": "replace_item"}).matches
+    assert match["source"].splitlines()[0] == '@router.api_route("/{item_id}", methods=["PUT", "patch"])'
+    assert match["source"].splitlines()[-1] == "    return item"
+    assert (match["line"], match["end_line"], match["kind"]) == (32, 33, "function")
+
+
+def test_find_imports_matches_modules_and_names(shop: Store) -> None:
+    result = call_tool(shop, "shop", "find_imports", {"module": "fastapi.APIRouter"})
+    assert [(m["path"], m["name"], m["alias"]) for m in result.matches] == [
+        ("src/shop/routes/items.py", "APIRouter", "Router")
+    ]
+    assert call_tool(shop, "shop", "find_imports", {"module": "svcs"}).total == 2
+
+
+def test_search_text_literal_regex_and_case(shop: Store) -> None:
+    literal = call_tool(shop, "shop", "search_text", {"pattern": "raise ItemNotFound(", "path": "src"})
+    assert [(m["path"], m["line"]) for m in literal.matches] == [("src/shop/services.py", 29)]
+    regex = call_tool(shop, "shop", "search_text", {"pattern": r"^class \w+\(Protocol\)", "regex": True})
+    assert [m["text"] for m in regex.matches] == ["class Priced(Protocol):"]
+    assert call_tool(shop, "shop", "search_text", {"pattern": "CLASS PRICED", "ignore_case": True}).total == 1
+    slow = call_tool(shop, "shop", "search_text", {"pattern": "(a+)+$", "regex": True})
+    assert slow.total == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "message"),
+    [
+        ("find_nothing", {}, "no such tool"),
+        ("find_symbols", {}, "kind: Field required"),
+        ("find_symbols", {"kind": "lambda"}, "kind: Input should be"),
+        ("find_symbols", {"kind": "function", "colour": "red"}, "colour: Extra inputs are not permitted"),
+        ("find_symbols", {"kind": "function", "base": "X"}, "base applies to class kinds only"),
+        ("find_routes", {"path": "../etc"}, "must be relative to the project root"),
+        ("find_routes", {"path": "/etc"}, "must be relative to the project root"),
+        ("search_text", {"pattern": "(", "regex": True}, "search_text"),
+        ("search_text", {"pattern": ""}, "at least 1 character"),
+    ],
+)
+def test_bad_calls_are_clear_errors(shop: Store, name: str, arguments: dict[str, object], message: str) -> None:
+    with pytest.raises(ToolCallError, match=message.replace("(", r"\(")):
+        call_tool(shop, "shop", name, arguments)
+
+
+def test_lower_case_methods_are_accepted(shop: Store) -> None:
+    assert call_tool(shop, "shop", "find_routes", {"method": "post"}).matches[0]["name"] == "create_item"
+
+
+def test_unknown_domain_names_the_known_ones(shop: Store) -> None:
+    with pytest.raises(InputError, match="no domain 'nope' in the store \\(domains: shop\\)"):
+        call_tool(shop, "nope", "find_routes", {})
+
+
+def test_a_domain_of_several_sources_prefixes_paths(store: Store, tmp_path: Path) -> None:
+    one = write_tree(tmp_path / "one", {"a.py": "async def a(): ...\n"})
+    two = write_tree(tmp_path / "two", {"a.py": "async def b(): ...\n"})
+    mine(store, one, domain="both", jobs=1)
+    mine(store, two, domain="both", jobs=1)
+    result = call_tool(store, "both", "find_symbols", {"kind": "async_function", "path": "two"})
+    assert [(m["path"], m["name"]) for m in result.matches] == [("two/a.py", "b")]
+    (source,) = call_tool(store, "both", "read_symbol", {"qualname": "a"}).matches
+    assert source["path"] == "one/a.py" and source["source"] == "async def a(): ..."
