@@ -243,9 +243,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=1, help="runs to make; the best of each figure is kept")
     parser.add_argument("--root", type=Path, default=STDLIB, help="folder to mine (default: the stdlib)")
-    parser.add_argument("--exclude", action="append", metavar="GLOB",
-                        help=f"path glob or folder to leave out (default: {' '.join(STDLIB_EXCLUDE)})")
-    parser.add_argument("--write", type=Path, metavar="FILE", help="write the results as a section of this markdown file")
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        metavar="GLOB",
+        help=f"path glob or folder to leave out (default: {' '.join(STDLIB_EXCLUDE)})",
+    )
+    parser.add_argument(
+        "--write", type=Path, metavar="FILE", help="write the results as a section of this markdown file"
+    )
     arguments = parser.parse_args(argv)
     if arguments.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -257,8 +263,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     machine = this_machine()
     corpus = load_corpus(arguments.root, exclude)
     print(f"machine: {machine.describe()}")
-    print(f"corpus: {corpus.root} without {', '.join(exclude)}: {corpus.files:,} files "
-          f"({corpus.unreadable} unreadable), {corpus.lines:,} lines")
+    print(
+        f"corpus: {corpus.root} without {', '.join(exclude)}: {corpus.files:,} files "
+        f"({corpus.unreadable} unreadable), {corpus.lines:,} lines"
+    )
     if not corpus.sources:
         print("mine_python: error: no readable Python files to measure", file=sys.stderr)
         return 2
@@ -282,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name.replace('`', ''):<{width}}  {value}")
 
     if arguments.write is not None:
-        command = shlex.join(["uv", "run", "python", "bench/mine_python.py", *(argv if argv is not None else sys.argv[1:])])
+        command = shlex.join(
+            ["uv", "run", "python", "bench/mine_python.py", *(argv if argv is not None else sys.argv[1:])]
+        )
         write_section(arguments.write, section(corpus, summary, machine, repeat, command))
         print(f"\nwrote the {SECTION} section of {arguments.write}")
     return 0 if summary.cold_passed and summary.warm_passed else 1

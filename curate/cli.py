@@ -56,13 +56,24 @@ def cli(db: str | None, debug: bool) -> None:
 @click.option("--name", help="The source's name (default: the folder or package name).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parser processes (default: the number of cores).")
 @click.option("--exclude", multiple=True, help="Skip files matching this glob or under this folder (repeatable).")
-@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
-              help="Files per commit: a killed run loses at most one batch.")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Files per commit: a killed run loses at most one batch.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run's statistics as JSON.")
 @click.pass_context
 def mine(
-    ctx: click.Context, path: Path, domain: str | None, name: str | None, jobs: int | None,
-    exclude: tuple[str, ...], batch: int, as_json: bool,
+    ctx: click.Context,
+    path: Path,
+    domain: str | None,
+    name: str | None,
+    jobs: int | None,
+    exclude: tuple[str, ...],
+    batch: int,
+    as_json: bool,
 ) -> None:
     """Mine a Python project (a folder, an sdist .tar.gz or a wheel .whl) into the store."""
     from curate.mine import mine as mine_source
@@ -70,7 +81,13 @@ def mine(
     with open_store(ctx) as store, _progress() as progress:
         task = progress.add_task(f"mining {path}", total=None)
         stats = mine_source(
-            store, path, domain=domain, name=name, jobs=jobs, exclude=exclude, batch_files=batch,
+            store,
+            path,
+            domain=domain,
+            name=name,
+            jobs=jobs,
+            exclude=exclude,
+            batch_files=batch,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     if as_json:
@@ -91,8 +108,13 @@ def mine(
 @contextmanager
 def _progress() -> Iterator[Progress]:
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True, disable=not stderr.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+        disable=not stderr.is_terminal,
     )
     with progress:
         yield progress

@@ -100,8 +100,12 @@ def mine(
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
-            name=source_name, domain=stats.domain, root=str(root.resolve()), origin=origin,  # type: ignore[arg-type]
-            revision=revision, license=detect_license(root),
+            name=source_name,
+            domain=stats.domain,
+            root=str(root.resolve()),
+            origin=origin,  # type: ignore[arg-type]
+            revision=revision,
+            license=detect_license(root),
         )
     )
     known = store.file_states(source_name)
@@ -157,9 +161,14 @@ def _extract_all(
     def add(item: SourceFile, extraction: Extraction) -> None:
         nonlocal done
         record = FileRecord(
-            path=item.path, sha256=_versioned(shas[item.path]), size=item.size, language=item.language,
-            status="ok" if extraction.status == "ok" else "failed", reason=extraction.reason,
-            error=extraction.error, lines=extraction.lines,
+            path=item.path,
+            sha256=_versioned(shas[item.path]),
+            size=item.size,
+            language=item.language,
+            status="ok" if extraction.status == "ok" else "failed",
+            reason=extraction.reason,
+            error=extraction.error,
+            lines=extraction.lines,
         )
         if record.status == "ok":
             stats.mined += 1
@@ -191,6 +200,8 @@ def _extract_all(
         tasks,
         jobs=jobs or os.cpu_count() or 1,
         on_result=lambda index, extraction: add(readable[index], extraction),
-        on_crash=lambda index, why: add(readable[index], Extraction(status="failed", reason="parser_crashed", error=why)),
+        on_crash=lambda index, why: add(
+            readable[index], Extraction(status="failed", reason="parser_crashed", error=why)
+        ),
     )
     flush()

@@ -12,6 +12,7 @@ re-runs the caller's `__main__` in every worker).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -131,10 +132,8 @@ def run_tasks(
 
 
 def _stop(worker: _Worker) -> None:
-    try:
+    with contextlib.suppress(OSError):
         worker.inbox.send(None)
-    except OSError:
-        pass
     worker.inbox.close()
     try:
         worker.process.wait(timeout=5)

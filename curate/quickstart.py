@@ -49,4 +49,4 @@ def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
         for match in result.matches:
             yield f"  {_describe(match)}"
     yield ""
-    yield "Next: curate tool list; curate tool call find_symbols --domain asyncio --args '{\"kind\": \"class\"}'"
+    yield 'Next: curate tool list; curate tool call find_symbols --domain asyncio --args \'{"kind": "class"}\''

@@ -109,7 +109,7 @@ class Store:
                     path=location,
                     hint="wait for it to finish, or use another --db",
                 ) from None
-            raise StoreError(message.split("\n")[0], path=location) from None
+            raise StoreError(message.split("\n", maxsplit=1)[0], path=location) from None
         except duckdb.Error as error:
             raise StoreError(f"not a curate store: {str(error).splitlines()[0]}", path=location) from None
         store = cls(connection, location)
@@ -126,9 +126,7 @@ class Store:
         self.close()
 
     def schema_version(self) -> int:
-        exists = self._db.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchone()
+        exists = self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()
         if not exists or not exists[0]:
             return 0
         row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -173,8 +171,15 @@ class Store:
             self._db.execute("DELETE FROM sources WHERE name = ?", [source.name])
             self._db.execute(
                 "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [source.name, source.domain, source.root, source.origin, source.revision, source.license,
-                 linked[0] if linked else None],
+                [
+                    source.name,
+                    source.domain,
+                    source.root,
+                    source.origin,
+                    source.revision,
+                    source.license,
+                    linked[0] if linked else None,
+                ],
             )
 
     def sources(self, domain: str | None = None) -> list[Source]:
@@ -184,9 +189,7 @@ class Store:
             if domain is not None
             else self._db.execute(query + " ORDER BY domain, name")
         ).fetchall()
-        return [
-            Source(name=r[0], domain=r[1], root=r[2], origin=r[3], revision=r[4], license=r[5]) for r in rows
-        ]
+        return [Source(name=r[0], domain=r[1], root=r[2], origin=r[3], revision=r[4], license=r[5]) for r in rows]
 
     def domains(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT DISTINCT domain FROM sources ORDER BY 1").fetchall()]
@@ -230,15 +233,14 @@ class Store:
                     file_rows[column].append(write.positions)
                 else:
                     file_rows[column].append(values[column])
-        texts: dict[str, str] = {
-            write.record.sha256: write.text for write in writes if write.text is not None
-        }
+        texts: dict[str, str] = {write.record.sha256: write.text for write in writes if write.text is not None}
         contents = pa.table({"sha256": list(texts), "text": list(texts.values())})
         facts = [fact for write in writes for fact in write.facts]
         with self.transaction():
             self._db.register("incoming_paths", paths)
             self._db.execute(
-                "DELETE FROM facts WHERE source = ? AND stage = 'extract' AND path IN (SELECT path FROM incoming_paths)",
+                "DELETE FROM facts WHERE source = ? AND stage = 'extract' "
+                "AND path IN (SELECT path FROM incoming_paths)",
                 [source],
             )
             self._db.execute(
@@ -248,8 +250,7 @@ class Store:
             self._insert("files", pa.table(file_rows))
             self._db.register("incoming_contents", contents)
             self._db.execute(
-                "INSERT INTO contents SELECT * FROM incoming_contents "
-                "WHERE sha256 NOT IN (SELECT sha256 FROM contents)"
+                "INSERT INTO contents SELECT * FROM incoming_contents WHERE sha256 NOT IN (SELECT sha256 FROM contents)"
             )
             self._db.unregister("incoming_contents")
             self._insert("facts", _fact_table(source, facts, "extract"))
@@ -307,7 +308,12 @@ class Store:
             StoredFact(
                 row[0],
                 Fact.model_construct(
-                    kind=row[1], name=row[2], qualname=row[3], path=row[4], line=row[5], end_line=row[6],
+                    kind=row[1],
+                    name=row[2],
+                    qualname=row[3],
+                    path=row[4],
+                    line=row[5],
+                    end_line=row[6],
                     detail=json.loads(row[7]),
                 ),
             )
@@ -410,9 +416,7 @@ class Store:
     # -- runs --------------------------------------------------------------------------------
     def record_run(self, run_id: str, command: str, stats: dict[str, Any]) -> None:
         with self.transaction():
-            self._db.execute(
-                "INSERT INTO runs VALUES (?, ?, now(), now(), ?)", [run_id, command, _dump(stats)]
-            )
+            self._db.execute("INSERT INTO runs VALUES (?, ?, now(), now(), ?)", [run_id, command, _dump(stats)])
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the content tables, sorted: two stores hold the same data iff equal."""

@@ -329,24 +329,73 @@ def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
 TOOLS: dict[str, Tool] = {
     tool.spec.name: tool
     for tool in (
-        Tool(ToolSpec.from_arguments("find_symbols", "Find functions, methods, classes or modules by kind, "
-             "name, decorator, base class or path.", FindSymbolsArgs), FindSymbolsArgs, paged(find_symbols)),
-        Tool(ToolSpec.from_arguments("find_routes", "Find HTTP route definitions (FastAPI, Starlette) with "
-             "their methods and paths.", FindRoutesArgs), FindRoutesArgs, paged(find_routes)),
-        Tool(ToolSpec.from_arguments("find_fixtures", "Find pytest fixtures with their scope and autouse flag.",
-             FindFixturesArgs), FindFixturesArgs, paged(find_fixtures)),
-        Tool(ToolSpec.from_arguments("find_cli_commands", "Find command-line commands defined with Typer or "
-             "Click.", FindCliCommandsArgs), FindCliCommandsArgs, paged(find_cli_commands)),
-        Tool(ToolSpec.from_arguments("find_services", "Find svcs service registrations (register_factory, "
-             "register_value).", FindServicesArgs), FindServicesArgs, paged(find_services)),
-        Tool(ToolSpec.from_arguments("find_tests", "Find the tests pytest would collect.", FindTestsArgs),
-             FindTestsArgs, paged(find_tests)),
-        Tool(ToolSpec.from_arguments("find_imports", "Find where a module or a name from it is imported.",
-             FindImportsArgs), FindImportsArgs, paged(find_imports)),
-        Tool(ToolSpec.from_arguments("read_symbol", "Show the source code of a function, method or class.",
-             ReadSymbolArgs), ReadSymbolArgs, paged(read_symbol)),
-        Tool(ToolSpec.from_arguments("search_text", "Search the project's files for a text or a regular "
-             "expression (RE2 syntax), line by line.", SearchTextArgs), SearchTextArgs, search_text),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_symbols",
+                "Find functions, methods, classes or modules by kind, name, decorator, base class or path.",
+                FindSymbolsArgs,
+            ),
+            FindSymbolsArgs,
+            paged(find_symbols),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_routes",
+                "Find HTTP route definitions (FastAPI, Starlette) with their methods and paths.",
+                FindRoutesArgs,
+            ),
+            FindRoutesArgs,
+            paged(find_routes),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_fixtures", "Find pytest fixtures with their scope and autouse flag.", FindFixturesArgs
+            ),
+            FindFixturesArgs,
+            paged(find_fixtures),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_cli_commands", "Find command-line commands defined with Typer or Click.", FindCliCommandsArgs
+            ),
+            FindCliCommandsArgs,
+            paged(find_cli_commands),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_services", "Find svcs service registrations (register_factory, register_value).", FindServicesArgs
+            ),
+            FindServicesArgs,
+            paged(find_services),
+        ),
+        Tool(
+            ToolSpec.from_arguments("find_tests", "Find the tests pytest would collect.", FindTestsArgs),
+            FindTestsArgs,
+            paged(find_tests),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_imports", "Find where a module or a name from it is imported.", FindImportsArgs
+            ),
+            FindImportsArgs,
+            paged(find_imports),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "read_symbol", "Show the source code of a function, method or class.", ReadSymbolArgs
+            ),
+            ReadSymbolArgs,
+            paged(read_symbol),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "search_text",
+                "Search the project's files for a text or a regular expression (RE2 syntax), line by line.",
+                SearchTextArgs,
+            ),
+            SearchTextArgs,
+            search_text,
+        ),
     )
 }
 

@@ -83,9 +83,7 @@ class FindTestsArgs(ToolArguments):
 
 
 class FindImportsArgs(ToolArguments):
-    module: str = Field(
-        description="A module or a name in it (`fastapi`, `fastapi.APIRouter`); submodules match too"
-    )
+    module: str = Field(description="A module or a name in it (`fastapi`, `fastapi.APIRouter`); submodules match too")
     path: str | None = Field(None, description=PATH)
 
 

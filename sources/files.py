@@ -16,8 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 SKIPPED_DIRS = frozenset(
-    {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", ".eggs", "build", "dist"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".eggs",
+        "build",
+        "dist",
+    }
 )
 LANGUAGES = {".py": "python"}
 MAX_READ_BYTES = 5_000_000
@@ -95,7 +110,9 @@ def _read_one(full: str, path: str, language: str, max_bytes: int) -> SourceFile
     try:
         size = os.stat(full, follow_symlinks=False).st_size
         if size > max_bytes:
-            return SourceFile(path, language, size, None, "too_large", f"{size} bytes is over the {max_bytes} byte limit")
+            return SourceFile(
+                path, language, size, None, "too_large", f"{size} bytes is over the {max_bytes} byte limit"
+            )
         with open(full, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
@@ -126,8 +143,14 @@ def _read_sdist(target: Path, max_bytes: int) -> Iterator[SourceFile]:
                 yield SourceFile(path, language, 0, None, "symlink", "links are never followed")
                 continue
             if member.size > max_bytes:
-                yield SourceFile(path, language, member.size, None, "too_large",
-                                 f"{member.size} bytes is over the {max_bytes} byte limit")
+                yield SourceFile(
+                    path,
+                    language,
+                    member.size,
+                    None,
+                    "too_large",
+                    f"{member.size} bytes is over the {max_bytes} byte limit",
+                )
                 continue
             handle = archive.extractfile(member)
             data = handle.read() if handle is not None else b""
@@ -144,8 +167,14 @@ def _read_wheel(target: Path, max_bytes: int) -> Iterator[SourceFile]:
             if language is None:
                 continue
             if info.file_size > max_bytes:
-                yield SourceFile(path, language, info.file_size, None, "too_large",
-                                 f"{info.file_size} bytes is over the {max_bytes} byte limit")
+                yield SourceFile(
+                    path,
+                    language,
+                    info.file_size,
+                    None,
+                    "too_large",
+                    f"{info.file_size} bytes is over the {max_bytes} byte limit",
+                )
                 continue
             data = archive.read(info)
             yield SourceFile(path, language, len(data), data)

@@ -31,9 +31,19 @@ def test_mine_then_call_a_tool(db: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "tool", "call", "find_fixtures", "--domain", "shop", "--args", '{"scope": "session"}')
     assert code == 0
     assert json.loads(out) == {
-        "tool": "find_fixtures", "total": 1, "truncated": False,
-        "matches": [{"path": "tests/conftest.py", "line": 9, "name": "database", "function": "database",
-                     "scope": "session", "autouse": False}],
+        "tool": "find_fixtures",
+        "total": 1,
+        "truncated": False,
+        "matches": [
+            {
+                "path": "tests/conftest.py",
+                "line": 9,
+                "name": "database",
+                "function": "database",
+                "scope": "session",
+                "autouse": False,
+            }
+        ],
     }
     code, out, _ = run(capsys, "mine", str(SAMPLE), "--domain", "shop", "--json")
     assert code == 0 and json.loads(out)["unchanged"] == 11
@@ -66,10 +76,16 @@ def test_schema_prints_json_schemas(capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "code", "message"),
     [
         (["mine", "/no/such/place"], 2, "curate: error: /no/such/place: no such file or folder\n"),
-        (["tool", "call", "find_routes", "--domain", "x", "--args", "{oops"], 2,
-         "curate: error: --args is not valid JSON: Expecting property name enclosed in double quotes at column 2\n"),
-        (["tool", "call", "find_routes", "--domain", "x", "--args", "[1]"], 2,
-         "curate: error: --args must be a JSON object\n"),
+        (
+            ["tool", "call", "find_routes", "--domain", "x", "--args", "{oops"],
+            2,
+            "curate: error: --args is not valid JSON: Expecting property name enclosed in double quotes at column 2\n",
+        ),
+        (
+            ["tool", "call", "find_routes", "--domain", "x", "--args", "[1]"],
+            2,
+            "curate: error: --args must be a JSON object\n",
+        ),
         (["schema", "Nope"], 2, "curate: error: no record type 'Nope' (known: "),
         (["frobnicate"], 2, "curate: error: No such command 'frobnicate'.\n"),
         (["mine"], 2, "curate: error: Missing argument 'PATH'.\n"),

@@ -33,12 +33,15 @@ def test_mining_the_sample_links_routes_across_modules(store: Store) -> None:
 
 
 def test_rerun_parses_only_what_changed(store: Store, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "proj", {
-        "pkg/__init__.py": "",
-        "pkg/base.py": "from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\n",
-        "pkg/models.py": "from pkg.base import Base\nclass User(Base):\n    pass\n",
-        "pkg/old.py": "def gone(): ...\n",
-    })
+    root = write_tree(
+        tmp_path / "proj",
+        {
+            "pkg/__init__.py": "",
+            "pkg/base.py": "from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\n",
+            "pkg/models.py": "from pkg.base import Base\nclass User(Base):\n    pass\n",
+            "pkg/old.py": "def gone(): ...\n",
+        },
+    )
     first = mine(store, root, domain="p", jobs=1)
     assert (first.mined, first.unchanged) == (4, 0)
     assert [n for _, _, n in names(store, "p", "find_symbols", kind="pydantic_model")] == ["Base", "User"]
@@ -113,15 +116,31 @@ def test_bad_targets_are_input_errors(store: Store, tmp_path: Path) -> None:
 def _cli(db: Path, *args: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "curate", "--db", str(db), *args],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
 @pytest.mark.slow
 def test_a_mine_killed_midway_then_rerun_equals_one_uninterrupted_run(tmp_path: Path) -> None:
     corpus = Path(os.__file__).parent
-    args = ["mine", str(corpus), "--domain", "stdlib", "--exclude", "test", "--exclude", "site-packages",
-            "--exclude", "idlelib", "--exclude", "lib2to3", "--batch", "25"]
+    args = [
+        "mine",
+        str(corpus),
+        "--domain",
+        "stdlib",
+        "--exclude",
+        "test",
+        "--exclude",
+        "site-packages",
+        "--exclude",
+        "idlelib",
+        "--exclude",
+        "lib2to3",
+        "--batch",
+        "25",
+    ]
     killed_db, clean_db = tmp_path / "killed.duckdb", tmp_path / "clean.duckdb"
     process = _cli(killed_db, *args)
     time.sleep(6)

@@ -112,7 +112,10 @@ def test_stdlib_symbols_match_the_oracle(store: Store, package: str) -> None:
 def test_installed_projects_match_the_oracle(store: Store, package: str) -> None:
     pytest.importorskip(package)
     truth = cross_check(
-        store, package_folder(package), package, ("async_functions", "classes", "fixtures"),
+        store,
+        package_folder(package),
+        package,
+        ("async_functions", "classes", "fixtures"),
         skip_dirs=SKIPPED_TEST_DIRS,
     )
     assert truth.classes
@@ -256,18 +259,24 @@ def test_aliases_re_exports_and_nesting_match_the_oracle(store: Store, tmp_path:
 
 
 def test_a_root_that_is_a_package_links_its_re_exports(store: Store, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "api", {
-        "__init__.py": "from .main import app\n",
-        "main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
-        "health.py": "from . import app\n\n@app.get('/health')\ndef health(): ...\n",
-    })
+    root = write_tree(
+        tmp_path / "api",
+        {
+            "__init__.py": "from .main import app\n",
+            "main.py": "from fastapi import FastAPI\napp = FastAPI()\n",
+            "health.py": "from . import app\n\n@app.get('/health')\ndef health(): ...\n",
+        },
+    )
     assert ("health.py", 4, "health", "/health", ("GET",)) in cross_check(store, root, "api").routes
 
 
 def test_a_framework_class_re_exported_by_the_project_is_recognised(store: Store, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "proj", {
-        "pkg/__init__.py": "",
-        "pkg/compat.py": "from fastapi import FastAPI\n",
-        "pkg/main.py": "from pkg.compat import FastAPI\napp = FastAPI()\n\n@app.get('/')\ndef index(): ...\n",
-    })
+    root = write_tree(
+        tmp_path / "proj",
+        {
+            "pkg/__init__.py": "",
+            "pkg/compat.py": "from fastapi import FastAPI\n",
+            "pkg/main.py": "from pkg.compat import FastAPI\napp = FastAPI()\n\n@app.get('/')\ndef index(): ...\n",
+        },
+    )
     assert ("pkg/main.py", 5, "index", "/", ("GET",)) in cross_check(store, root, "proj").routes

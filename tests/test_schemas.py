@@ -10,10 +10,26 @@ from schemas import Fact, FindRoutesArgs, ToolResult
 def test_public_api_is_guarded() -> None:
     assert schemas.__all__ == sorted(schemas.__all__)
     assert set(schemas.__all__) == {
-        "DETAIL_MODELS", "Decorator", "Fact", "FactKind", "FileRecord", "FileStatus", "FindCliCommandsArgs",
-        "FindFixturesArgs", "FindImportsArgs", "FindRoutesArgs", "FindServicesArgs", "FindSymbolsArgs",
-        "FindTestsArgs", "ReadSymbolArgs", "SearchTextArgs", "Source", "SymbolKind", "ToolArguments",
-        "ToolResult", "ToolSpec",
+        "DETAIL_MODELS",
+        "Decorator",
+        "Fact",
+        "FactKind",
+        "FileRecord",
+        "FileStatus",
+        "FindCliCommandsArgs",
+        "FindFixturesArgs",
+        "FindImportsArgs",
+        "FindRoutesArgs",
+        "FindServicesArgs",
+        "FindSymbolsArgs",
+        "FindTestsArgs",
+        "ReadSymbolArgs",
+        "SearchTextArgs",
+        "Source",
+        "SymbolKind",
+        "ToolArguments",
+        "ToolResult",
+        "ToolSpec",
     }
 
 

@@ -13,8 +13,15 @@ from schemas import Fact, FileRecord, Source
 
 
 def fact(path: str, line: int, name: str = "f") -> Fact:
-    return Fact(kind="function", name=name, qualname=name, path=path, line=line, end_line=line,
-                detail={"signature": "()", "start_line": line})
+    return Fact(
+        kind="function",
+        name=name,
+        qualname=name,
+        path=path,
+        line=line,
+        end_line=line,
+        detail={"signature": "()", "start_line": line},
+    )
 
 
 def record(path: str, sha: str = "abc") -> FileRecord:
@@ -44,7 +51,9 @@ def test_a_store_from_a_newer_curate_is_refused(tmp_path: Path) -> None:
 def test_facts_round_trip(store: Store) -> None:
     add_source(store)
     facts = [fact("a.py", 3, "g"), fact("a.py", 1), fact("b.py", 2)]
-    store.write_files("s", [FileWrite(record("a.py"), "text", facts[:2]), FileWrite(record("b.py", "def"), "t", facts[2:])])
+    store.write_files(
+        "s", [FileWrite(record("a.py"), "text", facts[:2]), FileWrite(record("b.py", "def"), "t", facts[2:])]
+    )
     assert [stored.fact for stored in store.facts(domain="d")] == [facts[1], facts[0], facts[2]]
     assert store.file_text("s", "a.py") == "text"
 
@@ -78,14 +87,20 @@ def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypat
 def test_a_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "busy.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from curate.store import Store
             store = Store.open({str(path)!r})
             print("ready", flush=True)
             sys.stdin.read()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"

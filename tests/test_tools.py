@@ -24,8 +24,15 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 def test_catalog_is_an_openai_tools_list() -> None:
     tools = catalog()
     assert [tool["function"]["name"] for tool in tools] == [
-        "find_symbols", "find_routes", "find_fixtures", "find_cli_commands", "find_services", "find_tests",
-        "find_imports", "read_symbol", "search_text",
+        "find_symbols",
+        "find_routes",
+        "find_fixtures",
+        "find_cli_commands",
+        "find_services",
+        "find_tests",
+        "find_imports",
+        "read_symbol",
+        "search_text",
     ]
     for tool in tools:
         assert tool["type"] == "function"
@@ -38,8 +45,12 @@ def test_catalog_is_an_openai_tools_list() -> None:
 
 
 def test_every_result_has_the_same_shape_and_order(shop: Store) -> None:
-    arguments = {"find_symbols": {"kind": "class"}, "find_imports": {"module": "shop"},
-                 "read_symbol": {"qualname": "Catalog"}, "search_text": {"pattern": "def"}}
+    arguments = {
+        "find_symbols": {"kind": "class"},
+        "find_imports": {"module": "shop"},
+        "read_symbol": {"qualname": "Catalog"},
+        "search_text": {"pattern": "def"},
+    }
     for name in TOOLS:
         result = call_tool(shop, "shop", name, arguments.get(name, {}), limit=0).model_dump()
         assert set(result) == {"tool", "total", "truncated", "matches"} and result["tool"] == name
@@ -62,10 +73,17 @@ def test_find_symbols_filters(shop: Store) -> None:
         return [m["qualname"] for m in call_tool(shop, "shop", "find_symbols", dict(arguments), limit=0).matches]
 
     assert found(kind="async_method", path="src/shop/services.py") == [
-        "Catalog.latest", "Catalog.get", "Catalog.add", "Catalog.remove", "Catalog.stream",
+        "Catalog.latest",
+        "Catalog.get",
+        "Catalog.add",
+        "Catalog.remove",
+        "Catalog.stream",
     ]
     assert found(kind="async_function", name="*item*", path="src/shop/routes") == [
-        "list_items", "get_item", "create_item", "delete_item",
+        "list_items",
+        "get_item",
+        "create_item",
+        "delete_item",
     ]
     assert found(kind="function", decorator="router.api_route") == ["replace_item"]
     assert found(kind="function", decorator="fastapi.APIRouter.delete") == ["delete_item"]

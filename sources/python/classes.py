@@ -12,9 +12,7 @@ from collections.abc import Callable, Iterable
 EXCEPTION_ROOTS = frozenset(
     name for name, value in vars(builtins).items() if isinstance(value, type) and issubclass(value, BaseException)
 )
-ENUM_ROOTS = frozenset(
-    {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"}
-)
+ENUM_ROOTS = frozenset({"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag", "enum.ReprEnum"})
 PYDANTIC_ROOTS = frozenset(
     {
         "pydantic.BaseModel",
@@ -27,9 +25,7 @@ PYDANTIC_ROOTS = frozenset(
     }
 )
 PROTOCOL_ROOTS = frozenset({"typing.Protocol", "typing_extensions.Protocol"})
-DATACLASS_DECORATORS = frozenset(
-    {"dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.dataclass"}
-)
+DATACLASS_DECORATORS = frozenset({"dataclasses.dataclass", "pydantic.dataclasses.dataclass", "attr.dataclass"})
 
 INHERITED_FLAGS = ("is_pydantic_model", "is_enum", "is_exception")
 

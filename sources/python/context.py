@@ -8,9 +8,12 @@ the module's top-level statements before anything else is read.
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
+
+from sources.python.syntax import blocks, dotted
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -21,18 +24,6 @@ class Binding:
     """Qualified name of what the local name refers to (a class when `is_instance`)."""
     is_instance: bool
     keywords: dict[str, str] = field(default_factory=dict)
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, None for anything else."""
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
-        return None
-    parts.append(node.value)
-    return ".".join(reversed(parts))
 
 
 def absolute_module(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -94,17 +85,19 @@ class ModuleContext:
                 return binding.target
         return None
 
-    def collect(self, statements: list[cst.BaseStatement] | tuple[cst.BaseStatement, ...]) -> None:
+    def collect(self, statements: Sequence[cst.CSTNode]) -> None:
         """Record imports and bindings of top-level statements (descending into if/try blocks)."""
         for statement in statements:
             if isinstance(statement, cst.SimpleStatementLine):
                 for small in statement.body:
                     self._collect_small(small)
+            elif isinstance(statement, cst.BaseSmallStatement):
+                self._collect_small(statement)
             elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
                 self.imports.pop(statement.name.value, None)
                 self.definitions.add(statement.name.value)
             elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
-                for block in _blocks(statement):
+                for block in blocks(statement):
                     self.collect(block)
 
     def _collect_small(self, small: cst.BaseSmallStatement) -> None:
@@ -156,28 +149,3 @@ class ModuleContext:
                 self.bindings[name] = Binding(annotated, is_instance=True)
                 return
         self.definitions.add(name)
-
-
-def _blocks(statement: cst.BaseCompoundStatement) -> list[tuple[cst.BaseStatement, ...]]:
-    """The statement lists directly inside an if/try/with, in source order."""
-    blocks: list[tuple[cst.BaseStatement, ...]] = []
-    suites: list[cst.BaseSuite] = [statement.body]
-    if isinstance(statement, cst.If):
-        orelse = statement.orelse
-        while isinstance(orelse, cst.If):
-            suites.append(orelse.body)
-            orelse = orelse.orelse
-        if orelse is not None:
-            suites.append(orelse.body)
-    elif isinstance(statement, (cst.Try, cst.TryStar)):
-        suites.extend(handler.body for handler in statement.handlers)
-        if statement.orelse is not None:
-            suites.append(statement.orelse.body)
-        if statement.finalbody is not None:
-            suites.append(statement.finalbody.body)
-    for suite in suites:
-        if isinstance(suite, cst.IndentedBlock):
-            blocks.append(tuple(suite.body))
-        else:
-            blocks.append((cst.SimpleStatementLine(body=suite.body),))
-    return blocks

@@ -11,7 +11,7 @@ import fnmatch
 import io
 import posixpath
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +19,9 @@ import libcst as cst
 
 from schemas import Fact
 from sources.python.classes import direct_flags
-from sources.python.context import ModuleContext, absolute_module, dotted
+from sources.python.context import ModuleContext, absolute_module
 from sources.python.positions import Positions, positions_for
+from sources.python.syntax import blocks, dotted, suite_statements
 
 MAX_FILE_BYTES = 5_000_000
 
@@ -201,7 +202,7 @@ class ModuleExtractor:
             elif isinstance(statement, cst.ClassDef):
                 self.klass(statement, scope)
             else:
-                for block in _blocks(statement):
+                for block in blocks(statement):
                     self.walk(block, scope)
 
     def decorators(self, node: cst.FunctionDef | cst.ClassDef) -> list[DecoratorInfo]:
@@ -210,9 +211,7 @@ class ModuleExtractor:
         for decorator, line in zip(node.decorators, lines, strict=True):
             expression = decorator.decorator
             callee = expression.func if isinstance(expression, cst.Call) else expression
-            infos.append(
-                DecoratorInfo(decorator, self.ctx.source_of(expression), self.ctx.resolve(callee), line)
-            )
+            infos.append(DecoratorInfo(decorator, self.ctx.source_of(expression), self.ctx.resolve(callee), line))
         return infos
 
     def function(self, node: cst.FunctionDef, scope: tuple[Scope, ...]) -> None:
@@ -236,9 +235,7 @@ class ModuleExtractor:
             is_generator=self.is_generator(node, start_line, end_line),
             is_method=is_method,
             is_nested=any(not item.is_class for item in scope),
-            decorators=[
-                {"written": info.written, "resolved": info.resolved, "line": info.line} for info in decorators
-            ],
+            decorators=[{"written": info.written, "resolved": info.resolved, "line": info.line} for info in decorators],
             signature=signature,
             returns=returns,
             start_line=start_line,
@@ -249,7 +246,7 @@ class ModuleExtractor:
         info = FunctionInfo(node, fact, decorators, scope, owner)
         for pack in self.packs:
             pack.on_function(self, info)
-        self.walk(_suite_statements(node.body), (*scope, Scope(name, is_class=False)))
+        self.walk(suite_statements(node.body), (*scope, Scope(name, is_class=False)))
 
     def klass(self, node: cst.ClassDef, scope: tuple[Scope, ...]) -> None:
         line, end_line = self.positions.span(node)
@@ -266,9 +263,7 @@ class ModuleExtractor:
             end_line,
             bases=[self.ctx.source_of(base) for base in bases],
             resolved_bases=resolved_bases,
-            decorators=[
-                {"written": info.written, "resolved": info.resolved, "line": info.line} for info in decorators
-            ],
+            decorators=[{"written": info.written, "resolved": info.resolved, "line": info.line} for info in decorators],
             start_line=decorators[0].line if decorators else line,
             docstring=_first_line(node.get_docstring()),
             **flags,
@@ -279,7 +274,7 @@ class ModuleExtractor:
         info = ClassInfo(node, fact, decorators, scope)
         for pack in self.packs:
             pack.on_class(self, info)
-        self.walk(_suite_statements(node.body), inner)
+        self.walk(suite_statements(node.body), inner)
 
     def small_statement(self, node: cst.CSTNode, scope: tuple[Scope, ...]) -> None:
         if isinstance(node, (cst.Import, cst.ImportFrom)):
@@ -306,8 +301,14 @@ class ModuleExtractor:
                 local = _asname(alias)
                 self.emit(
                     self.make(
-                        "import", local or module, qualname, line, end_line,
-                        module=module, alias=local, is_module_level=not scope,
+                        "import",
+                        local or module,
+                        qualname,
+                        line,
+                        end_line,
+                        module=module,
+                        alias=local,
+                        is_module_level=not scope,
                     )
                 )
             return
@@ -317,8 +318,15 @@ class ModuleExtractor:
         if isinstance(node.names, cst.ImportStar):
             self.emit(
                 self.make(
-                    "import", "*", qualname, line, end_line,
-                    module=module, imported="*", level=level, is_module_level=not scope,
+                    "import",
+                    "*",
+                    qualname,
+                    line,
+                    end_line,
+                    module=module,
+                    imported="*",
+                    level=level,
+                    is_module_level=not scope,
                 )
             )
             return
@@ -327,8 +335,16 @@ class ModuleExtractor:
             local = _asname(alias)
             self.emit(
                 self.make(
-                    "import", local or imported, qualname, line, end_line,
-                    module=module, imported=imported, alias=local, level=level, is_module_level=not scope,
+                    "import",
+                    local or imported,
+                    qualname,
+                    line,
+                    end_line,
+                    module=module,
+                    imported=imported,
+                    alias=local,
+                    level=level,
+                    is_module_level=not scope,
                 )
             )
 
@@ -347,8 +363,14 @@ class ModuleExtractor:
         line, end_line = self.positions.span(node)
         self.emit(
             self.make(
-                "binding", name, name, line, end_line,
-                target=bound.target, is_instance=bound.is_instance, keywords=bound.keywords,
+                "binding",
+                name,
+                name,
+                line,
+                end_line,
+                target=bound.target,
+                is_instance=bound.is_instance,
+                keywords=bound.keywords,
             )
         )
 
@@ -400,35 +422,6 @@ def _first_line(docstring: str | None) -> str | None:
         if line.strip():
             return line.strip()
     return None
-
-
-def _suite_statements(suite: cst.BaseSuite) -> Sequence[cst.CSTNode]:
-    if isinstance(suite, cst.IndentedBlock):
-        return suite.body
-    if isinstance(suite, cst.SimpleStatementSuite):
-        return suite.body
-    return ()
-
-
-def _blocks(statement: cst.CSTNode) -> Iterator[Sequence[cst.CSTNode]]:
-    if isinstance(statement, cst.Match):
-        for case in statement.cases:
-            yield _suite_statements(case.body)
-        return
-    body = getattr(statement, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        yield _suite_statements(body)
-    if isinstance(statement, (cst.Try, cst.TryStar)):
-        for handler in statement.handlers:
-            yield _suite_statements(handler.body)
-    orelse = getattr(statement, "orelse", None)
-    if isinstance(orelse, cst.If):
-        yield (orelse,)
-    elif isinstance(orelse, cst.Else):
-        yield _suite_statements(orelse.body)
-    finalbody = getattr(statement, "finalbody", None)
-    if isinstance(finalbody, cst.Finally):
-        yield _suite_statements(finalbody.body)
 
 
 def decode(data: bytes) -> str:
@@ -518,4 +511,3 @@ def module_name(path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:
 def is_test_file(path: str) -> bool:
     filename = posixpath.basename(path)
     return fnmatch.fnmatchcase(filename, "test_*.py") or fnmatch.fnmatchcase(filename, "*_test.py")
-

@@ -118,12 +118,8 @@ def _class_flags(index: SourceIndex) -> list[Fact]:
             return None
         if key not in memo:
             memo[key] = _own_flags(fact)
-            inherited = inherited_flags(
-                fact.detail["resolved_bases"], lambda base: flags_of(base, depth + 1)
-            )
-            memo[key] = {
-                flag: own or inherited[flag] for flag, own in _own_flags(fact).items()
-            }
+            inherited = inherited_flags(fact.detail["resolved_bases"], lambda base: flags_of(base, depth + 1))
+            memo[key] = {flag: own or inherited[flag] for flag, own in _own_flags(fact).items()}
         return memo[key]
 
     changed: list[Fact] = []

@@ -16,6 +16,8 @@ from typing import Protocol
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from sources.python.syntax import blocks
+
 _AST_TYPES: dict[type[cst.CSTNode], tuple[type[ast.AST], ...]] = {
     cst.FunctionDef: (ast.FunctionDef, ast.AsyncFunctionDef),
     cst.ClassDef: (ast.ClassDef,),
@@ -63,7 +65,7 @@ class PositionMismatch(Exception):
     pass
 
 
-def cst_statements(statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]) -> Iterator[cst.CSTNode]:
+def cst_statements(statements: Sequence[cst.CSTNode]) -> Iterator[cst.CSTNode]:
     """Every statement, compound and small, in source (pre-)order."""
     for statement in statements:
         if isinstance(statement, cst.SimpleStatementLine):
@@ -72,41 +74,13 @@ def cst_statements(statements: Sequence[cst.BaseStatement | cst.BaseSmallStateme
             yield statement
         else:
             yield statement
-            yield from _nested(statement)
+            for block in blocks(statement):
+                yield from cst_statements(block)
 
 
-def _suite(suite: cst.BaseSuite) -> Iterator[cst.CSTNode]:
-    if isinstance(suite, cst.IndentedBlock):
-        yield from cst_statements(suite.body)
-    elif isinstance(suite, cst.SimpleStatementSuite):
-        yield from suite.body
-
-
-def _nested(statement: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    if isinstance(statement, cst.Match):
-        for case in statement.cases:
-            yield from _suite(case.body)
-        return
-    body = getattr(statement, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        yield from _suite(body)
-    if isinstance(statement, (cst.Try, cst.TryStar)):
-        for handler in statement.handlers:
-            yield from _suite(handler.body)
-    orelse = getattr(statement, "orelse", None)
-    if isinstance(orelse, cst.If):
-        yield orelse
-        yield from _nested(orelse)
-    elif isinstance(orelse, cst.Else):
-        yield from _suite(orelse.body)
-    finalbody = getattr(statement, "finalbody", None)
-    if isinstance(finalbody, cst.Finally):
-        yield from _suite(finalbody.body)
-
-
-def _ast_statements(statements: list[ast.AST]) -> Iterator[ast.AST]:
+def _ast_statements(statements: list[ast.AST]) -> Iterator[ast.stmt]:
     for statement in statements:
-        if isinstance(statement, (ast.stmt)):
+        if isinstance(statement, ast.stmt):
             yield statement
         for field in _AST_BLOCK_FIELDS:
             children = getattr(statement, field, None)
@@ -118,7 +92,7 @@ class AstPositions:
     method = "ast"
 
     def __init__(self, module: cst.Module, tree: ast.Module) -> None:
-        self._by_node: dict[int, ast.AST] = {}
+        self._by_node: dict[int, ast.stmt] = {}
         ast_iter = _ast_statements(list(tree.body))
         for node in cst_statements(module.body):
             partner = next(ast_iter, None)
@@ -131,13 +105,12 @@ class AstPositions:
 
     def span(self, node: cst.CSTNode) -> tuple[int, int]:
         partner = self._by_node[id(node)]
-        line: int = getattr(partner, "lineno")
-        end: int | None = getattr(partner, "end_lineno", None)
-        return line, end or line
+        return partner.lineno, partner.end_lineno or partner.lineno
 
     def decorator_lines(self, node: cst.FunctionDef | cst.ClassDef) -> list[int]:
         partner = self._by_node[id(node)]
-        return [decorator.lineno for decorator in getattr(partner, "decorator_list")]
+        assert isinstance(partner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        return [decorator.lineno for decorator in partner.decorator_list]
 
 
 class CstPositions:
@@ -163,8 +136,11 @@ class CstPositions:
 
 def _last_statement(node: cst.CSTNode) -> cst.CSTNode | None:
     """The last nested statement of a compound statement: ast ends a block there, not at its trailing comments."""
-    nested = list(_nested(node)) if not isinstance(node, cst.BaseSmallStatement) else []
-    return nested[-1] if nested else None
+    last: cst.CSTNode | None = None
+    for block in blocks(node):
+        for last in cst_statements(block):  # noqa: B007
+            pass
+    return last
 
 
 def positions_for(module: cst.Module, tree: ast.Module | None, force_cst: bool = False) -> Positions:

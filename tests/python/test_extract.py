@@ -120,7 +120,16 @@ def test_definitions_inside_blocks_are_found() -> None:
         """
     )
     assert [(f.name, f.line) for f in of_kind(facts, "function")] == [
-        ("a", 4), ("b", 6), ("c", 8), ("d", 10), ("e", 12), ("f", 14), ("g", 16), ("h", 18), ("i", 20), ("j", 23),
+        ("a", 4),
+        ("b", 6),
+        ("c", 8),
+        ("d", 10),
+        ("e", 12),
+        ("f", 14),
+        ("g", 16),
+        ("h", 18),
+        ("i", 20),
+        ("j", 23),
     ]
 
 
@@ -153,8 +162,9 @@ def test_classes_and_their_kinds() -> None:
         """
     )
     flags = {
-        fact.name: sorted(k for k in ("is_dataclass", "is_enum", "is_protocol", "is_exception", "is_pydantic_model")
-                          if fact.detail[k])
+        fact.name: sorted(
+            k for k in ("is_dataclass", "is_enum", "is_protocol", "is_exception", "is_pydantic_model") if fact.detail[k]
+        )
         for fact in of_kind(facts, "class")
     }
     assert flags == {
@@ -205,7 +215,7 @@ def test_modern_syntax_parses_with_exact_lines() -> None:
     """3.12 type parameters and aliases, 3.14 t-strings: on an older Python, `ast` cannot read
     them and positions come from libcst instead; lines must not change."""
     facts = extract(
-        '''
+        """
         type Pair[T] = tuple[T, T]
 
         class Stack[T]:
@@ -216,7 +226,7 @@ def test_modern_syntax_parses_with_exact_lines() -> None:
 
         @decorator
         def last[*Ts](): ...
-        '''
+        """
     )
     assert [(f.kind, f.qualname, f.line, f.end_line) for f in facts if f.kind in {"class", "function"}] == [
         ("class", "Stack", 4, 5),
@@ -307,5 +317,6 @@ def test_relative_imports_in_a_root_package() -> None:
     """A mined folder that is itself a package: its `__init__.py` is module "" and `.app` is `app`."""
     facts = extract("from .app import app\nfrom . import util\n", path="__init__.py", module="", is_package=True)
     assert [(f.detail["module"], f.detail["imported"]) for f in of_kind(facts, "import")] == [
-        ("app", "app"), ("", "util"),
+        ("app", "app"),
+        ("", "util"),
     ]

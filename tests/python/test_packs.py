@@ -6,9 +6,7 @@ from tests.conftest import extract, line_of, of_kind
 
 
 def routes(source: str) -> list[tuple[str, int, list[str], str]]:
-    return [
-        (f.name, f.line, f.detail["methods"], f.detail["route"]) for f in of_kind(extract(source), "route")
-    ]
+    return [(f.name, f.line, f.detail["methods"], f.detail["route"]) for f in of_kind(extract(source), "route")]
 
 
 def test_fastapi_route_forms() -> None:
@@ -45,6 +43,7 @@ def test_fastapi_route_forms() -> None:
         app.add_api_route("/late", late, methods=["DELETE"])
         app.add_api_route("/late-get", endpoint=late)
         """
+
     def at(needle: str, occurrence: int = 1) -> int:
         return line_of(source, needle, occurrence)
 
@@ -90,13 +89,19 @@ def test_fastapi_aliases_and_module_imports() -> None:
         @five.get("/5")
         def e(): ...
         """
-    ) == [("a", 15, ["GET"], "/1"), ("b", 17, ["GET"], "/2"), ("c", 19, ["GET"], "/3"),
-          ("d", 21, ["GET"], "/4"), ("e", 23, ["GET"], "/5")]
+    ) == [
+        ("a", 15, ["GET"], "/1"),
+        ("b", 17, ["GET"], "/2"),
+        ("c", 19, ["GET"], "/3"),
+        ("d", 21, ["GET"], "/4"),
+        ("e", 23, ["GET"], "/5"),
+    ]
 
 
 def test_look_alikes_are_not_routes() -> None:
-    assert routes(
-        """
+    assert (
+        routes(
+            """
         import requests
         from fastapi import FastAPI
         cache = {}
@@ -113,7 +118,9 @@ def test_look_alikes_are_not_routes() -> None:
             @app.get("/inside")      # a local app: not a module-level binding
             def c(): ...
         """
-    ) == []
+        )
+        == []
+    )
 
 
 def test_starlette_routes() -> None:
@@ -367,8 +374,9 @@ def test_register_factory_without_svcs_is_not_a_service() -> None:
 
 
 def test_a_local_definition_shadows_an_import() -> None:
-    assert routes(
-        """
+    assert (
+        routes(
+            """
         from fastapi import FastAPI
         def FastAPI(): ...
         app = FastAPI()
@@ -376,4 +384,6 @@ def test_a_local_definition_shadows_an_import() -> None:
         @app.get("/")
         def index(): ...
         """
-    ) == []
+        )
+        == []
+    )

@@ -60,8 +60,9 @@ class CliPack(Pack):
                 self._click(extractor, info, call, extractor.qualified(receiver), verb == "group")
                 return
             if verb == "command":
-                self._typer(extractor, receiver, call, info.fact.name, info.fact.qualname,
-                            info.fact.line, info.fact.end_line)
+                self._typer(
+                    extractor, receiver, call, info.fact.name, info.fact.qualname, info.fact.line, info.fact.end_line
+                )
                 return
 
     def on_call(
@@ -82,14 +83,26 @@ class CliPack(Pack):
             parent = extractor.qualified(func.value)
             extractor.emit(
                 extractor.make(
-                    "cli_mount", mount_name or extractor.ctx.source_of(child), parent, line, end_line,
-                    parent=parent, child=extractor.qualified(child), mount_name=mount_name,
+                    "cli_mount",
+                    mount_name or extractor.ctx.source_of(child),
+                    parent,
+                    line,
+                    end_line,
+                    parent=parent,
+                    child=extractor.qualified(child),
+                    mount_name=mount_name,
                 )
             )
 
     def _typer(
-        self, extractor: ModuleExtractor, receiver: cst.BaseExpression, call: cst.Call | None,
-        function: str, qualname: str, line: int, end_line: int,
+        self,
+        extractor: ModuleExtractor,
+        receiver: cst.BaseExpression,
+        call: cst.Call | None,
+        function: str,
+        qualname: str,
+        line: int,
+        end_line: int,
     ) -> None:
         local_type, imported = extractor.receiver_of(receiver)
         if local_type is None and imported is None:
@@ -101,8 +114,15 @@ class CliPack(Pack):
         given = literal_string(argument(call, 0, "name")) if call is not None else None
         name = given or typer_name(function.rsplit(".", 1)[-1])
         fact = extractor.make(
-            "cli_command", name, qualname, line, end_line,
-            function=qualname, framework="typer", group=extractor.qualified(receiver), is_group=False,
+            "cli_command",
+            name,
+            qualname,
+            line,
+            end_line,
+            function=qualname,
+            framework="typer",
+            group=extractor.qualified(receiver),
+            is_group=False,
             full_name=name,
         )
         if local_type is not None:
@@ -119,8 +139,16 @@ class CliPack(Pack):
             extractor.state.setdefault("click_groups", set()).add(info.fact.name)
         extractor.emit(
             extractor.make(
-                "cli_command", name, info.fact.qualname, info.fact.line, info.fact.end_line,
-                function=info.fact.qualname, framework="click", group=group, is_group=is_group, full_name=name,
+                "cli_command",
+                name,
+                info.fact.qualname,
+                info.fact.line,
+                info.fact.end_line,
+                function=info.fact.qualname,
+                framework="click",
+                group=group,
+                is_group=is_group,
+                full_name=name,
             )
         )
 

@@ -53,8 +53,14 @@ class FastApiPack(Pack):
             if verb not in VERBS and verb not in DECORATORS_WITH_METHODS:
                 continue
             self._route(
-                extractor, call.func.value, call, verb, info.fact.name, info.fact.qualname,
-                info.fact.line, info.fact.end_line,
+                extractor,
+                call.func.value,
+                call,
+                verb,
+                info.fact.name,
+                info.fact.qualname,
+                info.fact.line,
+                info.fact.end_line,
             )
 
     def on_call(
@@ -86,9 +92,16 @@ class FastApiPack(Pack):
             local_type, imported = None, extractor.qualified(receiver)
         framework = "starlette" if local_type in STARLETTE_TYPES else "fastapi"
         fact = extractor.make(
-            "route", name, qualname, line, end_line,
-            methods=_methods(call, verb), route=_route(extractor, call), function=qualname,
-            router=extractor.ctx.source_of(receiver), framework=framework,
+            "route",
+            name,
+            qualname,
+            line,
+            end_line,
+            methods=_methods(call, verb),
+            route=_route(extractor, call),
+            function=qualname,
+            router=extractor.ctx.source_of(receiver),
+            framework=framework,
         )
         if local_type is not None:
             extractor.emit(fact)

@@ -55,8 +55,13 @@ class PytestPack(Pack):
             return
         extractor.emit(
             extractor.make(
-                "test", info.fact.name, info.fact.qualname, info.fact.line, info.fact.end_line,
-                test_kind=kind, is_async=info.fact.detail["is_async"],
+                "test",
+                info.fact.name,
+                info.fact.qualname,
+                info.fact.line,
+                info.fact.end_line,
+                test_kind=kind,
+                is_async=info.fact.detail["is_async"],
                 parametrized=any((d.resolved or "").startswith("pytest.mark.parametrize") for d in info.decorators),
             )
         )
@@ -74,8 +79,14 @@ class PytestPack(Pack):
         test_classes.add(info.fact.qualname)
         extractor.emit(
             extractor.make(
-                "test", info.fact.name, info.fact.qualname, info.fact.line, info.fact.end_line,
-                test_kind="class", is_async=False, parametrized=False,
+                "test",
+                info.fact.name,
+                info.fact.qualname,
+                info.fact.line,
+                info.fact.end_line,
+                test_kind="class",
+                is_async=False,
+                parametrized=False,
             )
         )
 
@@ -99,8 +110,15 @@ class PytestPack(Pack):
             visibility = "module"
         extractor.emit(
             extractor.make(
-                "fixture", name, info.fact.qualname, info.fact.line, info.fact.end_line,
-                function=info.fact.name, scope=scope, autouse=autouse, visibility=visibility,
+                "fixture",
+                name,
+                info.fact.qualname,
+                info.fact.line,
+                info.fact.end_line,
+                function=info.fact.name,
+                scope=scope,
+                autouse=autouse,
+                visibility=visibility,
                 is_async=info.fact.detail["is_async"],
             )
         )

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from sources.python.context import dotted
 from sources.python.extract import argument
 from sources.python.packs.base import Pack
+from sources.python.syntax import dotted
 
 if TYPE_CHECKING:
     from sources.python.extract import ModuleExtractor, Scope
@@ -44,9 +44,15 @@ class SvcsPack(Pack):
         scope_name = ".".join(item.name for item in scope)
         extractor.emit(
             extractor.make(
-                "service", written.rsplit(".", 1)[-1], f"{scope_name}.{written}" if scope_name else written,
-                line, end_line,
-                service=written, service_resolved=extractor.ctx.resolve(service), registration=registration,
-                target=extractor.ctx.source_of(target), registry=extractor.ctx.source_of(registry),
+                "service",
+                written.rsplit(".", 1)[-1],
+                f"{scope_name}.{written}" if scope_name else written,
+                line,
+                end_line,
+                service=written,
+                service_resolved=extractor.ctx.resolve(service),
+                registration=registration,
+                target=extractor.ctx.source_of(target),
+                registry=extractor.ctx.source_of(registry),
             )
         )
