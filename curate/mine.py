@@ -22,7 +22,7 @@ from curate.pool import run_tasks
 from curate.store import FileWrite, Store
 from schemas import FileRecord, Source
 from sources.files import SourceFile, default_name, detect_license, origin_of, read_source
-from sources.python import module_name
+from sources.python import EXTRACTOR_VERSION, module_name
 from sources.python.extract import Extraction
 from sources.python.link import link
 
@@ -127,9 +127,6 @@ def mine(
     stats.seconds = time.perf_counter() - started
     store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
     return stats
-
-
-EXTRACTOR_VERSION = "py1"
 
 
 def _versioned(sha: str) -> str:

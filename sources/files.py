@@ -73,11 +73,16 @@ def _excluded(path: str, exclude: Sequence[str]) -> bool:
     return any(fnmatch.fnmatchcase(path, pattern) or path.startswith(pattern.rstrip("/") + "/") for pattern in exclude)
 
 
+def _excluded_folder(path: str, exclude: Sequence[str]) -> bool:
+    """Whether everything under a folder is excluded (`test`, `test/`, `test/*` all prune `test`)."""
+    return _excluded(path, exclude) or _excluded(path + "/", exclude)
+
+
 def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int = MAX_READ_BYTES) -> Iterator[SourceFile]:
-    """Every file of a known language in the source, sorted by path."""
+    """Every file of a known language in the source, sorted by path; excluded ones are never read."""
     origin = origin_of(target)
     if origin == "folder":
-        files = _read_folder(target, max_bytes)
+        files = _read_folder(target, max_bytes, exclude)
     elif origin == "sdist":
         files = _read_sdist(target, max_bytes)
     else:
@@ -91,17 +96,23 @@ def _language(name: str) -> str | None:
     return LANGUAGES.get(os.path.splitext(name)[1])
 
 
-def _read_folder(root: Path, max_bytes: int) -> Iterator[SourceFile]:
-    for folder, dirs, names in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(folder, d)))
-        relative_folder = PurePosixPath(Path(folder).relative_to(root).as_posix())
+def _read_folder(root: Path, max_bytes: int, exclude: Sequence[str]) -> Iterator[SourceFile]:
+    top = str(root)
+    for folder, dirs, names in os.walk(top, followlinks=False):
+        relative = os.path.relpath(folder, top).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        dirs[:] = sorted(
+            name
+            for name in dirs
+            if name not in SKIPPED_DIRS
+            and not os.path.islink(os.path.join(folder, name))
+            and not _excluded_folder(prefix + name, exclude)
+        )
         for name in sorted(names):
             language = _language(name)
-            if language is None:
+            if language is None or _excluded(prefix + name, exclude):
                 continue
-            full = os.path.join(folder, name)
-            path = str(relative_folder / name) if str(relative_folder) != "." else name
-            yield _read_one(full, path, language, max_bytes)
+            yield _read_one(os.path.join(folder, name), prefix + name, language, max_bytes)
 
 
 def _read_one(full: str, path: str, language: str, max_bytes: int) -> SourceFile:

@@ -156,3 +156,10 @@ def test_a_mine_killed_midway_then_rerun_equals_one_uninterrupted_run(tmp_path: 
     assert done < total
     for table in clean_rows:
         assert killed_rows[table] == clean_rows[table], table
+
+
+def test_excluded_files_are_never_read(store: Store, tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "proj", {"keep.py": "x = 1\n", "test/a.py": "y = 2\n", "gen/deep/b.py": "z = 3\n"})
+    (root / "gen" / "link.py").symlink_to(root / "keep.py")
+    stats = mine(store, root, domain="p", jobs=1, exclude=["test/*", "gen"])
+    assert stats.files == 1 and [r.path for r in store.files("proj")] == ["keep.py"]

@@ -18,12 +18,14 @@ from typing import Any
 import libcst as cst
 
 from schemas import Fact
+from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
 from sources.python.positions import Positions, positions_for
 from sources.python.syntax import blocks, dotted, suite_statements
 
-MAX_FILE_BYTES = 5_000_000
+EXTRACTOR_VERSION = "py1"
+"""Bump when the facts extracted from the same bytes change: stored files are then mined again."""
 
 
 @dataclass(frozen=True)
@@ -441,7 +443,7 @@ def extract_python(
     data: bytes,
     module: str,
     is_package: bool = False,
-    max_bytes: int = MAX_FILE_BYTES,
+    max_bytes: int = MAX_READ_BYTES,
     force_cst_positions: bool = False,
 ) -> Extraction:
     """Facts of one Python file. Never raises for a bad file: the reason is in the result."""
