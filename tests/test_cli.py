@@ -124,3 +124,14 @@ def test_every_command_is_documented_in_help_and_readme() -> None:
     for name, command in _commands(cli):
         assert command.help, f"`curate {name}` has no help text"
         assert f"curate {name}" in readme, f"`curate {name}` is not in the README"
+
+
+def test_the_readme_quickstart_runs(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "quickstart")
+    assert code == 0
+    assert out.startswith("mined shop: 11 files (11 parsed, 0 unchanged, 0 failed), ")
+    assert "? Show me the FastAPI route definitions  [find_routes  on shop: 8]" in out
+    assert "  src/shop/routes/health.py:7  GET /health  -> health" in out
+    assert "? Find all async functions in this codebase  [find_symbols {'kind': 'async_function'} on asyncio: " in out
+    code, out, _ = run(capsys, "quickstart")
+    assert "mined shop: 11 files (0 parsed, 11 unchanged, 0 failed)" in out

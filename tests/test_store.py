@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from curate.errors import StoreBusyError, StoreError
 from curate.store import SCHEMA_VERSION, FileWrite, Store
@@ -127,3 +129,34 @@ def test_search_is_linear_time_even_for_catastrophic_patterns(store: Store) -> N
     assert total == 0 and rows == []
     total, rows = store.search_lines([("s", "a.py")], "foo", regex=False, ignore_case=True, limit=1)
     assert total == 2 and rows == [("s", "a.py", 2, "foo")]
+
+
+names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a.py", "pkg/b.py", "ü/c.py"]), st.integers(1, 10_000), names, names),
+        max_size=20,
+    )
+)
+def test_any_facts_round_trip_through_the_store(store: Store, rows: list[tuple[str, int, str, str]]) -> None:
+    add_source(store)
+    facts = [
+        Fact(
+            kind="function",
+            name=name,
+            qualname=qualname,
+            path=path,
+            line=line,
+            end_line=line + 3,
+            detail={"signature": f"({name})", "start_line": line, "docstring": qualname},
+        )
+        for path, line, name, qualname in rows
+    ]
+    paths = ["a.py", "pkg/b.py", "ü/c.py"]  # every path, so each example replaces the previous one
+    store.write_files("s", [FileWrite(record(path), path, [f for f in facts if f.path == path]) for path in paths])
+    stored = [item.fact for item in store.facts(source="s")]
+    assert sorted(stored, key=Fact.sort_key) == sorted(facts, key=Fact.sort_key)
+    assert [Fact.model_validate(fact.model_dump()) for fact in stored] == stored

@@ -320,3 +320,19 @@ def test_relative_imports_in_a_root_package() -> None:
         ("app", "app"),
         ("", "util"),
     ]
+
+
+def test_both_position_methods_agree_on_real_code() -> None:
+    """The ast-backed positions must equal libcst's own PositionProvider on real stdlib files."""
+    import asyncio
+    import json
+    import pathlib
+
+    files = sorted(pathlib.Path(json.__file__).parent.glob("*.py"))
+    files += [pathlib.Path(asyncio.__file__).parent / name for name in ("base_events.py", "tasks.py", "locks.py")]
+    for file in files:
+        data = file.read_bytes()
+        by_ast = extract_python(file.name, data, file.stem)
+        by_cst = extract_python(file.name, data, file.stem, force_cst_positions=True)
+        assert (by_ast.positions, by_cst.positions) == ("ast", "libcst")
+        assert by_ast.facts == by_cst.facts, file
