@@ -155,3 +155,18 @@ def test_a_domain_of_several_sources_prefixes_paths(store: Store, tmp_path: Path
     assert [(m["path"], m["name"]) for m in result.matches] == [("two/a.py", "b")]
     (source,) = call_tool(store, "both", "read_symbol", {"qualname": "a"}).matches
     assert source["path"] == "one/a.py" and source["source"] == "async def a(): ..."
+
+
+def test_cli_commands_get_their_full_names(shop: Store) -> None:
+    result = call_tool(shop, "shop", "find_cli_commands", {}, limit=0)
+    assert [(m["name"], m["function"], m["framework"]) for m in result.matches] == [
+        ("admin", "admin", "click"),
+        ("reprice", "reprice_command", "click"),
+        ("cache", "cache", "click"),
+        ("cache clear", "clear_cache", "click"),
+        ("serve", "serve", "typer"),
+        ("import", "import_items", "typer"),
+        ("users add-user", "add_user", "typer"),
+        ("users rm", "remove_user", "typer"),
+    ]
+    assert call_tool(shop, "shop", "find_cli_commands", {"name": "users *"}).total == 2

@@ -336,3 +336,14 @@ def test_both_position_methods_agree_on_real_code() -> None:
         by_cst = extract_python(file.name, data, file.stem, force_cst_positions=True)
         assert (by_ast.positions, by_cst.positions) == ("ast", "libcst")
         assert by_ast.facts == by_cst.facts, file
+
+
+def test_pydoc_topics_does_not_overflow_the_recursion_limit() -> None:
+    """`pydoc_data/topics.py` makes full libcst visitors raise RecursionError (LibCST #1178)."""
+    import pydoc_data.topics
+
+    path = pydoc_data.topics.__file__
+    assert path is not None
+    with open(path, "rb") as handle:
+        result = extract_python("pydoc_data/topics.py", handle.read(), "pydoc_data.topics")
+    assert result.status == "ok" and result.facts[0].kind == "module"
