@@ -1,4 +1,4 @@
-"""`curate mine`: read a source, extract facts from changed files in parallel, store, link.
+"""`curate mine`: read a source (Python and HTML), extract facts from changed files in parallel, store, link.
 
 Incremental: a file whose bytes (sha256) and extractor version are unchanged is not parsed again.
 Resumable: files are committed in batches, each file whole, so a killed run loses at most its
@@ -21,9 +21,10 @@ from curate.errors import InputError
 from curate.pool import run_tasks
 from curate.store import FileWrite, Store
 from schemas import FileRecord, Source
+from sources.extract import EXTRACTOR_VERSIONS
+from sources.extraction import Extraction
 from sources.files import SourceFile, default_name, detect_license, origin_of, read_source
-from sources.python import EXTRACTOR_VERSION, module_name
-from sources.python.extract import Extraction
+from sources.python import module_name
 from sources.python.link import link
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
@@ -113,7 +114,7 @@ def mine(
     gone = sorted(set(known) - set(shas))
     store.delete_files(source_name, gone)
     stats.deleted = len(gone)
-    todo = [item for item in files if known.get(item.path, ("", ""))[0] != _versioned(shas[item.path])]
+    todo = [item for item in files if known.get(item.path) != (shas[item.path], EXTRACTOR_VERSIONS[item.language])]
     stats.unchanged = len(files) - len(todo)
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))
     package_dirs |= frozenset({""}) if any(item.path == "__init__.py" for item in files) else frozenset()
@@ -127,11 +128,6 @@ def mine(
     stats.seconds = time.perf_counter() - started
     store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
     return stats
-
-
-def _versioned(sha: str) -> str:
-    """The file key stored: its content hash tied to the extractor version that read it."""
-    return f"{sha}:{EXTRACTOR_VERSION}"
 
 
 def _extract_all(
@@ -159,7 +155,7 @@ def _extract_all(
         nonlocal done
         record = FileRecord(
             path=item.path,
-            sha256=_versioned(shas[item.path]),
+            sha256=shas[item.path],
             size=item.size,
             language=item.language,
             status="ok" if extraction.status == "ok" else "failed",
@@ -174,7 +170,9 @@ def _extract_all(
         for fact in extraction.facts:
             stats.facts[fact.kind] += 1
         text = extraction.text
-        pending.append(FileWrite(record, text, extraction.facts, extraction.positions))
+        pending.append(
+            FileWrite(record, text, extraction.facts, extraction.positions, EXTRACTOR_VERSIONS[item.language])
+        )
         done += 1
         if on_progress is not None:
             on_progress(done, len(todo))
@@ -190,10 +188,10 @@ def _extract_all(
     readable.sort(key=lambda item: -item.size)
     tasks = []
     for item in readable:
-        module, is_package = module_name(item.path, package_dirs)
-        tasks.append((item.path, item.data, module, is_package))
+        module, is_package = module_name(item.path, package_dirs) if item.language == "python" else ("", False)
+        tasks.append((item.path, item.data, item.language, module, is_package))
     run_tasks(
-        "sources.python:extract_python",
+        "sources.extract:extract_file",
         tasks,
         jobs=jobs or os.cpu_count() or 1,
         on_result=lambda index, extraction: add(readable[index], extraction),

@@ -34,13 +34,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE files (
         source VARCHAR NOT NULL, path VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, size BIGINT NOT NULL,
         language VARCHAR NOT NULL, status VARCHAR NOT NULL, reason VARCHAR, error VARCHAR,
-        lines INTEGER NOT NULL, positions VARCHAR
+        lines INTEGER NOT NULL, positions VARCHAR, extractor VARCHAR NOT NULL
     );
     CREATE TABLE contents (sha256 VARCHAR NOT NULL, text VARCHAR NOT NULL);
     CREATE TABLE facts (
         fact_id VARCHAR NOT NULL, source VARCHAR NOT NULL, path VARCHAR NOT NULL, kind VARCHAR NOT NULL,
         name VARCHAR NOT NULL, qualname VARCHAR NOT NULL, line INTEGER NOT NULL, end_line INTEGER NOT NULL,
-        stage VARCHAR NOT NULL, detail VARCHAR NOT NULL
+        seq INTEGER NOT NULL, stage VARCHAR NOT NULL, detail VARCHAR NOT NULL
     );
     CREATE TABLE rejections (
         source VARCHAR NOT NULL, path VARCHAR, line INTEGER, stage VARCHAR NOT NULL,
@@ -53,8 +53,19 @@ MIGRATIONS: dict[int, str] = {
     """,
 }
 
-FACT_COLUMNS = ("fact_id", "source", "path", "kind", "name", "qualname", "line", "end_line", "stage", "detail")
-FILE_COLUMNS = ("source", "path", "sha256", "size", "language", "status", "reason", "error", "lines", "positions")
+FILE_COLUMNS = (
+    "source",
+    "path",
+    "sha256",
+    "size",
+    "language",
+    "status",
+    "reason",
+    "error",
+    "lines",
+    "positions",
+    "extractor",
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,7 @@ class FileWrite:
     text: str | None
     facts: Sequence[Fact]
     positions: str | None = None
+    extractor: str = ""
 
 
 def fact_ids(source: str, facts: Sequence[Fact]) -> list[str]:
@@ -200,8 +212,8 @@ class Store:
 
     # -- files -------------------------------------------------------------------------------
     def file_states(self, source: str) -> dict[str, tuple[str, str]]:
-        """path -> (sha256, status) of every file recorded for a source."""
-        rows = self._db.execute("SELECT path, sha256, status FROM files WHERE source = ?", [source]).fetchall()
+        """path -> (sha256, extractor version) of every file recorded for a source."""
+        rows = self._db.execute("SELECT path, sha256, extractor FROM files WHERE source = ?", [source]).fetchall()
         return {row[0]: (row[1], row[2]) for row in rows}
 
     def files(self, source: str, status: str | None = None) -> list[FileRecord]:
@@ -231,6 +243,8 @@ class Store:
                     file_rows[column].append(source)
                 elif column == "positions":
                     file_rows[column].append(write.positions)
+                elif column == "extractor":
+                    file_rows[column].append(write.extractor)
                 else:
                     file_rows[column].append(values[column])
         texts: dict[str, str] = {write.record.sha256: write.text for write in writes if write.text is not None}
@@ -302,7 +316,7 @@ class Store:
         if kinds is not None:
             query += " AND f.kind IN (SELECT unnest(?))"
             params.append(list(kinds))
-        query += " ORDER BY f.source, f.path, f.line, f.kind, f.qualname, f.name"
+        query += " ORDER BY f.source, f.path, f.line, f.stage, f.seq"
         rows = self._db.execute(query, params).fetchall()
         return [
             StoredFact(
@@ -434,6 +448,16 @@ def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
+def _sequence(facts: Sequence[Fact]) -> list[int]:
+    """Each fact's place among its file's facts, as extracted (document order for HTML)."""
+    seen: Counter[str] = Counter()
+    numbers: list[int] = []
+    for fact in facts:
+        numbers.append(seen[fact.path])
+        seen[fact.path] += 1
+    return numbers
+
+
 def _fact_table(source: str, facts: Sequence[Fact], stage: str) -> pa.Table:
     return pa.table(
         {
@@ -445,6 +469,7 @@ def _fact_table(source: str, facts: Sequence[Fact], stage: str) -> pa.Table:
             "qualname": [fact.qualname for fact in facts],
             "line": pa.array([fact.line for fact in facts], type=pa.int32()),
             "end_line": pa.array([fact.end_line for fact in facts], type=pa.int32()),
+            "seq": pa.array(_sequence(facts), type=pa.int32()),
             "stage": [stage] * len(facts),
             "detail": [_dump(fact.detail) for fact in facts],
         }

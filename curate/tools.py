@@ -8,6 +8,7 @@ stored file contents (the snapshot that was mined), sorted by path then line, in
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,20 +18,27 @@ from pydantic import ValidationError
 from curate.errors import InputError, ToolCallError
 from curate.store import Store, StoredFact
 from schemas import (
+    CheckAccessibilityArgs,
     Fact,
     FindCliCommandsArgs,
     FindFixturesArgs,
+    FindFormsArgs,
     FindImportsArgs,
+    FindLandmarksArgs,
     FindRoutesArgs,
     FindServicesArgs,
     FindSymbolsArgs,
+    FindTablesArgs,
     FindTestsArgs,
+    HtmlOutlineArgs,
+    QueryHtmlArgs,
     ReadSymbolArgs,
     SearchTextArgs,
     ToolArguments,
     ToolResult,
     ToolSpec,
 )
+from sources.html import HtmlDocument, QueryError, compile_selector, parse_html, run_query
 
 DEFAULT_LIMIT = 50
 MAX_SOURCE_CHARS = 20_000
@@ -326,6 +334,123 @@ def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
     return Page(total, matches)
 
 
+# -- HTML tools ---------------------------------------------------------------------------------
+def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in values.items() if value not in (None, False, [])}
+
+
+def query_html(ctx: ToolContext, args: QueryHtmlArgs) -> Matches:
+    try:
+        query = compile_selector(args.selector)
+    except QueryError as error:
+        raise ValueError(str(error)) from None
+    wanted = path_filter(args.path)
+    matches: Matches = []
+    for source in ctx.sources:
+        for record in ctx.store.files(source, status="ok"):
+            shown = ctx.shown(source, record.path)
+            if record.language != "html" or not wanted(shown):
+                continue
+            document = _parsed(ctx.store.file_text(source, record.path) or "")
+            if document is None:
+                continue
+            try:
+                found = run_query(document, query)
+            except QueryError as error:
+                raise ValueError(str(error)) from None
+            matches.extend({"path": shown, **match} for match in found)
+    return matches
+
+
+_PARSED: dict[str, HtmlDocument | None] = {}
+
+
+def _parsed(text: str) -> HtmlDocument | None:
+    """Parse a stored page once per process (the stored snapshot never changes under a hash)."""
+    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if key not in _PARSED:
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[key] = parse_html(text) if text.strip() else None
+    return _PARSED[key]
+
+
+def find_forms(ctx: ToolContext, args: FindFormsArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "action": item.fact.detail["action"],
+            "method": item.fact.detail["method"],
+            "controls": [
+                _without_empty({k: v for k, v in control.items() if k != "id"})
+                for control in item.fact.detail["controls"]
+            ],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("form"))
+    ]
+
+
+def find_tables(ctx: ToolContext, args: FindTablesArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "caption": item.fact.detail["caption"],
+            "rows": item.fact.detail["rows"],
+            "columns": item.fact.detail["columns"],
+            "headers": [_without_empty(header) for header in item.fact.detail["headers"]],
+            "has_thead": item.fact.detail["has_thead"],
+            "has_tbody": item.fact.detail["has_tbody"],
+            "has_tfoot": item.fact.detail["has_tfoot"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("table"))
+    ]
+
+
+def html_outline(ctx: ToolContext, args: HtmlOutlineArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "level": item.fact.detail["level"],
+            "text": item.fact.detail["text"],
+            "skipped_from": item.fact.detail["skipped_from"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("heading"))
+    ]
+
+
+def find_landmarks(ctx: ToolContext, args: FindLandmarksArgs) -> Matches:
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "tag": item.fact.detail["tag"],
+            "role": item.fact.detail["role"],
+            "label": item.fact.detail["label"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("landmark"))
+        if args.role is None or item.fact.detail["role"] == args.role
+    ]
+
+
+def check_accessibility(ctx: ToolContext, args: CheckAccessibilityArgs) -> Matches:
+    rules = set(args.rules) if args.rules else None
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            "rule": item.fact.detail["rule"],
+            "impact": item.fact.detail["impact"],
+            "message": item.fact.detail["message"],
+            "tag": item.fact.detail["tag"],
+        }
+        for shown, item in _where(ctx, args.path, ctx.facts("a11y_finding"))
+        if rules is None or item.fact.detail["rule"] in rules
+    ]
+
+
 TOOLS: dict[str, Tool] = {
     tool.spec.name: tool
     for tool in (
@@ -395,6 +520,52 @@ TOOLS: dict[str, Tool] = {
             ),
             SearchTextArgs,
             search_text,
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "query_html",
+                "Select elements of the project's HTML pages with a CSS selector or an XPath expression.",
+                QueryHtmlArgs,
+            ),
+            QueryHtmlArgs,
+            paged(query_html),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_forms", "Find HTML forms with their controls, labels and validation rules.", FindFormsArgs
+            ),
+            FindFormsArgs,
+            paged(find_forms),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_tables", "Find HTML tables with their caption, header cells and size.", FindTablesArgs
+            ),
+            FindTablesArgs,
+            paged(find_tables),
+        ),
+        Tool(
+            ToolSpec.from_arguments("html_outline", "Show the heading outline (h1-h6) of HTML pages.", HtmlOutlineArgs),
+            HtmlOutlineArgs,
+            paged(html_outline),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "find_landmarks",
+                "Find landmarks and semantic regions (header, nav, main, footer, aside, article, section, figure).",
+                FindLandmarksArgs,
+            ),
+            FindLandmarksArgs,
+            paged(find_landmarks),
+        ),
+        Tool(
+            ToolSpec.from_arguments(
+                "check_accessibility",
+                "Check HTML pages for accessibility problems a static page can show (axe-core rules).",
+                CheckAccessibilityArgs,
+            ),
+            CheckAccessibilityArgs,
+            paged(check_accessibility),
         ),
     )
 }

@@ -23,6 +23,14 @@ FactKind = Literal[
     "cli_mount",
     "service",
     "candidate",
+    "html_document",
+    "landmark",
+    "heading",
+    "form",
+    "table",
+    "image",
+    "link",
+    "a11y_finding",
 ]
 
 
@@ -140,6 +148,93 @@ class CandidateDetail(_Detail):
     proposed: dict[str, Any]
 
 
+class HtmlDocumentDetail(_Detail):
+    title: str | None = None
+    lang: str | None = None
+    encoding: str
+    encoding_warning: str | None = None
+    libxml_version: str
+    is_template: bool = False
+    elements: int = 0
+
+
+class LandmarkDetail(_Detail):
+    tag: str
+    role: str
+    label: str | None = None
+    xpath: str
+
+
+class HeadingDetail(_Detail):
+    level: int
+    text: str
+    skipped_from: int | None = None
+    """The previous heading's level when this one skips levels (h2 then h4)."""
+    xpath: str
+
+
+class FormControl(_Detail):
+    tag: str
+    type: str | None = None
+    name: str | None = None
+    id: str | None = None
+    line: int
+    label: str | None = None
+    label_source: Literal["label-for", "label-wrap", "aria-label", "aria-labelledby", "title", "placeholder"] | None = (
+        None
+    )
+    required: bool = False
+    pattern: str | None = None
+    min: str | None = None
+    max: str | None = None
+    minlength: str | None = None
+    maxlength: str | None = None
+
+
+class FormDetail(_Detail):
+    action: str | None = None
+    method: str = "get"
+    controls: list[FormControl] = []
+    xpath: str
+
+
+class TableHeader(_Detail):
+    text: str
+    scope: str | None = None
+
+
+class TableDetail(_Detail):
+    caption: str | None = None
+    has_thead: bool = False
+    has_tbody: bool = False
+    has_tfoot: bool = False
+    headers: list[TableHeader] = []
+    rows: int = 0
+    columns: int = 0
+    xpath: str
+
+
+class ImageDetail(_Detail):
+    src: str | None = None
+    alt: str | None = None
+    alt_state: Literal["present", "empty", "missing"]
+    xpath: str
+
+
+class LinkDetail(_Detail):
+    href: str
+    text: str
+    xpath: str
+
+
+class FindingDetail(_Detail):
+    rule: str
+    impact: Literal["minor", "moderate", "serious", "critical"]
+    message: str
+    tag: str
+    xpath: str
+
+
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "module": ModuleDetail,
     "class": ClassDetail,
@@ -153,6 +248,14 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "cli_mount": CliMountDetail,
     "service": ServiceDetail,
     "candidate": CandidateDetail,
+    "html_document": HtmlDocumentDetail,
+    "landmark": LandmarkDetail,
+    "heading": HeadingDetail,
+    "form": FormDetail,
+    "table": TableDetail,
+    "image": ImageDetail,
+    "link": LinkDetail,
+    "a11y_finding": FindingDetail,
 }
 
 

@@ -99,6 +99,64 @@ class SearchTextArgs(ToolArguments):
     path: str | None = Field(None, description=PATH)
 
 
+AccessibilityRule = Literal[
+    "image-alt",
+    "label",
+    "button-name",
+    "html-has-lang",
+    "link-name",
+    "table-headers",
+    "landmark-one-main",
+    "heading-order",
+    "duplicate-id",
+]
+LandmarkRole = Literal[
+    "banner",
+    "navigation",
+    "main",
+    "contentinfo",
+    "complementary",
+    "region",
+    "search",
+    "form",
+    "article",
+    "figure",
+    "sectionheader",
+    "sectionfooter",
+    "generic",
+]
+HTML_PATH = "Only pages under this folder or matching this glob, relative to the project root"
+
+
+class QueryHtmlArgs(ToolArguments):
+    selector: str = Field(
+        min_length=1, description="A CSS selector (`form input[required]`), or XPath after `xpath:` (`xpath://nav//a`)"
+    )
+    path: str | None = Field(None, description=HTML_PATH)
+
+
+class FindFormsArgs(ToolArguments):
+    path: str | None = Field(None, description=HTML_PATH)
+
+
+class FindTablesArgs(ToolArguments):
+    path: str | None = Field(None, description=HTML_PATH)
+
+
+class HtmlOutlineArgs(ToolArguments):
+    path: str = Field(min_length=1, description="The page (or a glob of pages) whose heading outline to show")
+
+
+class FindLandmarksArgs(ToolArguments):
+    role: LandmarkRole | None = Field(None, description="Only landmarks with this role (navigation, main...)")
+    path: str | None = Field(None, description=HTML_PATH)
+
+
+class CheckAccessibilityArgs(ToolArguments):
+    rules: list[AccessibilityRule] | None = Field(None, description="Only these rules (default: all)")
+    path: str | None = Field(None, description=HTML_PATH)
+
+
 class ToolSpec(BaseModel):
     """One entry of a chat request's `tools` list (OpenAI / mlx-lm "function" format)."""
 

@@ -34,7 +34,7 @@ SKIPPED_DIRS = frozenset(
         "dist",
     }
 )
-LANGUAGES = {".py": "python"}
+LANGUAGES = {".py": "python", ".html": "html", ".htm": "html"}
 MAX_READ_BYTES = 5_000_000
 
 

@@ -9,7 +9,7 @@ import pytest
 from curate.errors import InputError, ToolCallError
 from curate.mine import mine
 from curate.store import Store
-from curate.tools import TOOLS, call_tool, catalog
+from curate.tools import call_tool, catalog
 from tests.conftest import SAMPLE, write_tree
 
 
@@ -21,19 +21,23 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.close()
 
 
+PYTHON_TOOLS = (
+    "find_symbols",
+    "find_routes",
+    "find_fixtures",
+    "find_cli_commands",
+    "find_services",
+    "find_tests",
+    "find_imports",
+    "read_symbol",
+    "search_text",
+)
+HTML_TOOLS = ("query_html", "find_forms", "find_tables", "html_outline", "find_landmarks", "check_accessibility")
+
+
 def test_catalog_is_an_openai_tools_list() -> None:
     tools = catalog()
-    assert [tool["function"]["name"] for tool in tools] == [
-        "find_symbols",
-        "find_routes",
-        "find_fixtures",
-        "find_cli_commands",
-        "find_services",
-        "find_tests",
-        "find_imports",
-        "read_symbol",
-        "search_text",
-    ]
+    assert [tool["function"]["name"] for tool in tools] == [*PYTHON_TOOLS, *HTML_TOOLS]
     for tool in tools:
         assert tool["type"] == "function"
         parameters = tool["function"]["parameters"]
@@ -51,7 +55,7 @@ def test_every_result_has_the_same_shape_and_order(shop: Store) -> None:
         "read_symbol": {"qualname": "Catalog"},
         "search_text": {"pattern": "def"},
     }
-    for name in TOOLS:
+    for name in PYTHON_TOOLS:
         result = call_tool(shop, "shop", name, arguments.get(name, {}), limit=0).model_dump()
         assert set(result) == {"tool", "total", "truncated", "matches"} and result["tool"] == name
         assert result["total"] == len(result["matches"]) > 0 and result["truncated"] is False

@@ -12,20 +12,18 @@ import io
 import posixpath
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 
 from schemas import Fact
+from sources.extraction import Extraction, ExtractionFailure
 from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
 from sources.python.positions import Positions, positions_for
 from sources.python.syntax import blocks, dotted, suite_statements
-
-EXTRACTOR_VERSION = "py1"
-"""Bump when the facts extracted from the same bytes change: stored files are then mined again."""
 
 
 @dataclass(frozen=True)
@@ -62,26 +60,6 @@ class ClassInfo:
     fact: Fact
     decorators: list[DecoratorInfo]
     scope: tuple[Scope, ...]
-
-
-@dataclass
-class Extraction:
-    """What extracting one file gave: facts, or the reason there are none."""
-
-    facts: list[Fact] = field(default_factory=list)
-    status: str = "ok"
-    reason: str | None = None
-    error: str | None = None
-    text: str | None = None
-    lines: int = 0
-    positions: str | None = None
-
-
-class ExtractionFailure(Exception):
-    def __init__(self, reason: str, error: str) -> None:
-        super().__init__(error)
-        self.reason = reason
-        self.error = error
 
 
 def qualname_of(scope: Sequence[Scope], name: str) -> str:

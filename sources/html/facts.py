@@ -1,0 +1,195 @@
+"""HTML facts: landmarks, headings, forms and their controls, tables, images, links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import etree
+
+from schemas import Fact
+from sources.html.document import HtmlDocument
+from sources.html.names import Names, clean, text_of
+
+LANDMARK_TAGS = {
+    "header": "banner",
+    "nav": "navigation",
+    "main": "main",
+    "footer": "contentinfo",
+    "aside": "complementary",
+    "article": "article",
+    "section": "region",
+    "figure": "figure",
+}
+LANDMARK_ROLES = frozenset(
+    {"banner", "navigation", "main", "contentinfo", "complementary", "region", "search", "form", "article", "figure"}
+)
+SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
+CONTROL_TAGS = frozenset({"input", "select", "textarea", "button"})
+VALIDATION = ("pattern", "min", "max", "minlength", "maxlength")
+
+
+def tag_of(element: etree._Element) -> str:
+    return str(element.tag).lower()
+
+
+class FactBuilder:
+    def __init__(self, path: str, document: HtmlDocument) -> None:
+        self.path = path
+        self.document = document
+        self.names = Names(document.root)
+
+    def make(self, kind: str, name: str, element: etree._Element, **detail: Any) -> Fact:
+        line = self.document.line(element)
+        xpath = self.document.xpath_of(element)
+        return Fact(
+            kind=kind,  # type: ignore[arg-type]
+            name=name,
+            qualname=xpath,
+            path=self.path,
+            line=line,
+            end_line=line,
+            detail={**detail, "xpath": xpath},
+        )
+
+    def facts(self) -> Iterator[Fact]:
+        previous_level: int | None = None
+        forms: list[tuple[etree._Element, list[etree._Element]]] = []
+        for element in self.document.elements():
+            tag = tag_of(element)
+            role = (element.get("role") or "").strip().lower()
+            landmark = role if role in LANDMARK_ROLES else self.implicit_role(element, tag) if not role else None
+            if landmark is not None:
+                label = self.names.name(element) if tag == "figure" or role else self.landmark_label(element)
+                if landmark == "region" and not label:
+                    landmark = "generic"  # an unnamed <section> is no landmark (HTML-AAM)
+                yield self.make("landmark", landmark, element, tag=tag, role=landmark, label=label or None)
+            level = self.heading_level(element, tag, role)
+            if level is not None:
+                text = text_of(element)
+                skipped = previous_level if previous_level is not None and level > previous_level + 1 else None
+                yield self.make("heading", text, element, level=level, text=text, skipped_from=skipped)
+                previous_level = level
+            if tag == "form":
+                if element in self.document.dropped and forms:
+                    forms[-1][1].extend(self.controls_in(element))
+                else:
+                    forms.append((element, self.controls_in(element)))
+            elif tag == "table":
+                yield self.table(element)
+            elif tag == "img":
+                alt = element.get("alt")
+                state = "missing" if alt is None else "empty" if not alt.strip() else "present"
+                yield self.make(
+                    "image", element.get("src") or "", element, src=element.get("src"), alt=alt, alt_state=state
+                )
+            elif tag == "a" and element.get("href") is not None:
+                text = self.names.name(element)
+                yield self.make("link", text, element, href=element.get("href") or "", text=text)
+        for form, controls in forms:
+            yield self.form(form, controls)
+
+    @staticmethod
+    def implicit_role(element: etree._Element, tag: str) -> str | None:
+        """A header or footer inside sectioning content is that section's, not the page's banner."""
+        role = LANDMARK_TAGS.get(tag)
+        if tag in {"header", "footer"} and any(
+            isinstance(a.tag, str) and tag_of(a) in SECTIONING for a in element.iterancestors()
+        ):
+            return "sectionheader" if tag == "header" else "sectionfooter"
+        return role
+
+    def landmark_label(self, element: etree._Element) -> str:
+        return self.names.labelledby(element) or clean(element.get("aria-label")) or ""
+
+    @staticmethod
+    def heading_level(element: etree._Element, tag: str, role: str) -> int | None:
+        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456" and not role:
+            return int(tag[1])
+        if role == "heading":
+            level = element.get("aria-level") or "2"
+            return int(level) if level.isdigit() else 2
+        return None
+
+    def controls_in(self, form: etree._Element) -> list[etree._Element]:
+        return [
+            element
+            for element in form.iter()
+            if isinstance(element.tag, str) and tag_of(element) in CONTROL_TAGS and element is not form
+        ]
+
+    def form(self, form: etree._Element, controls: list[etree._Element]) -> Fact:
+        described = []
+        for control in controls:
+            tag = tag_of(control)
+            kind = (control.get("type") or ("text" if tag == "input" else None)) if tag in {"input", "button"} else None
+            if tag == "button" and kind is None:
+                kind = "submit"
+            label, source = (
+                (self.names.name(control) or None, None)
+                if tag == "button" or (kind or "") in {"submit", "reset", "button", "image", "hidden"}
+                else self.names.control_label(control)
+            )
+            described.append(
+                {
+                    "tag": tag,
+                    "type": kind.lower() if kind else None,
+                    "name": control.get("name"),
+                    "id": control.get("id"),
+                    "line": self.document.line(control),
+                    "label": label,
+                    "label_source": source,
+                    "required": control.get("required") is not None,
+                    **{attribute: control.get(attribute) for attribute in VALIDATION},
+                }
+            )
+        name = form.get("name") or form.get("id") or form.get("action") or "form"
+        return self.make(
+            "form",
+            name,
+            form,
+            action=form.get("action"),
+            method=(form.get("method") or "get").lower(),
+            controls=described,
+        )
+
+    def table(self, table: etree._Element) -> Fact:
+        own = list(_own_descendants(table))
+        tags = [tag_of(element) for element in own]
+        caption = next((text_of(element) for element in own if tag_of(element) == "caption"), None)
+        rows = [element for element in own if tag_of(element) == "tr"]
+        columns = 0
+        for row in rows:
+            cells = [cell for cell in row if isinstance(cell.tag, str) and tag_of(cell) in {"td", "th"}]
+            span = sum(_colspan(cell) for cell in cells)
+            columns = max(columns, span)
+        headers = [
+            {"text": text_of(element), "scope": element.get("scope")} for element in own if tag_of(element) == "th"
+        ]
+        return self.make(
+            "table",
+            caption or "table",
+            table,
+            caption=caption,
+            has_thead="thead" in tags,
+            has_tbody="tbody" in tags,
+            has_tfoot="tfoot" in tags,
+            headers=headers,
+            rows=len(rows),
+            columns=columns,
+        )
+
+
+def _own_descendants(table: etree._Element) -> Iterator[etree._Element]:
+    """A table's elements, without those of tables nested in it."""
+    for child in table:
+        if not isinstance(child.tag, str):
+            continue
+        yield child
+        if tag_of(child) != "table":
+            yield from _own_descendants(child)
+
+
+def _colspan(cell: etree._Element) -> int:
+    value = cell.get("colspan") or ""
+    return int(value) if value.isdigit() else 1

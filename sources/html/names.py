@@ -1,0 +1,109 @@
+"""Accessible names, in the order browsers compute them (a static subset of WAI-ARIA accname)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+MAX_TEXT = 200
+LABELLED_CONTROLS = frozenset({"input", "select", "textarea", "button", "meter", "output", "progress"})
+
+
+def clean(text: str | None, limit: int = MAX_TEXT) -> str:
+    collapsed = " ".join((text or "").split())
+    return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
+
+
+def text_of(element: etree._Element) -> str:
+    """Visible text, with the alt text of images standing in for them."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if isinstance(node.tag, str):
+            tag = node.tag.lower()
+            if tag in {"script", "style", "template"}:
+                if node.tail:
+                    parts.append(node.tail)
+                return
+            if tag == "img" and node.get("alt"):
+                parts.append(f" {node.get('alt')} ")
+            if node.text:
+                parts.append(node.text)
+            for child in node:
+                walk(child)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+
+    walk(element)
+    return clean("".join(parts))
+
+
+class Names:
+    def __init__(self, root: etree._Element) -> None:
+        self.by_id: dict[str, etree._Element] = {}
+        self.labels_for: dict[str, list[etree._Element]] = {}
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            identifier = element.get("id")
+            if identifier and identifier not in self.by_id:
+                self.by_id[identifier] = element
+            if element.tag.lower() == "label" and element.get("for"):
+                self.labels_for.setdefault(element.get("for", ""), []).append(element)
+
+    def labelledby(self, element: etree._Element) -> str | None:
+        ids = (element.get("aria-labelledby") or "").split()
+        texts = [text_of(self.by_id[i]) for i in ids if i in self.by_id]
+        joined = clean(" ".join(t for t in texts if t))
+        return joined or None
+
+    def control_label(self, element: etree._Element) -> tuple[str | None, str | None]:
+        """(label, how it is attached) for a form control."""
+        labelledby = self.labelledby(element)
+        if labelledby:
+            return labelledby, "aria-labelledby"
+        aria = clean(element.get("aria-label"))
+        if aria:
+            return aria, "aria-label"
+        identifier = element.get("id")
+        if identifier:
+            texts = [text_of(label) for label in self.labels_for.get(identifier, [])]
+            joined = clean(" ".join(t for t in texts if t))
+            if joined:
+                return joined, "label-for"
+        for ancestor in element.iterancestors():
+            if isinstance(ancestor.tag, str) and ancestor.tag.lower() == "label":
+                text = text_of(ancestor)
+                if text:
+                    return text, "label-wrap"
+                break
+        for attribute in ("title", "placeholder"):
+            value = clean(element.get(attribute))
+            if value:
+                return value, attribute
+        return None, None
+
+    def name(self, element: etree._Element) -> str:
+        """The accessible name of a link, button, landmark or heading ('' when it has none)."""
+        labelledby = self.labelledby(element)
+        if labelledby:
+            return labelledby
+        aria = clean(element.get("aria-label"))
+        if aria:
+            return aria
+        tag = str(element.tag).lower()
+        if tag == "input":
+            kind = (element.get("type") or "text").lower()
+            if kind in {"submit", "reset", "button"}:
+                value = element.get("value")
+                if value is not None:
+                    return clean(value)
+                return {"submit": "Submit", "reset": "Reset"}.get(kind, "")
+            if kind == "image":
+                return clean(element.get("alt") or element.get("title"))
+            return self.control_label(element)[0] or ""
+        if tag in {"nav", "main", "header", "footer", "aside", "section", "form"}:
+            return clean(element.get("title"))
+        if tag == "figure":
+            caption = element.find(".//figcaption")
+            return text_of(caption) if caption is not None else ""
+        return text_of(element) or clean(element.get("title"))
