@@ -167,11 +167,11 @@ def _extract_all(
             stats.mined += 1
         else:
             stats.failed[record.reason or "unknown"] += 1
-        for fact in extraction.facts:
-            stats.facts[fact.kind] += 1
+        for row in extraction.rows:
+            stats.facts[row[0]] += 1
         text = extraction.text
         pending.append(
-            FileWrite(record, text, extraction.facts, extraction.positions, EXTRACTOR_VERSIONS[item.language])
+            FileWrite(record, text, extraction.rows, extraction.positions, EXTRACTOR_VERSIONS[item.language])
         )
         done += 1
         if on_progress is not None:

@@ -7,7 +7,6 @@ together, and a rerun sees exactly which files still need mining.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections import Counter
@@ -22,6 +21,7 @@ import pyarrow as pa
 
 from curate.errors import StoreBusyError, StoreError
 from schemas import Fact, FileRecord, Source
+from sources.extraction import FactRow, dump_detail, to_rows
 
 SCHEMA_VERSION = 1
 
@@ -76,24 +76,13 @@ class StoredFact:
 
 @dataclass(frozen=True)
 class FileWrite:
-    """One mined file: its record, its text (None for files that could not be read) and facts."""
+    """One mined file: its record, its text (None for files that could not be read) and fact rows."""
 
     record: FileRecord
     text: str | None
-    facts: Sequence[Fact]
+    rows: Sequence[FactRow]
     positions: str | None = None
     extractor: str = ""
-
-
-def fact_ids(source: str, facts: Sequence[Fact]) -> list[str]:
-    """Content-derived ids: the same fact in the same place always gets the same id."""
-    seen: Counter[tuple[str, ...]] = Counter()
-    ids: list[str] = []
-    for fact in facts:
-        key = (source, fact.path, fact.kind, fact.qualname, str(fact.line), fact.name)
-        seen[key] += 1
-        ids.append(hashlib.sha256("\0".join((*key, str(seen[key]))).encode()).hexdigest()[:32])
-    return ids
 
 
 class Store:
@@ -249,7 +238,7 @@ class Store:
                     file_rows[column].append(values[column])
         texts: dict[str, str] = {write.record.sha256: write.text for write in writes if write.text is not None}
         contents = pa.table({"sha256": list(texts), "text": list(texts.values())})
-        facts = [fact for write in writes for fact in write.facts]
+        rows = [row for write in writes for row in write.rows]
         with self.transaction():
             self._db.register("incoming_paths", paths)
             self._db.execute(
@@ -267,7 +256,7 @@ class Store:
                 "INSERT INTO contents SELECT * FROM incoming_contents WHERE sha256 NOT IN (SELECT sha256 FROM contents)"
             )
             self._db.unregister("incoming_contents")
-            self._insert("facts", _fact_table(source, facts, "extract"))
+            self._insert_facts(_fact_table(source, rows, "extract"))
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
         table = pa.table({"path": list(paths)})
@@ -297,6 +286,23 @@ class Store:
         columns = ", ".join(rows.column_names)
         self._db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
         self._db.unregister("incoming_rows")
+
+    def _insert_facts(self, rows: pa.Table) -> None:
+        """Insert facts with content-derived ids: the same fact in the same place always gets the same
+        id (a repeat of one on the same line is numbered)."""
+        if rows.num_rows == 0:
+            return
+        self._db.register("incoming_facts", rows)
+        self._db.execute(
+            """
+            INSERT INTO facts
+            SELECT md5(concat_ws(chr(0), source, path, kind, qualname, line::VARCHAR, name,
+                       row_number() OVER (PARTITION BY path, kind, qualname, line, name ORDER BY seq)::VARCHAR)),
+                   source, path, kind, name, qualname, line, end_line, seq, stage, detail
+            FROM incoming_facts
+            """
+        )
+        self._db.unregister("incoming_facts")
 
     # -- facts -------------------------------------------------------------------------------
     def facts(
@@ -346,7 +352,7 @@ class Store:
         with self.transaction():
             self._db.execute("DELETE FROM facts WHERE source = ? AND stage = 'link'", [source])
             self._db.execute("DELETE FROM rejections WHERE source = ? AND stage = 'link'", [source])
-            self._insert("facts", _fact_table(source, added, "link"))
+            self._insert_facts(_fact_table(source, to_rows(added), "link"))
             if changed:
                 updates = pa.table(
                     {
@@ -355,7 +361,7 @@ class Store:
                         "qualname": [fact.qualname for fact in changed],
                         "name": [fact.name for fact in changed],
                         "line": [fact.line for fact in changed],
-                        "detail": [_dump(fact.detail) for fact in changed],
+                        "detail": [dump_detail(fact.detail) for fact in changed],
                     }
                 )
                 self._db.register("updates", updates)
@@ -376,7 +382,7 @@ class Store:
                             "line": [fact.line for fact, _ in rejected],
                             "stage": ["link"] * len(rejected),
                             "reason": [reason for _, reason in rejected],
-                            "detail": [_dump(fact.model_dump(mode="json")) for fact, _ in rejected],
+                            "detail": [dump_detail(fact.model_dump(mode="json")) for fact, _ in rejected],
                         }
                     ),
                 )
@@ -430,7 +436,7 @@ class Store:
     # -- runs --------------------------------------------------------------------------------
     def record_run(self, run_id: str, command: str, stats: dict[str, Any]) -> None:
         with self.transaction():
-            self._db.execute("INSERT INTO runs VALUES (?, ?, now(), now(), ?)", [run_id, command, _dump(stats)])
+            self._db.execute("INSERT INTO runs VALUES (?, ?, now(), now(), ?)", [run_id, command, dump_detail(stats)])
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the content tables, sorted: two stores hold the same data iff equal."""
@@ -444,33 +450,25 @@ class Store:
         return {name: sorted(self._db.execute(query).fetchall(), key=repr) for name, query in tables.items()}
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _sequence(facts: Sequence[Fact]) -> list[int]:
-    """Each fact's place among its file's facts, as extracted (document order for HTML)."""
+def _fact_table(source: str, rows: Sequence[FactRow], stage: str) -> pa.Table:
+    """Rows as an Arrow table; `seq` is each fact's place among its file's facts (document order)."""
     seen: Counter[str] = Counter()
-    numbers: list[int] = []
-    for fact in facts:
-        numbers.append(seen[fact.path])
-        seen[fact.path] += 1
-    return numbers
-
-
-def _fact_table(source: str, facts: Sequence[Fact], stage: str) -> pa.Table:
+    sequence: list[int] = []
+    for row in rows:
+        sequence.append(seen[row[3]])
+        seen[row[3]] += 1
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(7)]
     return pa.table(
         {
-            "fact_id": fact_ids(source, facts),
-            "source": [source] * len(facts),
-            "path": [fact.path for fact in facts],
-            "kind": [fact.kind for fact in facts],
-            "name": [fact.name for fact in facts],
-            "qualname": [fact.qualname for fact in facts],
-            "line": pa.array([fact.line for fact in facts], type=pa.int32()),
-            "end_line": pa.array([fact.end_line for fact in facts], type=pa.int32()),
-            "seq": pa.array(_sequence(facts), type=pa.int32()),
-            "stage": [stage] * len(facts),
-            "detail": [_dump(fact.detail) for fact in facts],
+            "source": [source] * len(rows),
+            "path": pa.array(columns[3], type=pa.string()),
+            "kind": pa.array(columns[0], type=pa.string()),
+            "name": pa.array(columns[1], type=pa.string()),
+            "qualname": pa.array(columns[2], type=pa.string()),
+            "line": pa.array(columns[4], type=pa.int32()),
+            "end_line": pa.array(columns[5], type=pa.int32()),
+            "seq": pa.array(sequence, type=pa.int32()),
+            "stage": [stage] * len(rows),
+            "detail": pa.array(columns[6], type=pa.string()),
         }
     )

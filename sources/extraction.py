@@ -1,23 +1,65 @@
-"""What extracting one file gives, whatever its language."""
+"""What extracting one file gives, whatever its language.
+
+Facts travel from the worker processes as rows (plain tuples, `detail` already JSON): pickling
+and encoding hundreds of thousands of pydantic objects in the one parent process would cost more
+than the parsing the workers do in parallel.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from schemas import Fact
+
+FactRow = tuple[str, str, str, str, int, int, str]
+"""(kind, name, qualname, path, line, end_line, detail as JSON)."""
+
+
+def dump_detail(detail: dict[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, ensure_ascii=False)
+
+
+def to_rows(facts: Iterable[Fact]) -> list[FactRow]:
+    return [
+        (fact.kind, fact.name, fact.qualname, fact.path, fact.line, fact.end_line, dump_detail(fact.detail))
+        for fact in facts
+    ]
+
+
+def from_row(row: FactRow) -> Fact:
+    """The validated fact behind a row."""
+    kind, name, qualname, path, line, end_line, detail = row
+    return Fact.model_validate(
+        {
+            "kind": kind,
+            "name": name,
+            "qualname": qualname,
+            "path": path,
+            "line": line,
+            "end_line": end_line,
+            "detail": json.loads(detail),
+        }
+    )
 
 
 @dataclass
 class Extraction:
-    """What extracting one file gave: facts, or the reason there are none."""
+    """What extracting one file gave: fact rows, or the reason there are none."""
 
-    facts: list[Fact] = field(default_factory=list)
+    rows: list[FactRow] = field(default_factory=list)
     status: str = "ok"
     reason: str | None = None
     error: str | None = None
     text: str | None = None
     lines: int = 0
     positions: str | None = None
+
+    @property
+    def facts(self) -> list[Fact]:
+        return [from_row(row) for row in self.rows]
 
 
 class ExtractionFailure(Exception):

@@ -5,15 +5,24 @@ It shares no code with `curate`, `sources` or `schemas`, and does not use lxml, 
 same folder. For every `.html` / `.htm` file it lists the start tags of `form`, `input`, `table`,
 `nav` and `img`, and separately the `img` start tags that have no `alt` attribute at all.
 
-Where `html.parser` reads a page differently from a browser, the oracle follows the browser (the
-HTML standard's tokenizer and tree builder), which is also what libxml2 2.14 does for these cases:
+Where `html.parser` (as of CPython 3.11) reads a page differently from a browser, the oracle follows
+the browser (the HTML standard's tokenizer and tree builder). libxml2 2.14 tokenizes alike; it keeps
+nested forms (the miner marks them dropped), and differs on the rest of `MINER_DIVERGENCES` in
+tests/test_html_oracle.py (lone carriage returns, `<script/>`, forms in a `<template>`):
 
-- `title`, `textarea`, `xmp`, `iframe`, `noembed`, `noframes` and `plaintext` hold text, not tags
-  (`html.parser` only knows `script` and `style` as such);
+- `title`, `textarea`, `xmp`, `iframe`, `noembed`, `noframes` hold text, not tags (`html.parser`
+  only knows `script` and `style`), and so does everything after `<plaintext>`;
+- such text ends at `</name` followed by whitespace, `/` or `>`, whatever comes after the name; in a
+  script, not while a `<!--` escape holds a `<script` (the script data double-escaped state);
+- `<!-->` and `<!--->` are whole comments, `--!>` also ends one, and an unterminated comment runs to
+  the end of the page; `<!...>`, `<![CDATA[...` and `<?...>` end at the first `>`;
 - a `<form>` start tag met while a form is open is dropped, as browsers drop it; any `</form>`
   closes the open form; forms inside a `<template>` neither count as open nor are dropped;
 - `/>` on a start tag is ignored (it neither closes a `form` nor ends a `script`);
 - a carriage return, alone or before a line feed, is one line break.
+
+Not modelled (rare, and read alike by the oracle and libxml2): foreign content (`<svg>`, `<math>`),
+`<image>` read as `<img>`, and whatever a browser moves or drops when building the tree.
 
 Lines are 1-based: the line of the `<` that begins the start tag. Paths are relative to the root,
 `/`-separated; links are never followed.

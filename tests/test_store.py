@@ -12,6 +12,11 @@ from hypothesis import strategies as st
 from curate.errors import StoreBusyError, StoreError
 from curate.store import SCHEMA_VERSION, FileWrite, Store
 from schemas import Fact, FileRecord, Source
+from sources.extraction import to_rows
+
+
+def write(file: FileRecord, text: str, facts: list[Fact]) -> FileWrite:
+    return FileWrite(file, text, to_rows(facts))
 
 
 def fact(path: str, line: int, name: str = "f") -> Fact:
@@ -53,17 +58,15 @@ def test_a_store_from_a_newer_curate_is_refused(tmp_path: Path) -> None:
 def test_facts_round_trip(store: Store) -> None:
     add_source(store)
     facts = [fact("a.py", 3, "g"), fact("a.py", 1), fact("b.py", 2)]
-    store.write_files(
-        "s", [FileWrite(record("a.py"), "text", facts[:2]), FileWrite(record("b.py", "def"), "t", facts[2:])]
-    )
+    store.write_files("s", [write(record("a.py"), "text", facts[:2]), write(record("b.py", "def"), "t", facts[2:])])
     assert [stored.fact for stored in store.facts(domain="d")] == [facts[1], facts[0], facts[2]]
     assert store.file_text("s", "a.py") == "text"
 
 
 def test_rewriting_a_file_replaces_its_facts(store: Store) -> None:
     add_source(store)
-    store.write_files("s", [FileWrite(record("a.py"), "x", [fact("a.py", 1), fact("a.py", 2, "g")])])
-    store.write_files("s", [FileWrite(record("a.py", "new"), "y", [fact("a.py", 5, "h")])])
+    store.write_files("s", [write(record("a.py"), "x", [fact("a.py", 1), fact("a.py", 2, "g")])])
+    store.write_files("s", [write(record("a.py", "new"), "y", [fact("a.py", 5, "h")])])
     assert [stored.fact.name for stored in store.facts(source="s")] == ["h"]
     store.delete_files("s", ["a.py"])
     assert store.facts(source="s") == [] and store.file_states("s") == {}
@@ -72,7 +75,7 @@ def test_rewriting_a_file_replaces_its_facts(store: Store) -> None:
 
 def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     add_source(store)
-    batch = [FileWrite(record("a.py"), "x", [fact("a.py", 1)])]
+    batch = [write(record("a.py"), "x", [fact("a.py", 1)])]
 
     def interrupted(*args: object) -> None:
         raise RuntimeError("interrupted after the file rows were written")
@@ -124,7 +127,7 @@ def test_reading_a_missing_store_says_what_to_do(tmp_path: Path) -> None:
 
 def test_search_is_linear_time_even_for_catastrophic_patterns(store: Store) -> None:
     add_source(store)
-    store.write_files("s", [FileWrite(record("a.py"), "a" * 5000 + "!\nfoo\nFOO bar\n", [])])
+    store.write_files("s", [write(record("a.py"), "a" * 5000 + "!\nfoo\nFOO bar\n", [])])
     total, rows = store.search_lines([("s", "a.py")], "(a+)+$", regex=True, ignore_case=False, limit=10)
     assert total == 0 and rows == []
     total, rows = store.search_lines([("s", "a.py")], "foo", regex=False, ignore_case=True, limit=1)
@@ -156,7 +159,7 @@ def test_any_facts_round_trip_through_the_store(store: Store, rows: list[tuple[s
         for path, line, name, qualname in rows
     ]
     paths = ["a.py", "pkg/b.py", "ü/c.py"]  # every path, so each example replaces the previous one
-    store.write_files("s", [FileWrite(record(path), path, [f for f in facts if f.path == path]) for path in paths])
+    store.write_files("s", [write(record(path), path, [f for f in facts if f.path == path]) for path in paths])
     stored = [item.fact for item in store.facts(source="s")]
     assert sorted(stored, key=Fact.sort_key) == sorted(facts, key=Fact.sort_key)
     assert [Fact.model_validate(fact.model_dump()) for fact in stored] == stored

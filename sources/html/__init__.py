@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure
+from sources.extraction import Extraction, ExtractionFailure, to_rows
 from sources.files import MAX_READ_BYTES
 from sources.html.a11y import RULES, check
 from sources.html.decode import decode_html
@@ -64,15 +64,15 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
             end_line=max(lines, 1),
             detail=document_detail,
         )
-        return Extraction(facts=[fact], text=text, lines=lines, positions="scan")
+        return Extraction(rows=to_rows([fact]), text=text, lines=lines, positions="scan")
     try:
         document = parse_html(text)
     except HtmlParseError as error:
         raise ExtractionFailure("parse_error", f"{path}: {error}") from None
     builder = FactBuilder(path, document)
-    facts = list(builder.facts())
+    rows = list(builder.facts())
     for finding in check(document, builder, template):
-        facts.append(
+        rows.append(
             builder.make(
                 "a11y_finding",
                 finding.rule,
@@ -85,7 +85,7 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
         )
     title = next(
         (
-            " ".join((element.text_content() or "").split())
+            " ".join("".join(str(part) for part in element.itertext()).split())
             for element in document.root.iter("title")
             if not any(str(a.tag).lower() == "svg" for a in element.iterancestors())
         ),
@@ -102,7 +102,7 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
             **document_detail,
             "title": title or None,
             "lang": document.root.get("lang"),
-            "elements": len(document.lines),
+            "elements": sum(1 for _ in document.elements()),
         },
     )
-    return Extraction(facts=[head, *facts], text=text, lines=lines, positions="scan")
+    return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import lxml.html
 from lxml import etree
 
-from sources.html.scan import TagLocator, scan_start_tags
+from sources.html.scan import LIBXML_MAX_LINE, StartTag, TagLocator, scan_start_tags
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 LIBXML_VERSION = ".".join(str(part) for part in etree.LIBXML_VERSION)
@@ -19,26 +17,74 @@ class HtmlParseError(Exception):
     pass
 
 
-@dataclass
 class HtmlDocument:
-    text: str
-    root: lxml.html.HtmlElement
-    lines: dict[etree._Element, int] = field(default_factory=dict)
-    implied: set[etree._Element] = field(default_factory=set)
-    dropped: set[etree._Element] = field(default_factory=set)
-    """Elements made from tags browsers drop (a `<form>` inside a form)."""
+    """A parsed page. Lines are found per tag name, the first time one is asked for: pages have
+    hundreds of tags, and extraction asks for a handful of names."""
+
+    def __init__(self, text: str, root: etree._Element) -> None:
+        self.text = text
+        self.root = root
+        self._tags: dict[str, list[StartTag]] | None = None
+        self._lines: dict[etree._Element, int] = {}
+        self._located: set[str] = set()
+        self.implied: set[etree._Element] = set()
+        self.dropped: set[etree._Element] = set()
+        """Elements made from tags browsers drop (a `<form>` inside a form)."""
+        self._tree = root.getroottree()
 
     def elements(self) -> Iterator[etree._Element]:
         """Every element in document order (comments and processing instructions left out)."""
-        for element in self.root.iter():
-            if isinstance(element.tag, str):
-                yield element
+        return self.root.iter(etree.Element)
 
     def line(self, element: etree._Element) -> int:
-        return self.lines.get(element) or sourceline(element) or 1
+        tag = str(element.tag).lower()
+        if tag not in self._located:
+            self._locate(tag)
+        return self._lines.get(element) or sourceline(element) or 1
+
+    def is_dropped(self, element: etree._Element) -> bool:
+        tag = str(element.tag).lower()
+        if tag not in self._located:
+            self._locate(tag)
+        return element in self.dropped
+
+    def _locate(self, tag: str) -> None:
+        self._located.add(tag)
+        if self._tags is None:
+            if not _needs_scan(self.text):
+                self._tags = {}
+                return
+            self._tags = scan_start_tags(self.text)
+        locator = TagLocator(self._tags.get(tag, []))
+        for element in self.root.iter(tag):  # libxml2's HTML parser lower-cases tag names
+            reported = sourceline(element)
+            start = locator.locate(reported)
+            if start is None:
+                self.implied.add(element)
+                self._lines[element] = reported or 1
+            else:
+                self._lines[element] = start.line
+                if start.dropped:
+                    self.dropped.add(element)
 
     def xpath_of(self, element: etree._Element) -> str:
-        return str(self.root.getroottree().getpath(element))
+        return str(self._tree.getpath(element))
+
+
+# A start tag running over a line end, quotes honoured: only then is libxml2's line not the `<`'s.
+MULTILINE_START_TAG = re.compile(r"""<[A-Za-z](?:[^<>"'\n]|"[^"]*"|'[^']*')*\n""")
+FORM_TAG = re.compile(r"<form[\s>]", re.IGNORECASE)
+
+
+def _needs_scan(text: str) -> bool:
+    """Whether libxml2's lines may be wrong (a start tag over several lines, or past line 65535) or a
+    `<form>` may sit in another form. A cheap search that only ever errs towards scanning."""
+    if text.count("\n") >= LIBXML_MAX_LINE - 1:
+        return True
+    if MULTILINE_START_TAG.search(text) is not None:
+        return True
+    first_form = FORM_TAG.search(text)
+    return first_form is not None and FORM_TAG.search(text, first_form.end()) is not None
 
 
 def sourceline(element: etree._Element) -> int | None:
@@ -53,21 +99,13 @@ def parse_html(text: str) -> HtmlDocument:
     if declaration is not None:
         # lxml refuses str input carrying an encoding declaration; blank it, keeping the lines.
         text = re.sub(r"[^\n]", " ", declaration.group()) + text[declaration.end() :]
-    parser = lxml.html.HTMLParser(recover=True, no_network=True, remove_comments=False, huge_tree=False)
+    # lxml.etree's parser, not lxml.html's: the same libxml2 parse, without a Python class lookup
+    # on every element touched.
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, huge_tree=False)
     try:
-        root = lxml.html.document_fromstring(text, parser=parser, ensure_head_body=False)
-    except (etree.ParserError, ValueError) as error:
+        root = etree.fromstring(text, parser)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
         raise HtmlParseError(str(error)) from None
-    document = HtmlDocument(text, root)
-    locator = TagLocator(scan_start_tags(text))
-    for element in document.elements():
-        reported = sourceline(element)
-        start = locator.locate(str(element.tag).lower(), reported)
-        if start is None:
-            document.implied.add(element)
-            document.lines[element] = reported or 1
-        else:
-            document.lines[element] = start.line
-            if start.dropped:
-                document.dropped.add(element)
-    return document
+    if root is None:
+        raise HtmlParseError("the document is empty")
+    return HtmlDocument(text, root)

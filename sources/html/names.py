@@ -41,17 +41,17 @@ class Names:
     def __init__(self, root: etree._Element) -> None:
         self.by_id: dict[str, etree._Element] = {}
         self.labels_for: dict[str, list[etree._Element]] = {}
-        for element in root.iter():
-            if not isinstance(element.tag, str):
-                continue
-            identifier = element.get("id")
-            if identifier and identifier not in self.by_id:
-                self.by_id[identifier] = element
-            if element.tag.lower() == "label" and element.get("for"):
-                self.labels_for.setdefault(element.get("for", ""), []).append(element)
+        self._names: dict[etree._Element, str] = {}
+        for element in root.iterfind(".//*[@id]"):
+            self.by_id.setdefault(element.get("id", ""), element)
+        for label in root.iterfind(".//label[@for]"):
+            self.labels_for.setdefault(label.get("for", ""), []).append(label)
 
     def labelledby(self, element: etree._Element) -> str | None:
-        ids = (element.get("aria-labelledby") or "").split()
+        attribute = element.get("aria-labelledby")
+        if not attribute:
+            return None
+        ids = attribute.split()
         texts = [text_of(self.by_id[i]) for i in ids if i in self.by_id]
         joined = clean(" ".join(t for t in texts if t))
         return joined or None
@@ -84,6 +84,11 @@ class Names:
 
     def name(self, element: etree._Element) -> str:
         """The accessible name of a link, button, landmark or heading ('' when it has none)."""
+        if element not in self._names:
+            self._names[element] = self._name(element)
+        return self._names[element]
+
+    def _name(self, element: etree._Element) -> str:
         labelledby = self.labelledby(element)
         if labelledby:
             return labelledby

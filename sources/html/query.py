@@ -39,14 +39,14 @@ def run_query(document: HtmlDocument, query: etree.XPath) -> list[dict[str, Any]
     for element in found:
         if not isinstance(element, etree._Element) or not isinstance(element.tag, str):
             raise QueryError("the XPath must select elements")
-        if element in document.dropped:
+        if document.is_dropped(element):
             continue
         matches.append(
             {
                 "line": document.line(element),
                 "tag": str(element.tag).lower(),
                 "attributes": {str(k): clean(str(v), MAX_ATTRIBUTE) for k, v in sorted(element.attrib.items())},
-                "text": clean(element.text_content() if hasattr(element, "text_content") else ""),
+                "text": clean("".join(str(part) for part in element.itertext())),
                 "xpath": document.xpath_of(element),
             }
         )

@@ -10,12 +10,16 @@ browsers drop that tag, while libxml2 makes it a second form.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 
-TAG_NAME = re.compile(r"[A-Za-z][^\s/>]*")
-ATTRIBUTE = re.compile(r"""\s*(?:[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?|/)""")
+# One token at a `<`: a comment, a declaration or processing instruction, an end tag, or a start tag
+# (group 1: its name) whose quoted attribute values may hold `>` and newlines.
+TOKEN = re.compile(
+    r"""<(?:!--.*?(?:-->|\Z)|[!?][^>]*>?|/([A-Za-z][^\s/>]*)[^>]*>?|([A-Za-z][^\s/>]*)(?:[^>"']+|"[^"]*"|'[^']*'|["'])*>)""",
+    re.DOTALL,
+)
 RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
+RAW_TEXT_END = {tag: re.compile(rf"</{tag}[\s/>]", re.IGNORECASE) for tag in RAW_TEXT}
 LIBXML_MAX_LINE = 65535
 
 
@@ -29,83 +33,54 @@ class StartTag:
     dropped: bool = False
 
 
-class LineIndex:
-    def __init__(self, text: str) -> None:
-        self.starts = [0] + [match.end() for match in re.finditer("\n", text)]
-
-    def line(self, offset: int) -> int:
-        return bisect_right(self.starts, offset)
-
-
-def scan_start_tags(text: str) -> list[StartTag]:
-    lines = LineIndex(text)
-    tags: list[StartTag] = []
+def scan_start_tags(text: str) -> dict[str, list[StartTag]]:
+    """Every start tag in the text, by lower-case tag name, in source order."""
+    tags: dict[str, list[StartTag]] = {}
     open_forms = 0
     position = 0
+    line = 1
+    counted = 0
     length = len(text)
-    while True:
-        position = text.find("<", position)
-        if position < 0 or position + 1 >= length:
-            return tags
-        following = text[position + 1]
-        if text.startswith("<!--", position):
-            end = text.find("-->", position + 4)
-            position = length if end < 0 else end + 3
-            continue
-        if following in "!?":
-            end = text.find(">", position)
-            position = length if end < 0 else end + 1
-            continue
-        if following == "/":
-            name = TAG_NAME.match(text, position + 2)
-            if name is not None and name.group().lower() == "form":
-                open_forms = max(open_forms - 1, 0)
-            end = text.find(">", position)
-            position = length if end < 0 else end + 1
-            continue
-        name = TAG_NAME.match(text, position + 1)
-        if name is None:
-            position += 1
-            continue
-        tag = name.group().lower()
-        cursor = name.end()
-        while True:
-            attribute = ATTRIBUTE.match(text, cursor)
-            if attribute is None or attribute.end() == cursor:
-                break
-            cursor = attribute.end()
-        end = text.find(">", cursor)
-        if end < 0:
-            return tags
-        dropped = tag == "form" and open_forms > 0
-        if tag == "form" and not dropped:
-            open_forms += 1
-        tags.append(StartTag(tag, lines.line(position), lines.line(end), dropped))
-        position = end + 1
-        if tag in RAW_TEXT:
-            closing = re.compile(rf"</{re.escape(tag)}[\s/>]", re.IGNORECASE).search(text, position)
-            position = length if closing is None else closing.start()
+    search = TOKEN.search
+    while position < length:
+        token = search(text, position)
+        if token is None:
+            break
+        start, end = token.span()
+        closing, opening = token.group(1), token.group(2)
+        if opening is not None:
+            tag = opening.lower()
+            line += text.count("\n", counted, start)
+            end_line = line + text.count("\n", start, end)
+            counted = start
+            dropped = tag == "form" and open_forms > 0
+            if tag == "form" and not dropped:
+                open_forms += 1
+            tags.setdefault(tag, []).append(StartTag(tag, line, end_line, dropped))
+            if tag in RAW_TEXT:
+                raw_end = RAW_TEXT_END[tag].search(text, end)
+                end = length if raw_end is None else raw_end.start()
+        elif closing is not None and closing.lower() == "form":
+            open_forms = max(open_forms - 1, 0)
+        position = end if end > start else start + 1
+    return tags
 
 
 class TagLocator:
-    """Matches parsed elements, in document order, to the start tags found in the text."""
+    """Matches parsed elements of one tag, in document order, to that tag's start tags in the text."""
 
     def __init__(self, tags: list[StartTag]) -> None:
-        self.by_name: dict[str, list[StartTag]] = {}
-        for tag in tags:
-            self.by_name.setdefault(tag.tag, []).append(tag)
-        self.next_index: dict[str, int] = {}
+        self.tags = tags
+        self.next_index = 0
 
-    def locate(self, tag: str, sourceline: int | None) -> StartTag | None:
+    def locate(self, sourceline: int | None) -> StartTag | None:
         """The start tag behind an element, or None for one the parser implied (`<tbody>`, `<body>`)."""
-        candidates = self.by_name.get(tag, [])
-        start = self.next_index.get(tag, 0)
-        for index in range(start, len(candidates)):
-            candidate = candidates[index]
+        for index in range(self.next_index, len(self.tags)):
+            candidate = self.tags[index]
             if sourceline is None or _same_line(candidate.end_line, sourceline):
-                self.next_index[tag] = index + 1
+                self.next_index = index + 1
                 return candidate
-            if candidate.end_line > max(sourceline, LIBXML_MAX_LINE if sourceline >= LIBXML_MAX_LINE else 0):
+            if sourceline < LIBXML_MAX_LINE and candidate.end_line > sourceline:
                 return None
         return None
 

@@ -18,7 +18,7 @@ from typing import Any
 import libcst as cst
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure
+from sources.extraction import Extraction, ExtractionFailure, to_rows
 from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
@@ -454,7 +454,7 @@ def _extract(
     ctx.collect(code.body)
     text_lines = text.splitlines(keepends=True)
     facts = ModuleExtractor(ctx, positions, text_lines).run()
-    return Extraction(facts=facts, text=text, lines=len(text_lines), positions=positions.method)
+    return Extraction(rows=to_rows(facts), text=text, lines=len(text_lines), positions=positions.method)
 
 
 def _parse_ast(text: str) -> ast.Module | None:
