@@ -45,7 +45,8 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionFailure("binary", "contains NUL bytes")
     decoded = decode_html(data)
-    text = decoded.text
+    # A lone CR ends a line for browsers and editors; libxml2 counts only LF. Store LF only.
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
     template = is_template(path, text)
     document_detail = {
         "encoding": decoded.encoding,

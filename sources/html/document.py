@@ -10,6 +10,7 @@ from lxml import etree
 from sources.html.scan import LIBXML_MAX_LINE, StartTag, TagLocator, scan_start_tags
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+DOCUMENT_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 LIBXML_VERSION = ".".join(str(part) for part in etree.LIBXML_VERSION)
 
 
@@ -95,13 +96,18 @@ def sourceline(element: etree._Element) -> int | None:
 
 def parse_html(text: str) -> HtmlDocument:
     """Parse a whole document (never a fragment: `fromstring` would guess a wrapper element)."""
+    # Browsers put what follows `</body>` or `</html>` into the body; libxml2 drops it. Blanking
+    # those end tags (same length, so no line moves) gives the browser's tree.
+    text = DOCUMENT_END_TAGS.sub(lambda match: " " * len(match.group()), text)
     declaration = XML_DECLARATION.match(text)
     if declaration is not None:
         # lxml refuses str input carrying an encoding declaration; blank it, keeping the lines.
         text = re.sub(r"[^\n]", " ", declaration.group()) + text[declaration.end() :]
     # lxml.etree's parser, not lxml.html's: the same libxml2 parse, without a Python class lookup
     # on every element touched.
-    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, huge_tree=False)
+    # huge_tree lifts libxml2's nesting limit of 256, past which it silently drops the rest of the
+    # page (legacy `<font><p>` soup reaches it); work stays bounded by the file size limit.
+    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, huge_tree=True)
     try:
         root = etree.fromstring(text, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:

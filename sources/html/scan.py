@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# One token at a `<`: a comment, a declaration or processing instruction, an end tag, or a start tag
+# One token at a `<`: a comment (`<!-->`, `<!--->` and `--!>` end one too, as browsers and libxml2
+# agree), a declaration or processing instruction, an end tag, or a start tag
 # (group 1: its name) whose quoted attribute values may hold `>` and newlines.
 TOKEN = re.compile(
-    r"""<(?:!--.*?(?:-->|\Z)|[!?][^>]*>?|/([A-Za-z][^\s/>]*)[^>]*>?|([A-Za-z][^\s/>]*)(?:[^>"']+|"[^"]*"|'[^']*'|["'])*>)""",
+    r"""<(?:!--(?:>|->|.*?(?:--!?>|\Z))|[!?][^>]*>?|/([A-Za-z][^\s/>]*)[^>]*>?|([A-Za-z][^\s/>]*)(?:[^>"']+|"[^"]*"|'[^']*'|["'])*>)""",
     re.DOTALL,
 )
 RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
