@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from sources.html.document import HtmlDocument
-from sources.html.facts import FactBuilder, tag_of
+from sources.html.facts import HEADING_TAGS, FactBuilder, elements, tag_of
 
 RULES = {
     "image-alt": "critical",
@@ -26,6 +26,9 @@ RULES = {
     "heading-order": "moderate",
     "duplicate-id": "minor",
 }
+# The elements some rule looks at, in document order.
+WITH_ID = etree.XPath("//*[@id != '']")
+CHECKED_TAGS = ("main", "img", "input", "select", "textarea", "button", "a", "table", *HEADING_TAGS)
 UNLABELLED_INPUTS = frozenset({"hidden", "submit", "reset", "button", "image"})
 PRESENTATIONAL = frozenset({"presentation", "none"})
 
@@ -42,16 +45,19 @@ def check(document: HtmlDocument, builder: FactBuilder, is_template: bool) -> It
     seen_ids: set[str] = set()
     has_main = False
     previous_level: int | None = None
-    for element in document.elements():
+    with_id = WITH_ID(document.root)
+    for element in with_id if isinstance(with_id, list) else []:
+        if not isinstance(element, etree._Element):
+            continue
+        identifier = element.get("id", "")
+        if identifier in seen_ids:
+            yield Finding("duplicate-id", element, f"id {identifier!r} is used more than once")
+        seen_ids.add(identifier)
+    for element in elements(document, CHECKED_TAGS):
         tag = tag_of(element)
         role = (element.get("role") or "").strip().lower()
         if tag == "main" or role == "main":
             has_main = True
-        identifier = element.get("id")
-        if identifier:
-            if identifier in seen_ids:
-                yield Finding("duplicate-id", element, f"id {identifier!r} is used more than once")
-            seen_ids.add(identifier)
         if tag == "img" and element.get("alt") is None and role not in PRESENTATIONAL:
             if not (element.get("aria-label") or names.labelledby(element) or element.get("title")):
                 yield Finding("image-alt", element, "image has no alt attribute")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lxml import etree
@@ -25,6 +26,23 @@ LANDMARK_ROLES = frozenset(
     {"banner", "navigation", "main", "contentinfo", "complementary", "region", "search", "form", "article", "figure"}
 )
 SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
+HEADING_TAGS = tuple(f"h{level}" for level in range(1, 7))
+
+
+# Only elements that can make a fact: iterating every element of a page in Python costs about as
+# much as parsing it, and most elements (div, span, p, li...) never make one.
+FACT_TAGS = (*LANDMARK_TAGS, *HEADING_TAGS, "form", "table", "img", "a")
+ROLE_ATTRIBUTE = re.compile(r"\srole\s*=", re.IGNORECASE)
+
+
+def elements(document: HtmlDocument, tags: Iterable[str]) -> Iterator[etree._Element]:
+    """The elements with these names, in document order; every element when any has a `role`
+    (which can make a `div` a landmark or a heading)."""
+    if ROLE_ATTRIBUTE.search(document.text):
+        return document.elements()
+    return document.root.iter(*tags)
+
+
 CONTROL_TAGS = frozenset({"input", "select", "textarea", "button"})
 VALIDATION = ("pattern", "min", "max", "minlength", "maxlength")
 
@@ -49,7 +67,7 @@ class FactBuilder:
     def facts(self) -> Iterator[FactRow]:
         previous_level: int | None = None
         forms: list[tuple[etree._Element, list[etree._Element]]] = []
-        for element in self.document.elements():
+        for element in elements(self.document, FACT_TAGS):
             tag = tag_of(element)
             role = (element.get("role") or "").strip().lower()
             landmark = role if role in LANDMARK_ROLES else self.implicit_role(element, tag) if not role else None
