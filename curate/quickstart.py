@@ -1,5 +1,5 @@
-"""The README's quickstart on embedded defaults: mine the sample shop project and the stdlib's
-`asyncio` (real code nobody here wrote), then answer a few of the questions users ask."""
+"""The README's quickstart on embedded defaults: mine the sample shop project, the stdlib's
+`asyncio` (real code nobody here wrote) and the sample web site, then answer questions users ask."""
 
 from __future__ import annotations
 
@@ -12,18 +12,31 @@ from curate.mine import mine
 from curate.store import Store
 from curate.tools import call_tool
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "samples" / "python" / "shop"
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+SAMPLE = SAMPLES / "python" / "shop"
+SITE = SAMPLES / "html" / "site"
 
 QUESTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("Show me the FastAPI route definitions", "shop", "find_routes", {}),
     ("Find all pytest fixtures", "shop", "find_fixtures", {}),
     ("Which CLI commands does the shop have?", "shop", "find_cli_commands", {}),
     ("Find all async functions in this codebase", "asyncio", "find_symbols", {"kind": "async_function"}),
+    ("Find all form elements in this HTML", "site", "query_html", {"selector": "form"}),
+    ("Show me the navigation component", "site", "find_landmarks", {"role": "navigation"}),
+    ("Which images lack alt text?", "site", "check_accessibility", {"rules": ["image-alt"]}),
 )
 
 
 def _describe(match: dict[str, Any]) -> str:
     where = f"{match['path']}:{match['line']}"
+    if "rule" in match:
+        return f"{where}  {match['rule']}: {match['message']}"
+    if "role" in match:
+        label = f" ({match['label']})" if match["label"] else ""
+        return f"{where}  <{match['tag']}> {match['role']}{label}"
+    if "tag" in match:
+        action = match["attributes"].get("action")
+        return f"{where}  <{match['tag']}>{f' action={action}' if action else ''}"
     if "methods" in match:
         return f"{where}  {','.join(match['methods'])} {match['route']}  -> {match['name']}"
     if "scope" in match:
@@ -34,7 +47,7 @@ def _describe(match: dict[str, Any]) -> str:
 
 
 def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
-    for target, domain in ((SAMPLE, "shop"), (Path(asyncio.__file__).parent, "asyncio")):
+    for target, domain in ((SAMPLE, "shop"), (Path(asyncio.__file__).parent, "asyncio"), (SITE, "site")):
         stats = mine(store, target, domain=domain)
         facts = sum(stats.facts.values())
         yield (

@@ -133,5 +133,7 @@ def test_the_readme_quickstart_runs(db: Path, capsys: pytest.CaptureFixture[str]
     assert "? Show me the FastAPI route definitions  [find_routes  on shop: 8]" in out
     assert "  src/shop/routes/health.py:7  GET /health  -> health" in out
     assert "? Find all async functions in this codebase  [find_symbols {'kind': 'async_function'} on asyncio: " in out
+    assert "? Find all form elements in this HTML  [query_html {'selector': 'form'} on site: 7]" in out
+    assert "  index.html:48  image-alt: image has no alt attribute" in out
     code, out, _ = run(capsys, "quickstart")
     assert "mined shop: 11 files (0 parsed, 11 unchanged, 0 failed)" in out
