@@ -34,7 +34,7 @@ import lxml.etree  # type: ignore[import-untyped, unused-ignore]
 import lxml.html  # type: ignore[import-untyped, unused-ignore]
 
 # The sibling benchmark; importable because running a script puts its folder first on `sys.path`.
-from mine_python import cpu_model, replace_section, verdict
+from mine_python import Summary, cpu_model, replace_section, verdict
 
 from curate.mine import MineStats, mine
 from curate.store import Store
@@ -232,29 +232,6 @@ def describe_mined(run: Run) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class Summary:
-    baseline: float
-    cold: float
-    warm: float
-
-    @property
-    def cold_ratio(self) -> float:
-        return self.cold / self.baseline
-
-    @property
-    def warm_ratio(self) -> float:
-        return self.warm / self.cold
-
-    @property
-    def cold_passed(self) -> bool:
-        return self.cold_ratio <= COLD_TARGET
-
-    @property
-    def warm_passed(self) -> bool:
-        return self.warm_ratio <= WARM_TARGET
-
-
 def table(corpus: Corpus, runs: Sequence[Run], summary: Summary, machine: Machine) -> list[tuple[str, str]]:
     last = runs[-1].cold_stats
     return [
@@ -347,6 +324,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline=min(run.baseline for run in runs),
         cold=min(run.cold for run in runs),
         warm=min(run.warm for run in runs),
+        cold_target=COLD_TARGET,
+        warm_target=WARM_TARGET,
     )
 
     print()

@@ -158,6 +158,8 @@ class Summary:
     baseline: float
     cold: float
     warm: float
+    cold_target: float = COLD_TARGET
+    warm_target: float = WARM_TARGET
 
     @property
     def cold_ratio(self) -> float:
@@ -169,11 +171,11 @@ class Summary:
 
     @property
     def cold_passed(self) -> bool:
-        return self.cold_ratio <= COLD_TARGET
+        return self.cold_ratio <= self.cold_target
 
     @property
     def warm_passed(self) -> bool:
-        return self.warm_ratio <= WARM_TARGET
+        return self.warm_ratio <= self.warm_target
 
 
 def verdict(passed: bool) -> str:

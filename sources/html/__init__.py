@@ -55,17 +55,20 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
         "is_template": template,
     }
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-    if not text.strip():
-        fact = Fact(
+
+    def page(**more: object) -> Fact:
+        return Fact(
             kind="html_document",
             name=posixpath.basename(path),
             qualname=path,
             path=path,
             line=1,
             end_line=max(lines, 1),
-            detail=document_detail,
+            detail={**document_detail, **more},
         )
-        return Extraction(rows=to_rows([fact]), text=text, lines=lines, positions="scan")
+
+    if not text.strip():
+        return Extraction(rows=to_rows([page()]), text=text, lines=lines, positions="scan")
     try:
         document = parse_html(text)
     except HtmlParseError as error:
@@ -92,18 +95,5 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
         ),
         None,
     )
-    head = Fact(
-        kind="html_document",
-        name=posixpath.basename(path),
-        qualname=path,
-        path=path,
-        line=1,
-        end_line=max(lines, 1),
-        detail={
-            **document_detail,
-            "title": title or None,
-            "lang": document.root.get("lang"),
-            "elements": sum(1 for _ in document.elements()),
-        },
-    )
+    head = page(title=title or None, lang=document.root.get("lang"), elements=sum(1 for _ in document.elements()))
     return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")
