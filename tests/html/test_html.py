@@ -280,7 +280,7 @@ def test_broken_markup_is_recovered() -> None:
     [
         (b"", "ok", None),
         (b"\x00\x01\x02<html>", "failed", "binary"),
-        (b"<p>" + b"x" * 6_000_000 + b"</p>", "failed", "too_large"),
+        (b"<p>" + b"x" * 20_000_000 + b"</p>", "failed", "too_large"),  # a 20 MB page
     ],
 )
 def test_bad_pages_are_recorded(data: bytes, status: str, reason: str | None) -> None:
