@@ -117,8 +117,9 @@ def mine(
     todo = [item for item in files if known.get(item.path) != (shas[item.path], EXTRACTOR_VERSIONS[item.language])]
     stats.unchanged = len(files) - len(todo)
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))
-    package_dirs |= frozenset({""}) if any(item.path == "__init__.py" for item in files) else frozenset()
-    _extract_all(store, source_name, todo, shas, package_dirs, jobs, stats, on_progress, batch_files)
+    root_is_package = origin == "folder" and any(item.path == "__init__.py" for item in files)
+    root_package = root.resolve().name if root_is_package and root.resolve().name.isidentifier() else None
+    _extract_all(store, source_name, todo, shas, package_dirs, root_package, jobs, stats, on_progress, batch_files)
     if todo or gone or store.linked_revision(source_name) != revision:
         facts = [stored.fact for stored in store.facts(source=source_name, kinds=LINK_KINDS)]
         linked = link(facts)
@@ -136,6 +137,7 @@ def _extract_all(
     todo: list[SourceFile],
     shas: dict[str, str],
     package_dirs: frozenset[str],
+    root_package: str | None,
     jobs: int | None,
     stats: MineStats,
     on_progress: ProgressCallback | None,
@@ -188,7 +190,9 @@ def _extract_all(
     readable.sort(key=lambda item: -item.size)
     tasks = []
     for item in readable:
-        module, is_package = module_name(item.path, package_dirs) if item.language == "python" else ("", False)
+        module, is_package = (
+            module_name(item.path, package_dirs, root_package) if item.language == "python" else ("", False)
+        )
         tasks.append((item.path, item.data, item.language, module, is_package))
     run_tasks(
         "sources.extract:extract_file",

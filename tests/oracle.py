@@ -13,7 +13,7 @@ tables, linking over stored facts) can be checked against a second reading of th
 
 Lines are what `ast` reports as `lineno` (the `def`/`class` keyword line; a call statement's first
 line). Paths are relative to the root, `/`-separated; modules are named by climbing folders while
-they hold an `__init__.py`, never above the root.
+they hold an `__init__.py`, never above the root (a root that is a package itself names its modules).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Constructed:
     func: ast.expr
 
 
-Binding = ImportedModule | ImportedName | Constructed | Opaque
+Binding = ImportedModule | ImportedName | Constructed | Opaque | External
 
 
 @dataclass
@@ -139,6 +139,8 @@ def module_name(root: str, path: str) -> tuple[str, bool]:
     while folder and os.path.isfile(os.path.join(root, folder, "__init__.py")):
         folder, _, name = folder.rpartition("/")
         parts.insert(0, name)
+    if not folder and os.path.isfile(os.path.join(root, "__init__.py")):
+        parts.insert(0, os.path.basename(os.path.abspath(root)))  # the mined folder is a package itself
     return ".".join(parts), is_package
 
 
@@ -194,7 +196,8 @@ def namespace_of(module: ParsedModule) -> dict[str, Binding]:
                 if alias.name != "*":
                     names[alias.asname or alias.name] = ImportedName(source, alias.name)
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names[statement.name] = OPAQUE
+            # A definition is the object named by its dotted path (`_pytest.fixtures.fixture`).
+            names[statement.name] = External(f"{module.name}.{statement.name}" if module.name else statement.name)
         elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             value = statement.value
@@ -232,6 +235,8 @@ class Project:
             return Module(binding.module)
         if isinstance(binding, ImportedName):
             return self.lookup(binding.module, binding.name, hops)
+        if isinstance(binding, External):
+            return binding
         if isinstance(binding, Constructed):
             made = self.evaluate(module, binding.func, hops)
             return Instance(made.dotted) if isinstance(made, External) else OPAQUE

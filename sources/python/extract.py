@@ -472,11 +472,12 @@ def _parse_ast(text: str) -> ast.Module | None:
         return None
 
 
-def module_name(path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:
+def module_name(path: str, package_dirs: frozenset[str], root_package: str | None = None) -> tuple[str, bool]:
     """Dotted module name of a file relative to the mined root, and whether it is a package.
 
     Climbs from the file's folder while folders hold an `__init__.py`, as the import system would;
     a file outside any package is named by its stem (its folder is what would be on `sys.path`).
+    When the mined folder is itself a package (`root_package`, its name), names start with it.
     """
     folder, filename = posixpath.split(path)
     stem = filename[:-3] if filename.endswith(".py") else filename.rsplit(".", 1)[0]
@@ -485,6 +486,8 @@ def module_name(path: str, package_dirs: frozenset[str]) -> tuple[str, bool]:
     while folder and folder in package_dirs:
         folder, name = posixpath.split(folder)
         parts.insert(0, name)
+    if not folder and root_package:
+        parts.insert(0, root_package)
     return ".".join(parts), is_package
 
 

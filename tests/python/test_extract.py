@@ -347,3 +347,10 @@ def test_pydoc_topics_does_not_overflow_the_recursion_limit() -> None:
     with open(path, "rb") as handle:
         result = extract_python("pydoc_data/topics.py", handle.read(), "pydoc_data.topics")
     assert result.status == "ok" and result.facts[0].kind == "module"
+
+
+def test_a_mined_folder_that_is_a_package_names_its_modules() -> None:
+    assert module_name("fixtures.py", frozenset({""}), "_pytest") == ("_pytest.fixtures", False)
+    assert module_name("__init__.py", frozenset({""}), "_pytest") == ("_pytest", True)
+    assert module_name("sub/x.py", frozenset({"", "sub"}), "pkg") == ("pkg.sub.x", False)
+    assert module_name("scripts/x.py", frozenset({""}), "pkg") == ("x", False)
