@@ -18,8 +18,11 @@ FactRow = tuple[str, str, str, str, int, int, str]
 """(kind, name, qualname, path, line, end_line, detail as JSON)."""
 
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def dump_detail(detail: dict[str, Any]) -> str:
-    return json.dumps(detail, sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(detail)
 
 
 def to_rows(facts: Iterable[Fact]) -> list[FactRow]:

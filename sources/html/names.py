@@ -5,7 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 MAX_TEXT = 200
-LABELLED_CONTROLS = frozenset({"input", "select", "textarea", "button", "meter", "output", "progress"})
+# What text_of's careful walk is for; most elements hold none of it and take the fast path.
+SPECIAL = ("img", "script", "style", "template", etree.Comment, etree.ProcessingInstruction)
 
 
 def clean(text: str | None, limit: int = MAX_TEXT) -> str:
@@ -15,6 +16,8 @@ def clean(text: str | None, limit: int = MAX_TEXT) -> str:
 
 def text_of(element: etree._Element) -> str:
     """Visible text, with the alt text of images standing in for them."""
+    if next(element.iter(*SPECIAL), None) is None:
+        return clean("".join(str(part) for part in element.itertext()))
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
