@@ -20,7 +20,6 @@ import argparse
 import datetime
 import os
 import platform
-import shlex
 import shutil
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import lxml.etree  # type: ignore[import-untyped, unused-ignore]
 import lxml.html  # type: ignore[import-untyped, unused-ignore]
 
 # The sibling benchmark; importable because running a script puts its folder first on `sys.path`.
-from mine_python import Summary, cpu_model, replace_section, verdict
+from mine_python import Summary, cpu_model, invocation, print_table, replace_section, verdict
 
 from curate.mine import MineStats, mine
 from curate.store import Store
@@ -332,15 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in describe_mined(runs[-1]):
         print(line)
     print()
-    rows = table(corpus, runs, summary, machine)
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.replace('`', ''):<{width}}  {value}")
+    print_table(table(corpus, runs, summary, machine))
 
     if arguments.write is not None:
-        command = shlex.join(
-            ["uv", "run", "python", "bench/mine_html.py", *(argv if argv is not None else sys.argv[1:])]
-        )
+        command = invocation("bench/mine_html.py", argv)
         write_section(arguments.write, section(corpus, runs, summary, machine, command))
         print(f"\nwrote the {SECTION} section of {arguments.write}")
     return 0 if summary.cold_passed and summary.warm_passed else 1

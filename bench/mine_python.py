@@ -178,6 +178,17 @@ class Summary:
         return self.warm_ratio <= self.warm_target
 
 
+def print_table(rows: Sequence[tuple[str, str]]) -> None:
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"{name.replace('`', ''):<{width}}  {value}")
+
+
+def invocation(script: str, argv: Sequence[str] | None) -> str:
+    """The command line that reproduces this run, for the BENCHMARKS.md section."""
+    return shlex.join(["uv", "run", "python", script, *(argv if argv is not None else sys.argv[1:])])
+
+
 def verdict(passed: bool) -> str:
     return "PASS" if passed else "FAIL"
 
@@ -286,15 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     print()
-    rows = table(corpus, summary, machine)
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"{name.replace('`', ''):<{width}}  {value}")
+    print_table(table(corpus, summary, machine))
 
     if arguments.write is not None:
-        command = shlex.join(
-            ["uv", "run", "python", "bench/mine_python.py", *(argv if argv is not None else sys.argv[1:])]
-        )
+        command = invocation("bench/mine_python.py", argv)
         write_section(arguments.write, section(corpus, summary, machine, repeat, command))
         print(f"\nwrote the {SECTION} section of {arguments.write}")
     return 0 if summary.cold_passed and summary.warm_passed else 1
