@@ -8,7 +8,7 @@ stored file contents (the snapshot that was mined), sorted by path then line, in
 from __future__ import annotations
 
 import fnmatch
-import hashlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -362,17 +362,10 @@ def query_html(ctx: ToolContext, args: QueryHtmlArgs) -> Matches:
     return matches
 
 
-_PARSED: dict[str, HtmlDocument | None] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _parsed(text: str) -> HtmlDocument | None:
-    """Parse a stored page once per process (the stored snapshot never changes under a hash)."""
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    if key not in _PARSED:
-        if len(_PARSED) > 256:
-            _PARSED.clear()
-        _PARSED[key] = parse_html(text) if text.strip() else None
-    return _PARSED[key]
+    """Parse a stored page once per process: the same text always gives the same document."""
+    return parse_html(text) if text.strip() else None
 
 
 def find_forms(ctx: ToolContext, args: FindFormsArgs) -> Matches:

@@ -169,3 +169,17 @@ def test_excluded_files_are_never_read(store: Store, tmp_path: Path) -> None:
     (root / "gen" / "link.py").symlink_to(root / "keep.py")
     stats = mine(store, root, domain="p", jobs=1, exclude=["test/*", "gen"])
     assert stats.files == 1 and [r.path for r in store.files("proj")] == ["keep.py"]
+
+
+def test_candidates_that_do_not_qualify_are_recorded_with_a_reason(store: Store, tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "proj",
+        {
+            "cache.py": "store = dict()\n",
+            "views.py": "from cache import store\n\n@store.get('/x')\ndef x(): ...\n",
+        },
+    )
+    stats = mine(store, root, domain="p", jobs=1)
+    assert (stats.linked, stats.rejected_candidates) == (0, 1)
+    assert store.rejections("proj") == [("views.py", 4, "link", "cache.store is not a fastapi object")]
+    assert names(store, "p", "find_routes") == []

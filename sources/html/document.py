@@ -28,7 +28,6 @@ class HtmlDocument:
         self._tags: dict[str, list[StartTag]] | None = None
         self._lines: dict[etree._Element, int] = {}
         self._located: set[str] = set()
-        self.implied: set[etree._Element] = set()
         self.dropped: set[etree._Element] = set()
         """Elements made from tags browsers drop (a `<form>` inside a form)."""
         self._tree = root.getroottree()
@@ -60,8 +59,7 @@ class HtmlDocument:
         for element in self.root.iter(tag):  # libxml2's HTML parser lower-cases tag names
             reported = sourceline(element)
             start = locator.locate(reported)
-            if start is None:
-                self.implied.add(element)
+            if start is None:  # implied by the parser (`<tbody>`, `<body>`): libxml2's line stands
                 self._lines[element] = reported or 1
             else:
                 self._lines[element] = start.line

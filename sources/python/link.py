@@ -35,7 +35,7 @@ class SourceIndex:
         self.aliases: dict[str, str] = {}
         self.instances: dict[str, str] = {}
         self.classes: dict[str, Fact] = {}
-        self.click_groups: set[str] = set()
+        self.click_groups: dict[str, Fact] = {}
         facts = list(facts)
         for fact in facts:
             if fact.kind == "module":
@@ -56,7 +56,7 @@ class SourceIndex:
             elif fact.kind == "class":
                 self.classes[_join(module, fact.qualname)] = fact
             elif fact.kind == "cli_command" and fact.detail["is_group"]:
-                self.click_groups.add(_join(module, fact.qualname))
+                self.click_groups[_join(module, fact.qualname)] = fact
 
     def canonical(self, name: str) -> str:
         """Follow re-exports and aliases (`pkg.app` -> `pkg.main.app`) to the defining name."""
@@ -84,7 +84,7 @@ def link(facts: Iterable[Fact]) -> Linked:
     facts = list(facts)
     index = SourceIndex(facts)
     linked = Linked()
-    known: dict[str, Any] = {"click_groups": index.click_groups}
+    known: dict[str, Any] = {"click_groups": set(index.click_groups)}
     for fact in facts:
         if fact.kind != "candidate":
             continue
@@ -150,16 +150,9 @@ def _cli_names(facts: list[Fact], index: SourceIndex) -> list[Fact]:
     for fact in facts:
         if fact.kind != "cli_command":
             continue
-        prefix: list[str] = []
-        group = index.canonical(fact.detail["group"])
-        seen: set[str] = set()
-        while group in parents and group not in seen:
-            seen.add(group)
-            group, name = parents[group]
-            if name:
-                prefix.insert(0, name)
-        if fact.detail["framework"] == "click":
-            prefix = _click_prefix(facts, index, fact)
+        prefix = (
+            _click_prefix(index, fact) if fact.detail["framework"] == "click" else _typer_prefix(parents, index, fact)
+        )
         full_name = " ".join([*prefix, fact.name])
         if full_name != fact.detail["full_name"]:
             changed.append(fact.model_copy(update={"detail": {**fact.detail, "full_name": full_name}}))
@@ -175,12 +168,21 @@ def _typer_name_keyword(facts: list[Fact], index: SourceIndex, child: str) -> st
     return None
 
 
-def _click_prefix(facts: list[Fact], index: SourceIndex, command: Fact) -> list[str]:
-    groups = {
-        _join(index.modules.get(fact.path, ""), fact.qualname): fact
-        for fact in facts
-        if fact.kind == "cli_command" and fact.detail["framework"] == "click" and fact.detail["is_group"]
-    }
+def _typer_prefix(parents: dict[str, tuple[str, str | None]], index: SourceIndex, command: Fact) -> list[str]:
+    prefix: list[str] = []
+    group = index.canonical(command.detail["group"])
+    seen: set[str] = set()
+    while group in parents and group not in seen:
+        seen.add(group)
+        group, name = parents[group]
+        if name:
+            prefix.insert(0, name)
+    return prefix
+
+
+def _click_prefix(index: SourceIndex, command: Fact) -> list[str]:
+    """The names of the groups above a click command, below the root group (the program itself)."""
+    groups = index.click_groups
     prefix: list[str] = []
     group = index.canonical(command.detail["group"])
     seen: set[str] = set()
