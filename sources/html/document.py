@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ from lxml import etree
 from sources.html.scan import LIBXML_MAX_LINE, StartTag, TagLocator, scan_start_tags
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+ROLE_ATTRIBUTE = re.compile(r"\srole\s*=", re.IGNORECASE)
 DOCUMENT_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 LIBXML_VERSION = ".".join(str(part) for part in etree.LIBXML_VERSION)
 
@@ -31,6 +33,11 @@ class HtmlDocument:
         self.dropped: set[etree._Element] = set()
         """Elements made from tags browsers drop (a `<form>` inside a form)."""
         self._tree = root.getroottree()
+
+    @functools.cached_property
+    def has_roles(self) -> bool:
+        """Whether any element may carry a `role` (which can make a `div` a landmark or a heading)."""
+        return ROLE_ATTRIBUTE.search(self.text) is not None
 
     def elements(self) -> Iterator[etree._Element]:
         """Every element in document order (comments and processing instructions left out)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -32,13 +31,12 @@ HEADING_TAGS = tuple(f"h{level}" for level in range(1, 7))
 # Only elements that can make a fact: iterating every element of a page in Python costs about as
 # much as parsing it, and most elements (div, span, p, li...) never make one.
 FACT_TAGS = (*LANDMARK_TAGS, *HEADING_TAGS, "form", "table", "img", "a")
-ROLE_ATTRIBUTE = re.compile(r"\srole\s*=", re.IGNORECASE)
 
 
 def elements(document: HtmlDocument, tags: Iterable[str]) -> Iterator[etree._Element]:
     """The elements with these names, in document order; every element when any has a `role`
     (which can make a `div` a landmark or a heading)."""
-    if ROLE_ATTRIBUTE.search(document.text):
+    if document.has_roles:
         return document.elements()
     return document.root.iter(*tags)
 
