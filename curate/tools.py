@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from curate.store import Store, StoredFact
 from schemas import (
     CheckAccessibilityArgs,
     Fact,
+    FileRecord,
     FindCliCommandsArgs,
     FindFixturesArgs,
     FindFormsArgs,
@@ -48,9 +50,14 @@ GLOB_CHARS = frozenset("*?[")
 
 @dataclass(frozen=True)
 class ToolContext:
+    """One domain's snapshot as the tools see it. Facts and file lists are read once per context:
+    a context lives for one call, or for one verification run over a store nobody writes to."""
+
     store: Store
     domain: str
     sources: tuple[str, ...]
+    _facts: dict[tuple[str, ...], list[StoredFact]] = field(default_factory=dict, compare=False, repr=False)
+    _files: dict[str, list[FileRecord]] = field(default_factory=dict, compare=False, repr=False)
 
     def display_path(self, stored: StoredFact) -> str:
         """Paths are relative to the mined root; a domain of several sources prefixes the source."""
@@ -60,7 +67,15 @@ class ToolContext:
         return f"{source}/{path}" if len(self.sources) > 1 else path
 
     def facts(self, *kinds: str) -> list[StoredFact]:
-        return self.store.facts(domain=self.domain, kinds=kinds)
+        if kinds not in self._facts:
+            self._facts[kinds] = self.store.facts(domain=self.domain, kinds=kinds)
+        return self._facts[kinds]
+
+    def files(self, source: str) -> list[FileRecord]:
+        """A source's files that were read and parsed."""
+        if source not in self._files:
+            self._files[source] = self.store.files(source, status="ok")
+        return self._files[source]
 
 
 Matches = list[dict[str, Any]]
@@ -321,7 +336,7 @@ def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
     files = [
         (source, record.path)
         for source in ctx.sources
-        for record in ctx.store.files(source, status="ok")
+        for record in ctx.files(source)
         if wanted(ctx.shown(source, record.path))
     ]
     total, rows = ctx.store.search_lines(
@@ -347,7 +362,7 @@ def query_html(ctx: ToolContext, args: QueryHtmlArgs) -> Matches:
     wanted = path_filter(args.path)
     matches: Matches = []
     for source in ctx.sources:
-        for record in ctx.store.files(source, status="ok"):
+        for record in ctx.files(source):
             shown = ctx.shown(source, record.path)
             if record.language != "html" or not wanted(shown):
                 continue
@@ -411,6 +426,7 @@ def html_outline(ctx: ToolContext, args: HtmlOutlineArgs) -> Matches:
             "skipped_from": item.fact.detail["skipped_from"],
         }
         for shown, item in _where(ctx, args.path, ctx.facts("heading"))
+        if args.max_level is None or item.fact.detail["level"] <= args.max_level
     ]
 
 
@@ -583,19 +599,43 @@ def parse_arguments(name: str, arguments: dict[str, Any]) -> ToolArguments:
         raise ToolCallError(name, problems) from None
 
 
+class Executor:
+    """Runs tool calls against one domain's stored snapshot, reading what the tools need once.
+
+    Use one for a batch of calls over a store that does not change meanwhile (synthesis, replay);
+    `call_tool` makes a fresh one per call.
+    """
+
+    def __init__(self, store: Store, domain: str) -> None:
+        sources = tuple(source.name for source in store.sources(domain))
+        if not sources:
+            known = ", ".join(store.domains()) or "none yet"
+            raise InputError(f"no domain {domain!r} in the store (domains: {known})")
+        self.context = ToolContext(store, domain, sources)
+
+    def __call__(self, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT) -> ToolResult:
+        """Run one tool call. `limit=0` returns every match."""
+        if limit < 0:
+            raise ToolCallError(name, "limit must be 0 (no limit) or more")
+        parsed = parse_arguments(name, arguments)
+        try:
+            page = TOOLS[name].run(self.context, parsed, limit)
+        except ValueError as error:
+            raise ToolCallError(name, str(error)) from None
+        return ToolResult(tool=name, total=page.total, truncated=len(page.matches) < page.total, matches=page.matches)
+
+
+def result_content(result: ToolResult) -> str:
+    """A result as a `tool` turn carries it: compact JSON, keys in the model's order. Replay compares
+    these bytes."""
+    return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+
+
 def call_tool(
     store: Store, domain: str, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT
 ) -> ToolResult:
     """Run one tool call against a domain's stored snapshot. `limit=0` returns every match."""
     if limit < 0:
         raise ToolCallError(name, "limit must be 0 (no limit) or more")
-    parsed = parse_arguments(name, arguments)
-    sources = tuple(source.name for source in store.sources(domain))
-    if not sources:
-        known = ", ".join(store.domains()) or "none yet"
-        raise InputError(f"no domain {domain!r} in the store (domains: {known})")
-    try:
-        page = TOOLS[name].run(ToolContext(store, domain, sources), parsed, limit)
-    except ValueError as error:
-        raise ToolCallError(name, str(error)) from None
-    return ToolResult(tool=name, total=page.total, truncated=len(page.matches) < page.total, matches=page.matches)
+    parse_arguments(name, arguments)
+    return Executor(store, domain)(name, arguments, limit)

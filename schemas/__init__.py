@@ -1,5 +1,18 @@
 """The record types every other part of curate speaks in. Imports nothing of ours."""
 
+from schemas.card import Card
+from schemas.example import (
+    VERIFICATION_STAGES,
+    Example,
+    ExampleKind,
+    ExampleStatus,
+    FunctionCall,
+    Message,
+    Provenance,
+    Rejection,
+    SourceRevision,
+    ToolCall,
+)
 from schemas.fact import DETAIL_MODELS, Decorator, Fact, FactKind
 from schemas.source import FileRecord, FileStatus, Source
 from schemas.tool import (
@@ -27,9 +40,14 @@ from schemas.tool import (
 
 __all__ = [
     "DETAIL_MODELS",
+    "VERIFICATION_STAGES",
     "AccessibilityRule",
+    "Card",
     "CheckAccessibilityArgs",
     "Decorator",
+    "Example",
+    "ExampleKind",
+    "ExampleStatus",
     "Fact",
     "FactKind",
     "FileRecord",
@@ -44,13 +62,19 @@ __all__ = [
     "FindSymbolsArgs",
     "FindTablesArgs",
     "FindTestsArgs",
+    "FunctionCall",
     "HtmlOutlineArgs",
+    "Message",
+    "Provenance",
     "QueryHtmlArgs",
     "ReadSymbolArgs",
+    "Rejection",
     "SearchTextArgs",
     "Source",
+    "SourceRevision",
     "SymbolKind",
     "ToolArguments",
+    "ToolCall",
     "ToolResult",
     "ToolSpec",
 ]

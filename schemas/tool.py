@@ -145,6 +145,7 @@ class FindTablesArgs(ToolArguments):
 
 class HtmlOutlineArgs(ToolArguments):
     path: str = Field(min_length=1, description="The page (or a glob of pages) whose heading outline to show")
+    max_level: int | None = Field(None, ge=1, le=6, description="Only headings down to this level (2: h1 and h2)")
 
 
 class FindLandmarksArgs(ToolArguments):

@@ -10,6 +10,17 @@ from schemas import Fact, FindRoutesArgs, ToolResult
 def test_public_api_is_guarded() -> None:
     assert set(schemas.__all__) == {
         "AccessibilityRule",
+        "Card",
+        "Example",
+        "ExampleKind",
+        "ExampleStatus",
+        "FunctionCall",
+        "Message",
+        "Provenance",
+        "Rejection",
+        "SourceRevision",
+        "ToolCall",
+        "VERIFICATION_STAGES",
         "CheckAccessibilityArgs",
         "FindFormsArgs",
         "FindLandmarksArgs",

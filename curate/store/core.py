@@ -20,10 +20,11 @@ import duckdb
 import pyarrow as pa
 
 from curate.errors import StoreBusyError, StoreError
+from curate.store.examples import EXAMPLE_TABLES, ExampleTables
 from schemas import Fact, FileRecord, Source
 from sources.extraction import FactRow, dump_detail, to_rows
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -51,6 +52,7 @@ MIGRATIONS: dict[int, str] = {
         finished TIMESTAMP, stats VARCHAR
     );
     """,
+    2: EXAMPLE_TABLES,
 }
 
 FILE_COLUMNS = (
@@ -85,7 +87,7 @@ class FileWrite:
     extractor: str = ""
 
 
-class Store:
+class Store(ExampleTables):
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
         self._db = connection
         self.path = path
@@ -127,11 +129,11 @@ class Store:
         self.close()
 
     def schema_version(self) -> int:
-        exists = self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchone()
-        if not exists or not exists[0]:
+        exists = self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()
+        if not exists or not exists[0][0]:
             return 0
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        return int(row[0]) if row else 0
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        return int(row[0][0]) if row else 0
 
     def _migrate(self, read_only: bool) -> None:
         version = self.schema_version()
@@ -168,7 +170,7 @@ class Store:
         with self.transaction():
             linked = self._db.execute(
                 "SELECT linked_revision FROM sources WHERE name = ? AND revision = ?", [source.name, source.revision]
-            ).fetchone()
+            ).fetchall()
             self._db.execute("DELETE FROM sources WHERE name = ?", [source.name])
             self._db.execute(
                 "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -179,7 +181,7 @@ class Store:
                     source.origin,
                     source.revision,
                     source.license,
-                    linked[0] if linked else None,
+                    linked[0][0] if linked else None,
                 ],
             )
 
@@ -196,8 +198,8 @@ class Store:
         return [row[0] for row in self._db.execute("SELECT DISTINCT domain FROM sources ORDER BY 1").fetchall()]
 
     def linked_revision(self, source: str) -> str | None:
-        row = self._db.execute("SELECT linked_revision FROM sources WHERE name = ?", [source]).fetchone()
-        return row[0] if row else None
+        row = self._db.execute("SELECT linked_revision FROM sources WHERE name = ?", [source]).fetchall()
+        return row[0][0] if row else None
 
     # -- files -------------------------------------------------------------------------------
     def file_states(self, source: str) -> dict[str, tuple[str, str]]:
@@ -276,8 +278,8 @@ class Store:
         row = self._db.execute(
             "SELECT c.text FROM files f JOIN contents c USING (sha256) WHERE f.source = ? AND f.path = ?",
             [source, path],
-        ).fetchone()
-        return row[0] if row else None
+        ).fetchall()
+        return row[0][0] if row else None
 
     def _insert(self, table: str, rows: pa.Table) -> None:
         if rows.num_rows == 0:
@@ -446,6 +448,7 @@ class Store:
             "contents": "SELECT * FROM contents",
             "facts": "SELECT * FROM facts",
             "rejections": "SELECT * FROM rejections",
+            **self.example_tables(),
         }
         return {name: sorted(self._db.execute(query).fetchall(), key=repr) for name, query in tables.items()}
 

@@ -1,0 +1,131 @@
+"""Duplicates: exact (same normalized content) and near-duplicate user queries (MinHash-LSH).
+
+Both are recorded as clusters per domain; nothing is deleted. In each cluster one example is kept,
+chosen deterministically (verified before anything else, then the smallest id), so the same store
+always gives the same clusters and the same kept examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from datasketch import MinHash, MinHashLSH
+
+from curate.store import Store, StoredExample
+from curate.store.examples import Cluster
+
+DEFAULT_THRESHOLD = 0.8
+NUM_PERM = 128
+SHINGLE = 5
+"""Character 5-grams: user queries are short, so word shingles would leave too few features."""
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def content_key(item: StoredExample) -> str:
+    """The normalized query, tool calls and final answer: what makes two examples the same example."""
+    messages = item.record["messages"]
+    calls = [call["function"] for message in messages for call in message.get("tool_calls") or []]
+    parts = [normalize(item.query), normalize(messages[-1].get("content") or "")]
+    return hashlib.sha256(json.dumps([parts, calls], sort_keys=True).encode()).hexdigest()
+
+
+def shingles(text: str) -> set[bytes]:
+    normalized = normalize(text)
+    if len(normalized) <= SHINGLE:
+        return {normalized.encode()}
+    return {normalized[index : index + SHINGLE].encode() for index in range(len(normalized) - SHINGLE + 1)}
+
+
+def minhashes(texts: Sequence[str], seed: int = 1) -> list[MinHash]:
+    return list(MinHash.bulk([list(shingles(text)) for text in texts], num_perm=NUM_PERM, seed=seed))
+
+
+class UnionFind:
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, item: int) -> int:
+        while self.parent[item] != item:
+            self.parent[item] = self.parent[self.parent[item]]
+            item = self.parent[item]
+        return item
+
+    def union(self, first: int, second: int) -> None:
+        roots = sorted((self.find(first), self.find(second)))
+        self.parent[roots[1]] = roots[0]
+
+    def groups(self) -> list[list[int]]:
+        grouped: dict[int, list[int]] = defaultdict(list)
+        for item in range(len(self.parent)):
+            grouped[self.find(item)].append(item)
+        return [members for members in grouped.values() if len(members) > 1]
+
+
+def near_duplicate_groups(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> list[list[int]]:
+    """Groups (indexes into `texts`) whose MinHash-estimated Jaccard similarity reaches `threshold`,
+    linked transitively. LSH finds candidates; each candidate pair is confirmed on its estimate."""
+    if not 0 < threshold <= 1:
+        raise ValueError("threshold must be in (0, 1]")
+    hashes = minhashes(texts)
+    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    found = UnionFind(len(texts))
+    for position, minhash in enumerate(hashes):
+        for other in index.query(minhash):
+            if minhash.jaccard(hashes[other]) >= threshold:
+                found.union(position, other)
+        index.insert(position, minhash)
+    return found.groups()
+
+
+@dataclass(frozen=True)
+class DedupReport:
+    examples: int
+    exact_clusters: int
+    exact_dropped: int
+    near_clusters: int
+    near_dropped: int
+
+
+def _keeper(members: Iterable[StoredExample]) -> StoredExample:
+    return min(members, key=lambda item: (item.status != "verified", item.id))
+
+
+def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD) -> DedupReport:
+    examples = store.examples(domain=domain)
+    clusters: list[Cluster] = []
+    by_content: dict[str, list[StoredExample]] = defaultdict(list)
+    for item in examples:
+        by_content[content_key(item)].append(item)
+    exact = [members for members in by_content.values() if len(members) > 1]
+    for members in exact:
+        clusters.extend(_cluster(domain, "exact", members))
+    survivors = [_keeper(members) for members in by_content.values()]
+    survivors.sort(key=lambda item: item.id)
+    groups = near_duplicate_groups([item.query for item in survivors], threshold)
+    for group in groups:
+        clusters.extend(_cluster(domain, "near", [survivors[index] for index in group]))
+    store.save_clusters(domain, clusters)
+    return DedupReport(
+        examples=len(examples),
+        exact_clusters=len(exact),
+        exact_dropped=sum(len(members) - 1 for members in exact),
+        near_clusters=len(groups),
+        near_dropped=sum(len(group) - 1 for group in groups),
+    )
+
+
+def _cluster(domain: str, method: str, members: list[StoredExample]) -> list[Cluster]:
+    kept = _keeper(members)
+    name = f"{method}_{kept.id}"
+    return [Cluster(domain, method, name, item.id, item.id == kept.id) for item in sorted(members, key=lambda i: i.id)]

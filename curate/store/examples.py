@@ -1,0 +1,270 @@
+"""Examples in the store: the records, the checks each passed, the rejections and dedup clusters.
+
+A tool list is the same for thousands of examples, so it is stored once (`toolsets`, keyed by its
+hash) and joined back when an example is read. Records come back as plain JSON-shaped dicts: the
+verifier validates them itself (stage 1 is "does this parse as an Example at all").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from schemas import Rejection
+
+EXAMPLE_TABLES = """
+    CREATE TABLE toolsets (toolset VARCHAR NOT NULL, tools VARCHAR NOT NULL);
+    CREATE TABLE examples (
+        id VARCHAR NOT NULL, domain VARCHAR NOT NULL, kind VARCHAR NOT NULL, intent VARCHAR NOT NULL,
+        template VARCHAR NOT NULL, pair_id VARCHAR, query VARCHAR NOT NULL, messages VARCHAR NOT NULL,
+        toolset VARCHAR NOT NULL, provenance VARCHAR NOT NULL, catalog_version VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, checks VARCHAR NOT NULL, tokens INTEGER NOT NULL, run_id VARCHAR NOT NULL
+    );
+    CREATE TABLE example_rejections (
+        example_id VARCHAR NOT NULL, domain VARCHAR NOT NULL, stage VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+        record VARCHAR NOT NULL, run_id VARCHAR NOT NULL
+    );
+    CREATE TABLE dedup_clusters (
+        domain VARCHAR NOT NULL, method VARCHAR NOT NULL, cluster VARCHAR NOT NULL, example_id VARCHAR NOT NULL,
+        kept BOOLEAN NOT NULL
+    );
+"""
+
+RECORD_KEYS = ("id", "domain", "kind", "intent", "template", "pair_id", "messages", "tools", "provenance")
+
+
+@dataclass(frozen=True)
+class StoredExample:
+    record: dict[str, Any]
+    """The example as JSON-shaped data: `schemas.Example.model_validate(record)` reads it."""
+    status: str
+    checks: dict[str, str]
+    tokens: int
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def query(self) -> str:
+        return _query(self.record)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    domain: str
+    method: str
+    cluster: str
+    example_id: str
+    kept: bool
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+class ExampleTables:
+    """Mixed into `Store`, which provides the connection and the transaction."""
+
+    _db: duckdb.DuckDBPyConnection
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def _insert(self, table: str, rows: pa.Table) -> None:
+        raise NotImplementedError
+
+    def example_tables(self) -> dict[str, str]:
+        return {
+            "examples": "SELECT * EXCLUDE (run_id) FROM examples",
+            "toolsets": "SELECT * FROM toolsets",
+            "example_rejections": "SELECT * EXCLUDE (run_id) FROM example_rejections",
+            "dedup_clusters": "SELECT * FROM dedup_clusters",
+        }
+
+    def save_examples(self, examples: Sequence[StoredExample], run_id: str) -> int:
+        """Add examples not already stored (ids are content hashes); returns how many were new."""
+        if not examples:
+            return 0
+        toolsets: dict[str, str] = {}
+        rows: dict[str, list[Any]] = {name: [] for name in ("id", "toolset", "provenance", "messages", "checks")}
+        for item in examples:
+            tools = dumps(item.record["tools"])
+            toolset = hashlib.sha256(tools.encode()).hexdigest()[:16]
+            toolsets[toolset] = tools
+            rows["id"].append(item.id)
+            rows["toolset"].append(toolset)
+            rows["provenance"].append(dumps(item.record["provenance"]))
+            rows["messages"].append(dumps(item.record["messages"]))
+            rows["checks"].append(dumps(item.checks))
+        table = pa.table(
+            {
+                **rows,
+                "domain": [item.record["domain"] for item in examples],
+                "kind": [item.record["kind"] for item in examples],
+                "intent": [item.record["intent"] for item in examples],
+                "template": [item.record["template"] for item in examples],
+                "pair_id": pa.array([item.record.get("pair_id") for item in examples], type=pa.string()),
+                "query": [_query(item.record) for item in examples],
+                "catalog_version": [item.record["catalog_version"] for item in examples],
+                "status": [item.status for item in examples],
+                "tokens": pa.array([item.tokens for item in examples], type=pa.int32()),
+                "run_id": [run_id] * len(examples),
+            }
+        )
+        with self.transaction():
+            known = {row[0] for row in self._db.execute("SELECT toolset FROM toolsets").fetchall()}
+            fresh = {key: value for key, value in toolsets.items() if key not in known}
+            self._insert("toolsets", pa.table({"toolset": list(fresh), "tools": list(fresh.values())}))
+            self._db.register("incoming_examples", table)
+            before = self._count("examples")
+            self._db.execute(
+                "INSERT INTO examples BY NAME SELECT DISTINCT ON (id) * FROM incoming_examples "
+                "WHERE id NOT IN (SELECT id FROM examples) ORDER BY id"
+            )
+            self._db.unregister("incoming_examples")
+            return self._count("examples") - before
+
+    def _count(self, table: str) -> int:
+        row = self._db.execute(f"SELECT count(*) FROM {table}").fetchall()
+        return int(row[0][0]) if row else 0
+
+    def examples(
+        self,
+        *,
+        domain: str | None = None,
+        kind: str | None = None,
+        ids: Sequence[str] | None = None,
+        status: str | None = None,
+    ) -> list[StoredExample]:
+        query = (
+            "SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, e.messages, t.tools, e.provenance, "
+            "e.catalog_version, e.status, e.checks, e.tokens FROM examples e JOIN toolsets t USING (toolset) WHERE true"
+        )
+        params: list[Any] = []
+        for column, value in (("domain", domain), ("kind", kind), ("status", status)):
+            if value is not None:
+                query += f" AND e.{column} = ?"
+                params.append(value)
+        if ids is not None:
+            query += " AND e.id IN (SELECT unnest(?))"
+            params.append(list(ids))
+        query += " ORDER BY e.domain, e.id"
+        return [
+            StoredExample(
+                record={
+                    "id": row[0],
+                    "domain": row[1],
+                    "kind": row[2],
+                    "intent": row[3],
+                    "template": row[4],
+                    "pair_id": row[5],
+                    "messages": json.loads(row[6]),
+                    "tools": json.loads(row[7]),
+                    "provenance": json.loads(row[8]),
+                    "catalog_version": row[9],
+                },
+                status=row[10],
+                checks=json.loads(row[11]),
+                tokens=int(row[12]),
+            )
+            for row in self._db.execute(query, params).fetchall()
+        ]
+
+    def example_ids(self, domain: str | None = None) -> set[str]:
+        query, params = "SELECT id FROM examples", []
+        if domain is not None:
+            query, params = query + " WHERE domain = ?", [domain]
+        return {row[0] for row in self._db.execute(query, params).fetchall()}
+
+    def update_checks(self, results: Sequence[tuple[str, str, dict[str, str]]]) -> None:
+        """Record a re-verification: (example id, status, checks) for each example."""
+        if not results:
+            return
+        table = pa.table(
+            {
+                "id": [item[0] for item in results],
+                "status": [item[1] for item in results],
+                "checks": [dumps(item[2]) for item in results],
+            }
+        )
+        with self.transaction():
+            self._db.register("updated_checks", table)
+            self._db.execute(
+                "UPDATE examples SET status = u.status, checks = u.checks "
+                "FROM updated_checks u WHERE examples.id = u.id"
+            )
+            self._db.unregister("updated_checks")
+
+    def record_example_rejections(
+        self, rejections: Sequence[tuple[Rejection, dict[str, Any]]], run_id: str, *, replacing: Sequence[str] = ()
+    ) -> None:
+        """Add rejections (each with the rejected record); first drop earlier ones for `replacing` ids."""
+        with self.transaction():
+            if replacing:
+                self._db.execute(
+                    "DELETE FROM example_rejections WHERE example_id IN (SELECT unnest(?))", [list(replacing)]
+                )
+            self._insert(
+                "example_rejections",
+                pa.table(
+                    {
+                        "example_id": [item.example_id for item, _ in rejections],
+                        "domain": [item.domain for item, _ in rejections],
+                        "stage": [item.stage for item, _ in rejections],
+                        "reason": [item.reason for item, _ in rejections],
+                        "record": [dumps(record) for _, record in rejections],
+                        "run_id": [run_id] * len(rejections),
+                    }
+                ),
+            )
+
+    def example_rejections(self, *, domain: str | None = None, stage: str | None = None) -> list[Rejection]:
+        query, params = "SELECT DISTINCT example_id, domain, stage, reason FROM example_rejections WHERE true", []
+        for column, value in (("domain", domain), ("stage", stage)):
+            if value is not None:
+                query += f" AND {column} = ?"
+                params.append(value)
+        query += " ORDER BY domain, stage, reason, example_id"
+        return [
+            Rejection(example_id=row[0], domain=row[1], stage=row[2], reason=row[3])
+            for row in self._db.execute(query, params).fetchall()
+        ]
+
+    def save_clusters(self, domain: str, clusters: Sequence[Cluster]) -> None:
+        """Replace a domain's dedup clusters."""
+        with self.transaction():
+            self._db.execute("DELETE FROM dedup_clusters WHERE domain = ?", [domain])
+            self._insert(
+                "dedup_clusters",
+                pa.table(
+                    {
+                        "domain": [item.domain for item in clusters],
+                        "method": [item.method for item in clusters],
+                        "cluster": [item.cluster for item in clusters],
+                        "example_id": [item.example_id for item in clusters],
+                        "kept": pa.array([item.kept for item in clusters], type=pa.bool_()),
+                    }
+                ),
+            )
+
+    def clusters(self, domain: str | None = None) -> list[Cluster]:
+        query, params = "SELECT domain, method, cluster, example_id, kept FROM dedup_clusters", []
+        if domain is not None:
+            query, params = query + " WHERE domain = ?", [domain]
+        query += " ORDER BY domain, method, cluster, example_id"
+        return [Cluster(*row) for row in self._db.execute(query, params).fetchall()]
+
+
+def _query(record: dict[str, Any]) -> str:
+    for message in record["messages"]:
+        if message.get("role") == "user":
+            return str(message.get("content") or "")
+    return ""

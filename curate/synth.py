@@ -1,0 +1,346 @@
+"""Synthesis: grounded tool-call examples from a domain's facts, direct answers from knowledge cards.
+
+Every tool result in an example is a real run of the tool against the store, every answer is written
+from that result, and every example passes the five verification stages before it is kept; a
+candidate that fails is recorded in the rejections with its stage and reason. The same store, seed
+and arguments give byte-identical examples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from curate.answers import STYLES
+from curate.cards import cards_for, load_cards
+from curate.errors import CheckFailed, InputError
+from curate.intents import CATALOG_VERSION, INTENTS, Call, DomainFacts, Intent, intents_for
+from curate.store import Store, StoredExample
+from curate.store.examples import dumps
+from curate.tools import TOOLS, Executor, result_content
+from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
+from schemas import Card, Example, Rejection
+
+GENERATOR = "curate.synth"
+GENERATOR_VERSION = "1"
+DEFAULT_TOOL_LIMIT = 20
+"""Matches per tool turn in examples: enough to answer, short enough for a small model's context."""
+DEFAULT_TOOL_RATIO = 0.76
+BARE_SHARE = 0.25
+"""Of the direct examples, this share is offered no tools at all; the rest are offered the domain's
+tools (half of those paired with a tool-call example of the same topic where a card allows)."""
+
+
+class Rewriter:
+    """What a teacher model offers synthesis: new wordings, which must pass the same five stages."""
+
+    name: str = "teacher"
+
+    def paraphrase(self, query: str) -> str:
+        raise NotImplementedError
+
+    def rephrase(self, answer: str) -> str:
+        raise NotImplementedError
+
+
+@dataclass
+class Synthesis:
+    domain: str
+    examples: list[StoredExample] = field(default_factory=list)
+    rejections: list[tuple[Rejection, dict[str, Any]]] = field(default_factory=list)
+    candidates: Counter[str] = field(default_factory=Counter)
+    """Distinct candidate tool-call questions per intent (what the facts allow)."""
+    teacher_kept: int = 0
+
+    def counts(self) -> Counter[str]:
+        return Counter(str(item.record["kind"]) for item in self.examples)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "examples": len(self.examples),
+            "tool_call": self.counts()["tool_call"],
+            "direct": self.counts()["direct"],
+            "paired": sum(1 for item in self.examples if item.record.get("pair_id")) // 2,
+            "rejected": dict(sorted(Counter(rejection.stage for rejection, _ in self.rejections).items())),
+            "teacher_kept": self.teacher_kept,
+        }
+
+
+def example_id(domain: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(dumps({"domain": domain, "messages": messages, "tools": tools}).encode()).hexdigest()[:16]
+
+
+def to_record(example: Example) -> dict[str, Any]:
+    return example.model_dump(mode="json", exclude_none=True)
+
+
+class Synthesizer:
+    def __init__(
+        self,
+        store: Store,
+        domain: str,
+        *,
+        seed: int = 0,
+        intents: Sequence[str] | None = None,
+        cards: Sequence[Card] | None = None,
+        max_tokens: int = DEFAULT_MAX_TOKENS,
+        count_tokens: TokenCounter = estimate_tokens,
+        tool_limit: int = DEFAULT_TOOL_LIMIT,
+        teacher: Rewriter | None = None,
+    ) -> None:
+        unknown = sorted(set(intents or ()) - set(INTENTS))
+        if unknown:
+            raise InputError(f"unknown intents {', '.join(unknown)} (known: {', '.join(sorted(INTENTS))})")
+        self.store = store
+        self.domain = domain
+        self.seed = seed
+        self.executor = Executor(store, domain)
+        self.verifier = Verifier(store, domain, max_tokens=max_tokens, count_tokens=count_tokens)
+        self.verifier._executor = self.executor
+        self.tool_limit = tool_limit
+        self.teacher = teacher
+        context = self.executor.context
+        self.languages = {record.language for source in context.sources for record in context.files(source)}
+        self.intents = intents_for(self.languages, intents)
+        self.cards = cards_for(list(cards) if cards is not None else load_cards(), self.languages)
+        used = {intent.tool for intent in intents_for(self.languages)} | {"search_text"}
+        self.tools = [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
+        self.sources = [{"name": source.name, "revision": source.revision} for source in store.sources(domain)]
+        self.facts = DomainFacts(context, domain)
+
+    # -- the whole run ---------------------------------------------------------------------------
+    def run(self, n: int, tool_ratio: float = DEFAULT_TOOL_RATIO) -> Synthesis:
+        if n < 1:
+            raise InputError("--n must be at least 1")
+        if not 0 <= tool_ratio <= 1:
+            raise InputError("--tool-ratio must be between 0 and 1")
+        wanted_tool = round(n * tool_ratio)
+        wanted_direct = n - wanted_tool
+        rng = random.Random(self.seed)
+        synthesis = Synthesis(self.domain)
+        tool_examples = self.tool_calls(wanted_tool, rng, synthesis)
+        direct_examples = self.directs(wanted_direct, tool_examples, rng, synthesis)
+        problems = []
+        if len(tool_examples) < wanted_tool:
+            problems.append(self.tool_deficit(wanted_tool, len(tool_examples), synthesis))
+        if len(direct_examples) < wanted_direct:
+            problems.append(
+                f"{len(direct_examples)} of {wanted_direct} direct examples: {len(self.cards)} cards for "
+                f"{'/'.join(sorted(self.languages)) or 'no language'} give "
+                f"{sum(len(card.questions) for card in self.cards)} questions"
+            )
+        if problems:
+            raise CheckFailed(f"domain {self.domain!r} cannot give {n} examples: " + "; ".join(problems))
+        synthesis.examples = [*tool_examples, *direct_examples]
+        return synthesis
+
+    def tool_deficit(self, wanted: int, got: int, synthesis: Synthesis) -> str:
+        per_intent = ", ".join(f"{name} {count}" for name, count in sorted(synthesis.candidates.items()))
+        rejected = Counter(
+            rejection.stage for rejection, record in synthesis.rejections if record.get("kind") == "tool_call"
+        )
+        rejections = f"; {sum(rejected.values())} candidates failed verification ({dict(rejected)})" if rejected else ""
+        return (
+            f"{got} of {wanted} tool-call examples: the facts allow {sum(synthesis.candidates.values())} "
+            f"distinct questions ({per_intent or 'no intent applies'}){rejections}"
+        )
+
+    # -- tool calls ------------------------------------------------------------------------------
+    def tool_calls(self, wanted: int, rng: random.Random, synthesis: Synthesis) -> list[StoredExample]:
+        queues: list[tuple[Intent, list[tuple[Call, int, str]]]] = []
+        for intent in self.intents:
+            candidates = [
+                (call, number, template)
+                for call in intent.calls(self.facts)
+                for number, template in intent.phrasings(call)
+            ]
+            rng.shuffle(candidates)
+            synthesis.candidates[intent.name] = len(candidates)
+            queues.append((intent, candidates))
+        rng.shuffle(queues)
+        accepted: list[StoredExample] = []
+        seen: set[str] = set()
+        while len(accepted) < wanted and any(candidates for _, candidates in queues):
+            for intent, candidates in queues:
+                if len(accepted) >= wanted or not candidates:
+                    continue
+                call, number, template = candidates.pop()
+                query = template.format(project=self.domain, **call.slots)
+                if query.casefold() in seen:
+                    continue
+                seen.add(query.casefold())
+                kept = self.keep(self.tool_example(intent, call, number, query, rng), synthesis)
+                if kept is not None:
+                    accepted.append(self.teach(kept, synthesis))
+        return accepted
+
+    def tool_example(self, intent: Intent, call: Call, number: int, query: str, rng: random.Random) -> Example:
+        result = self.executor(intent.tool, call.arguments, self.tool_limit)
+        style = rng.choice(STYLES)
+        call_id = "call_" + hashlib.sha256(dumps([intent.tool, call.arguments]).encode()).hexdigest()[:8]
+        messages: list[dict[str, Any]] = [
+            {"role": "user", "content": query},
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": intent.tool, "arguments": call.arguments}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": call_id, "name": intent.tool, "content": result_content(result)},
+            {"role": "assistant", "content": intent.answer(result, call, style)},
+        ]
+        locations = sorted({f"{match['path']}:{match['line']}" for match in result.matches})
+        return self.example(
+            messages,
+            kind="tool_call",
+            intent=intent.name,
+            template=f"{intent.name}/q{number}/{style}",
+            provenance={"sources": self.sources, "locations": locations, "tool_limit": self.tool_limit},
+        )
+
+    def example(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        kind: str,
+        intent: str,
+        template: str,
+        provenance: dict[str, Any],
+        tools: list[dict[str, Any]] | None = None,
+    ) -> Example:
+        offered = self.tools if tools is None else tools
+        return Example.model_validate(
+            {
+                "id": example_id(self.domain, messages, offered),
+                "domain": self.domain,
+                "kind": kind,
+                "intent": intent,
+                "template": template,
+                "messages": messages,
+                "tools": offered,
+                "provenance": {
+                    "generator": GENERATOR,
+                    "generator_version": GENERATOR_VERSION,
+                    "seed": self.seed,
+                    **provenance,
+                },
+                "catalog_version": CATALOG_VERSION,
+            }
+        )
+
+    def keep(self, example: Example, synthesis: Synthesis) -> StoredExample | None:
+        record = to_record(example)
+        verdict: Verdict = self.verifier.verify(record)
+        if verdict.rejection is not None:
+            synthesis.rejections.append((verdict.rejection, record))
+            return None
+        return StoredExample(record, verdict.status, verdict.checks, verdict.tokens)
+
+    def teach(self, kept: StoredExample, synthesis: Synthesis) -> StoredExample:
+        """Offer the teacher's wording; keep it only if it passes every stage."""
+        if self.teacher is None:
+            return kept
+        example = Example.model_validate(kept.record)
+        messages = [message.model_dump(mode="json", exclude_none=True) for message in example.messages]
+        messages[0]["content"] = self.teacher.paraphrase(example.query)
+        if example.kind == "tool_call":
+            messages[-1]["content"] = self.teacher.rephrase(example.answer)
+        provenance = example.provenance.model_dump(mode="json", exclude_none=True)
+        provenance.pop("generator"), provenance.pop("generator_version"), provenance.pop("seed")
+        taught = self.example(
+            messages,
+            kind=example.kind,
+            intent=example.intent,
+            template=example.template + "/teacher",
+            provenance={**provenance, "teacher": self.teacher.name},
+            tools=example.tools,
+        )
+        better = self.keep(taught, synthesis)
+        if better is None:
+            return kept
+        synthesis.teacher_kept += 1
+        return better
+
+    # -- direct answers --------------------------------------------------------------------------
+    def directs(
+        self, wanted: int, tool_examples: list[StoredExample], rng: random.Random, synthesis: Synthesis
+    ) -> list[StoredExample]:
+        questions = [(card, number) for card in self.cards for number in range(len(card.questions))]
+        rng.shuffle(questions)
+        bare = math.floor(wanted * BARE_SHARE)
+        offered = wanted - bare
+        pairable = [item for item in tool_examples if not item.record.get("pair_id")]
+        accepted: list[StoredExample] = []
+        used: set[tuple[str, int]] = set()
+
+        def take(accept: Callable[[Card], bool]) -> tuple[Card, int] | None:
+            for card, number in questions:
+                if (card.topic, number) not in used and accept(card):
+                    used.add((card.topic, number))
+                    return card, number
+            return None
+
+        pairs = math.ceil(offered / 2)
+        for partner in pairable:
+            if pairs == 0:
+                break
+            intent = str(partner.record["intent"])
+            chosen = take(lambda card, intent=intent: intent in card.pairs_with)  # type: ignore[misc]
+            if chosen is None:
+                continue
+            direct = self.keep(self.direct_example(*chosen, self.tools), synthesis)
+            if direct is None:
+                continue
+            pair_id = "pair_" + hashlib.sha256(f"{partner.id}:{direct.id}".encode()).hexdigest()[:12]
+            partner.record["pair_id"] = pair_id
+            direct.record["pair_id"] = pair_id
+            accepted.append(direct)
+            pairs -= 1
+        for tools, count in ((self.tools, offered - len(accepted)), ([], bare)):
+            target = len(accepted) + count
+            while len(accepted) < target:
+                chosen = take(lambda card: True)
+                if chosen is None:
+                    break
+                direct = self.keep(self.direct_example(*chosen, tools), synthesis)
+                if direct is not None:
+                    accepted.append(self.teach(direct, synthesis))
+        return accepted
+
+    def direct_example(self, card: Card, number: int, tools: list[dict[str, Any]]) -> Example:
+        messages: list[dict[str, Any]] = [
+            {"role": "user", "content": card.questions[number]},
+            {"role": "assistant", "content": card.answer},
+        ]
+        return self.example(
+            messages,
+            kind="direct",
+            intent=f"concept:{card.area}",
+            template=f"card:{card.topic}/q{number}/{'tools' if tools else 'no-tools'}",
+            provenance={"card": card.topic},
+            tools=tools,
+        )
+
+
+def synthesize(
+    store: Store, domain: str, n: int, *, tool_ratio: float = DEFAULT_TOOL_RATIO, **options: Any
+) -> Synthesis:
+    return Synthesizer(store, domain, **options).run(n, tool_ratio)
+
+
+def run_synth(
+    store: Store, domain: str, n: int, *, run_id: str, tool_ratio: float = DEFAULT_TOOL_RATIO, **options: Any
+) -> tuple[Synthesis, int]:
+    """Synthesize and store: the examples (only new ids are added) and every rejected candidate.
+    Returns the synthesis and how many examples were new. Nothing is stored when the quota cannot be met."""
+    synthesis = synthesize(store, domain, n, tool_ratio=tool_ratio, **options)
+    added = store.save_examples(synthesis.examples, run_id)
+    store.record_example_rejections(synthesis.rejections, run_id)
+    store.record_run(run_id, "synth", {**synthesis.stats(), "new": added})
+    return synthesis, added
