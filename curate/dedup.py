@@ -78,7 +78,7 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = DEFAULT_THRES
     if not 0 < threshold <= 1:
         raise ValueError("threshold must be in (0, 1]")
     hashes = minhashes(texts)
-    index = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    index = MinHashLSH(threshold=min(threshold, 0.95), num_perm=NUM_PERM)
     found = UnionFind(len(texts))
     for position, minhash in enumerate(hashes):
         for other in index.query(minhash):

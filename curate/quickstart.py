@@ -1,5 +1,6 @@
 """The README's quickstart on embedded defaults: mine the sample shop project, the stdlib's
-`asyncio` (real code nobody here wrote) and the sample web site, then answer questions users ask."""
+`asyncio` (real code nobody here wrote) and the sample web site, answer questions users ask, then
+synthesize verified training examples for each domain."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from curate.mine import mine
+from curate.render import conversation
 from curate.store import Store
+from curate.synth import run_synth
 from curate.tools import call_tool
+from curate.validate import validate
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 SAMPLE = SAMPLES / "python" / "shop"
@@ -25,6 +29,9 @@ QUESTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("Show me the navigation component", "site", "find_landmarks", {"role": "navigation"}),
     ("Which images lack alt text?", "site", "check_accessibility", {"rules": ["image-alt"]}),
 )
+
+EXAMPLES = (("shop", 100), ("asyncio", 200), ("site", 40))
+"""Examples synthesized per domain, at the reference's 76/24 tool-call/direct balance."""
 
 
 def _describe(match: dict[str, Any]) -> str:
@@ -62,4 +69,20 @@ def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
         for match in result.matches:
             yield f"  {_describe(match)}"
     yield ""
-    yield 'Next: curate tool list; curate tool call find_symbols --domain asyncio --args \'{"kind": "class"}\''
+    for domain, wanted in EXAMPLES:
+        synthesis, added = run_synth(store, domain, wanted, run_id=f"quickstart-synth-{domain}", seed=0)
+        made = synthesis.stats()
+        rejected = sum(made["rejected"].values())
+        yield (
+            f"synthesized {domain}: {made['tool_call']} tool calls + {made['direct']} direct answers "
+            f"({made['paired']} matched pairs, {added} new, {rejected} candidates rejected), all verified"
+        )
+    validation = validate(store, run_id="quickstart-validate")
+    yield f"validated {validation.examples} stored examples: " + ", ".join(
+        f"{status} {count}" for status, count in sorted(validation.status.items())
+    )
+    shown_example = store.examples(domain="shop", kind="tool_call")[0]
+    yield ""
+    yield conversation(shown_example).rstrip()
+    yield ""
+    yield "Next: curate examples --domain site; curate examples --json > examples.jsonl; curate rejections"

@@ -135,5 +135,11 @@ def test_the_readme_quickstart_runs(db: Path, capsys: pytest.CaptureFixture[str]
     assert "? Find all async functions in this codebase  [find_symbols {'kind': 'async_function'} on asyncio: " in out
     assert "? Find all form elements in this HTML  [query_html {'selector': 'form'} on site: 7]" in out
     assert "  index.html:48  image-alt: image has no alt attribute" in out
+    assert "synthesized shop: 76 tool calls + 24 direct answers (" in out
+    assert "synthesized asyncio: 152 tool calls + 48 direct answers (" in out
+    assert "synthesized site: 30 tool calls + 10 direct answers (" in out
+    assert "validated 340 stored examples: verified 340" in out
+    assert "checks: schema pass, arguments pass, replay pass, grounding pass, length pass" in out
     code, out, _ = run(capsys, "quickstart")
     assert "mined shop: 11 files (0 parsed, 11 unchanged, 0 failed)" in out
+    assert ", 0 new, " in out

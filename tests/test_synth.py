@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+import sysconfig
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curate.errors import CheckFailed, InputError
+from curate.intents import INTENTS
+from curate.mine import mine
+from curate.store import Store
+from curate.synth import Synthesis, run_synth, synthesize
+from curate.validate import validate
+from curate.verify import Verifier
+from schemas import Example
+from tests.conftest import REPO, write_tree
+
+ASYNCIO = Path(sysconfig.get_paths()["stdlib"]) / "asyncio"
+SITE = REPO / "data" / "samples" / "html" / "site"
+
+
+@pytest.fixture(scope="module")
+def stdlib(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    store = Store.open(tmp_path_factory.mktemp("stdlib") / "s.duckdb")
+    mine(store, ASYNCIO, domain="asyncio", jobs=2)
+    mine(store, SITE, domain="site", jobs=1)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def asyncio_200(stdlib: Store) -> Synthesis:
+    return synthesize(stdlib, "asyncio", 200, tool_ratio=0.76, seed=11)
+
+
+def test_a_real_project_gives_exactly_the_asked_balance(stdlib: Store, asyncio_200: Synthesis) -> None:
+    assert asyncio_200.counts() == Counter({"tool_call": 152, "direct": 48})
+    verifier = Verifier(stdlib, "asyncio")
+    for item in asyncio_200.examples:
+        outcome = verifier.verify(item.record)
+        assert outcome.passed, (item.record["template"], outcome.rejection)
+        assert set(outcome.checks.values()) == {"pass"}
+
+
+def test_the_same_seed_gives_byte_identical_examples(stdlib: Store, asyncio_200: Synthesis) -> None:
+    again = synthesize(stdlib, "asyncio", 200, seed=11)
+    assert [json.dumps(item.record) for item in again.examples] == [
+        json.dumps(item.record) for item in asyncio_200.examples
+    ]
+    other = synthesize(stdlib, "asyncio", 200, seed=12)
+    assert {item.id for item in other.examples} != {item.id for item in asyncio_200.examples}
+
+
+def test_examples_are_spread_over_intents_and_phrasings(asyncio_200: Synthesis) -> None:
+    tool_calls = [item for item in asyncio_200.examples if item.record["kind"] == "tool_call"]
+    intents = Counter(item.record["intent"] for item in tool_calls)
+    assert len(intents) >= 15
+    assert max(intents.values()) <= 0.2 * len(tool_calls)
+    queries = [item.query for item in asyncio_200.examples]
+    assert len(set(queries)) == len(queries)
+    styles = Counter(item.record["template"].rsplit("/", 1)[1] for item in tool_calls)
+    assert set(styles) == {"terse", "chatty"}
+
+
+def test_matched_pairs_share_tools_and_a_pair_id(asyncio_200: Synthesis) -> None:
+    by_pair: dict[str, list[Example]] = {}
+    for item in asyncio_200.examples:
+        if item.record.get("pair_id"):
+            by_pair.setdefault(item.record["pair_id"], []).append(Example.model_validate(item.record))
+    assert len(by_pair) >= 10
+    for members in by_pair.values():
+        assert sorted(member.kind for member in members) == ["direct", "tool_call"]
+        assert members[0].tools == members[1].tools
+        tool_call = next(member for member in members if member.kind == "tool_call")
+        direct = next(member for member in members if member.kind == "direct")
+        assert direct.provenance.card is not None
+        assert tool_call.intent in _card_pairs(direct.provenance.card)
+
+
+def _card_pairs(topic: str) -> list[str]:
+    from curate.cards import load_cards
+
+    return next(card.pairs_with for card in load_cards() if card.topic == topic)
+
+
+def test_some_direct_examples_are_offered_no_tools(asyncio_200: Synthesis) -> None:
+    direct = [item for item in asyncio_200.examples if item.record["kind"] == "direct"]
+    bare = [item for item in direct if not item.record["tools"]]
+    assert len(bare) == 12
+    assert all(item.record["template"].endswith("/no-tools") for item in bare)
+
+
+def test_empty_results_are_answered_truthfully(stdlib: Store) -> None:
+    synthesis = synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["fixtures"], seed=1)
+    answers = {item.record["messages"][-1]["content"] for item in synthesis.examples}
+    assert answers <= {"There are no pytest fixtures in this project.", "No pytest fixtures in this project."}
+    for item in synthesis.examples:
+        assert json.loads(item.record["messages"][2]["content"])["total"] == 0
+
+
+def test_truncated_results_say_so(stdlib: Store) -> None:
+    synthesis = synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["classes"], seed=2, tool_limit=5)
+    whole = [
+        item
+        for item in synthesis.examples
+        if item.record["messages"][1]["tool_calls"][0]["function"]["arguments"] == {"kind": "class"}
+    ]
+    assert whole
+    result = json.loads(whole[0].record["messages"][2]["content"])
+    assert result["truncated"] and len(result["matches"]) == 5
+    answer = whole[0].record["messages"][-1]["content"]
+    assert "showing the first 5" in answer.lower() or f"first 5 of {result['total']}" in answer
+
+
+def test_html_domains_use_html_tools_and_cards(stdlib: Store) -> None:
+    synthesis = synthesize(stdlib, "site", 40, seed=3)
+    names = {tool["function"]["name"] for item in synthesis.examples for tool in item.record["tools"]}
+    assert "find_forms" in names and "find_symbols" not in names
+    cards = {item.record["intent"] for item in synthesis.examples if item.record["kind"] == "direct"}
+    assert cards == {"concept:html"}
+    tool_intents = {item.record["intent"] for item in synthesis.examples if item.record["kind"] == "tool_call"}
+    assert tool_intents <= {name for name, intent in INTENTS.items() if intent.language == "html"}
+
+
+def test_an_impossible_quota_says_why_and_stores_nothing(tmp_path: Path, store: Store) -> None:
+    project = write_tree(tmp_path / "tiny", {"tiny.py": "async def ping():\n    return 1\n"})
+    mine(store, project, domain="tiny", jobs=1)
+    with pytest.raises(CheckFailed) as raised:
+        run_synth(store, "tiny", 500, run_id="r1", intents=["async_functions", "generators"])
+    message = str(raised.value)
+    assert message.startswith("domain 'tiny' cannot give 500 examples: ")
+    assert "of 380 tool-call examples: the facts allow" in message
+    assert "async_functions 5" in message and "generators 4" in message
+    assert store.examples() == []
+
+
+def test_unknown_intents_and_domains_are_input_errors(stdlib: Store) -> None:
+    with pytest.raises(InputError, match="unknown intents coroutines"):
+        synthesize(stdlib, "asyncio", 5, intents=["coroutines"])
+    with pytest.raises(InputError, match="no domain 'nope'"):
+        synthesize(stdlib, "nope", 5)
+
+
+def test_counterfactual_a_new_async_def_makes_old_examples_stale(tmp_path: Path, store: Store) -> None:
+    project = write_tree(
+        tmp_path / "proj",
+        {"app/__init__.py": "", "app/jobs.py": "async def fetch(url):\n    return url\n"},
+    )
+    mine(store, project, domain="proj", jobs=1)
+    first, _ = run_synth(store, "proj", 1, run_id="r1", tool_ratio=1.0, intents=["async_functions"], seed=4)
+    (project / "app" / "jobs.py").write_text(
+        "async def fetch(url):\n    return url\n\n\nasync def refresh_cache():\n    return None\n"
+    )
+    mine(store, project, domain="proj", jobs=1)
+    validation = validate(store, run_id="v1", domain="proj")
+    assert not validation.ok
+    assert [item.status for item in store.examples(domain="proj")] == ["stale"]
+    (rejection,) = store.example_rejections(domain="proj")
+    assert rejection.stage == "replay" and rejection.reason.startswith("stale: find_symbols gives a different result")
+    fresh = synthesize(store, "proj", 1, tool_ratio=1.0, intents=["async_functions"], seed=4)
+    (example,) = fresh.examples
+    assert example.id != first.examples[0].id
+    assert (
+        "`refresh_cache`" in example.record["messages"][-1]["content"]
+        or "refresh_cache" in example.record["messages"][-1]["content"]
+    )
+
+
+def test_run_synth_stores_examples_once_and_records_rejections(tmp_path: Path, store: Store) -> None:
+    project = write_tree(tmp_path / "p", {"p.py": "def f():\n    yield 1\n"})
+    mine(store, project, domain="p", jobs=1)
+    synthesis, added = run_synth(store, "p", 6, run_id="r1", seed=9)
+    assert added == 6
+    assert run_synth(store, "p", 6, run_id="r2", seed=9)[1] == 0
+    stored = store.examples(domain="p")
+    assert sorted(item.id for item in stored) == sorted(item.id for item in synthesis.examples)
+    assert all(item.status == "verified" for item in stored)
+    validation = validate(store, run_id="v", domain="p")
+    assert validation.ok and validation.status == Counter({"verified": 6})
