@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,7 @@ DEFAULT_LIMIT = 50
 MAX_SOURCE_CHARS = 20_000
 MAX_LINE_CHARS = 240
 GLOB_CHARS = frozenset("*?[")
+PYTHON_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class ToolContext:
     sources: tuple[str, ...]
     _facts: dict[tuple[str, ...], list[StoredFact]] = field(default_factory=dict, compare=False, repr=False)
     _files: dict[str, list[FileRecord]] = field(default_factory=dict, compare=False, repr=False)
+    _located: dict[tuple[str, ...], list[tuple[str, StoredFact]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _lines: dict[tuple[str, str, bool], list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def display_path(self, stored: StoredFact) -> str:
         """Paths are relative to the mined root; a domain of several sources prefixes the source."""
@@ -70,6 +76,22 @@ class ToolContext:
         if kinds not in self._facts:
             self._facts[kinds] = self.store.facts(domain=self.domain, kinds=kinds)
         return self._facts[kinds]
+
+    def located(self, *kinds: str) -> list[tuple[str, StoredFact]]:
+        """Facts of these kinds, each with the path the tools show for it."""
+        if kinds not in self._located:
+            self._located[kinds] = [(self.display_path(item), item) for item in self.facts(*kinds)]
+        return self._located[kinds]
+
+    def lines(self, source: str, path: str, *, python: bool = False) -> list[str]:
+        """A stored file's lines. Split on `\\n` only (a `\\r` stays at the end of its line), as text
+        search counts them; or with `python`, where Python's tokenizer ends lines (`\\r\\n`, `\\r`,
+        `\\n`, and not at the form feeds and other separators `str.splitlines` also breaks on)."""
+        key = (source, path, python)
+        if key not in self._lines:
+            text = self.store.file_text(source, path) or ""
+            self._lines[key] = PYTHON_LINE_END.split(text) if python else text.split("\n")
+        return self._lines[key]
 
     def files(self, source: str) -> list[FileRecord]:
         """A source's files that were read and parsed."""
@@ -128,9 +150,12 @@ def path_filter(pattern: str | None) -> Callable[[str], bool]:
     return lambda path: path == cleaned or path.startswith(cleaned + "/")
 
 
-def _where(ctx: ToolContext, path: str | None, stored: Sequence[StoredFact]) -> list[tuple[str, StoredFact]]:
+def _where(ctx: ToolContext, path: str | None, *kinds: str) -> list[tuple[str, StoredFact]]:
+    """The facts of these kinds with their shown paths, only those `path` selects."""
+    located = ctx.located(*kinds)
+    if path is None:
+        return located
     wanted = path_filter(path)
-    located = ((ctx.display_path(item), item) for item in stored)
     return [(shown, item) for shown, item in located if wanted(shown)]
 
 
@@ -201,7 +226,7 @@ def find_symbols(ctx: ToolContext, args: FindSymbolsArgs) -> Matches:
             "kind": _symbol_kind(item.fact),
             "signature": _signature(item.fact),
         }
-        for shown, item in _where(ctx, args.path, ctx.facts(kind))
+        for shown, item in _where(ctx, args.path, kind)
         if test(item.fact)
         and glob(item.fact.name, args.name)
         and _decorated(item.fact, args.decorator)
@@ -218,7 +243,7 @@ def find_routes(ctx: ToolContext, args: FindRoutesArgs) -> Matches:
             "methods": item.fact.detail["methods"],
             "route": item.fact.detail["route"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("route"))
+        for shown, item in _where(ctx, args.path, "route")
         if (args.method is None or args.method in item.fact.detail["methods"])
         and glob(item.fact.detail["route"], args.route)
     ]
@@ -234,7 +259,7 @@ def find_fixtures(ctx: ToolContext, args: FindFixturesArgs) -> Matches:
             "scope": item.fact.detail["scope"],
             "autouse": item.fact.detail["autouse"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("fixture"))
+        for shown, item in _where(ctx, args.path, "fixture")
         if glob(item.fact.name, args.name) and (args.scope is None or item.fact.detail["scope"] == args.scope)
     ]
 
@@ -248,7 +273,7 @@ def find_cli_commands(ctx: ToolContext, args: FindCliCommandsArgs) -> Matches:
             "function": item.fact.detail["function"],
             "framework": item.fact.detail["framework"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("cli_command"))
+        for shown, item in _where(ctx, args.path, "cli_command")
         if glob(item.fact.detail["full_name"], args.name) or glob(item.fact.name, args.name)
     ]
 
@@ -262,7 +287,7 @@ def find_services(ctx: ToolContext, args: FindServicesArgs) -> Matches:
             "registration": item.fact.detail["registration"],
             "target": item.fact.detail["target"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("service"))
+        for shown, item in _where(ctx, args.path, "service")
         if glob(item.fact.detail["service"], args.service) or glob(item.fact.name, args.service)
     ]
 
@@ -276,7 +301,7 @@ def find_tests(ctx: ToolContext, args: FindTestsArgs) -> Matches:
             "qualname": item.fact.qualname,
             "kind": item.fact.detail["test_kind"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("test"))
+        for shown, item in _where(ctx, args.path, "test")
         if glob(item.fact.name, args.name)
     ]
 
@@ -298,24 +323,21 @@ def find_imports(ctx: ToolContext, args: FindImportsArgs) -> Matches:
             "name": item.fact.detail.get("imported"),
             "alias": item.fact.detail.get("alias"),
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("import"))
+        for shown, item in _where(ctx, args.path, "import")
         if _imports_module(item.fact, wanted)
     ]
 
 
 def read_symbol(ctx: ToolContext, args: ReadSymbolArgs) -> Matches:
-    candidates = _where(ctx, args.path, ctx.facts("function", "class"))
+    candidates = _where(ctx, args.path, "function", "class")
     chosen = [(shown, item) for shown, item in candidates if item.fact.qualname == args.qualname]
     if not chosen and "." not in args.qualname:
         chosen = [(shown, item) for shown, item in candidates if item.fact.name == args.qualname]
     matches: Matches = []
-    texts: dict[tuple[str, str], list[str]] = {}
     for shown, item in chosen:
-        key = (item.source, item.fact.path)
-        if key not in texts:
-            texts[key] = (ctx.store.file_text(*key) or "").splitlines()
+        lines = ctx.lines(item.source, item.fact.path, python=True)
         start = item.fact.detail.get("start_line", item.fact.line)
-        text = "\n".join(texts[key][start - 1 : item.fact.end_line])
+        text = "\n".join(lines[start - 1 : item.fact.end_line])
         if len(text) > MAX_SOURCE_CHARS:
             text = text[:MAX_SOURCE_CHARS] + f"\n# ... cut at {MAX_SOURCE_CHARS} characters"
         matches.append(
@@ -339,14 +361,32 @@ def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
         for record in ctx.files(source)
         if wanted(ctx.shown(source, record.path))
     ]
-    total, rows = ctx.store.search_lines(
-        files, args.pattern, regex=args.regex, ignore_case=args.ignore_case, limit=limit
-    )
+    if args.regex:
+        total, rows = ctx.store.search_lines(files, args.pattern, regex=True, ignore_case=args.ignore_case, limit=limit)
+    else:
+        total, rows = _search_literal(ctx, files, args.pattern, args.ignore_case, limit)
     matches: Matches = [
         {"path": ctx.shown(source, path), "line": line, "text": text.strip()[:MAX_LINE_CHARS]}
         for source, path, line, text in rows
     ]
     return Page(total, matches)
+
+
+def _search_literal(
+    ctx: ToolContext, files: Sequence[tuple[str, str]], pattern: str, ignore_case: bool, limit: int
+) -> tuple[int, list[tuple[str, str, int, str]]]:
+    """Literal search over the context's cached lines: the same lines, order and total as the store's
+    `search_lines` (which regular expressions use), without a query per call."""
+    needle = pattern.lower() if ignore_case else pattern
+    hits = [
+        (path, number, source, line.rstrip("\r"))
+        for source, path in files
+        for number, line in enumerate(ctx.lines(source, path), start=1)
+        if needle in (line.lower() if ignore_case else line)
+    ]
+    hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
+    shown = hits[:limit] if limit else hits
+    return len(hits), [(source, path, number, text) for path, number, source, text in shown]
 
 
 # -- HTML tools ---------------------------------------------------------------------------------
@@ -366,7 +406,7 @@ def query_html(ctx: ToolContext, args: QueryHtmlArgs) -> Matches:
             shown = ctx.shown(source, record.path)
             if record.language != "html" or not wanted(shown):
                 continue
-            document = _parsed(ctx.store.file_text(source, record.path) or "")
+            document = _parsed("\n".join(ctx.lines(source, record.path)))
             if document is None:
                 continue
             try:
@@ -395,7 +435,7 @@ def find_forms(ctx: ToolContext, args: FindFormsArgs) -> Matches:
                 for control in item.fact.detail["controls"]
             ],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("form"))
+        for shown, item in _where(ctx, args.path, "form")
     ]
 
 
@@ -412,7 +452,7 @@ def find_tables(ctx: ToolContext, args: FindTablesArgs) -> Matches:
             "has_tbody": item.fact.detail["has_tbody"],
             "has_tfoot": item.fact.detail["has_tfoot"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("table"))
+        for shown, item in _where(ctx, args.path, "table")
     ]
 
 
@@ -425,7 +465,7 @@ def html_outline(ctx: ToolContext, args: HtmlOutlineArgs) -> Matches:
             "text": item.fact.detail["text"],
             "skipped_from": item.fact.detail["skipped_from"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("heading"))
+        for shown, item in _where(ctx, args.path, "heading")
         if args.max_level is None or item.fact.detail["level"] <= args.max_level
     ]
 
@@ -439,7 +479,7 @@ def find_landmarks(ctx: ToolContext, args: FindLandmarksArgs) -> Matches:
             "role": item.fact.detail["role"],
             "label": item.fact.detail["label"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("landmark"))
+        for shown, item in _where(ctx, args.path, "landmark")
         if args.role is None or item.fact.detail["role"] == args.role
     ]
 
@@ -455,7 +495,7 @@ def check_accessibility(ctx: ToolContext, args: CheckAccessibilityArgs) -> Match
             "message": item.fact.detail["message"],
             "tag": item.fact.detail["tag"],
         }
-        for shown, item in _where(ctx, args.path, ctx.facts("a11y_finding"))
+        for shown, item in _where(ctx, args.path, "a11y_finding")
         if rules is None or item.fact.detail["rule"] in rules
     ]
 
@@ -612,17 +652,23 @@ class Executor:
             known = ", ".join(store.domains()) or "none yet"
             raise InputError(f"no domain {domain!r} in the store (domains: {known})")
         self.context = ToolContext(store, domain, sources)
+        self._results: dict[str, ToolResult] = {}
 
     def __call__(self, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT) -> ToolResult:
-        """Run one tool call. `limit=0` returns every match."""
+        """Run one tool call. `limit=0` returns every match. A call made before gives the result it
+        gave then: the tools are pure functions of a snapshot that does not change meanwhile."""
         if limit < 0:
             raise ToolCallError(name, "limit must be 0 (no limit) or more")
-        parsed = parse_arguments(name, arguments)
-        try:
-            page = TOOLS[name].run(self.context, parsed, limit)
-        except ValueError as error:
-            raise ToolCallError(name, str(error)) from None
-        return ToolResult(tool=name, total=page.total, truncated=len(page.matches) < page.total, matches=page.matches)
+        key = json.dumps([name, arguments, limit], sort_keys=True)
+        if key not in self._results:
+            parsed = parse_arguments(name, arguments)
+            try:
+                page = TOOLS[name].run(self.context, parsed, limit)
+            except ValueError as error:
+                raise ToolCallError(name, str(error)) from None
+            truncated = len(page.matches) < page.total
+            self._results[key] = ToolResult(tool=name, total=page.total, truncated=truncated, matches=page.matches)
+        return self._results[key]
 
 
 def result_content(result: ToolResult) -> str:

@@ -20,11 +20,13 @@ import keyword
 import math
 import re
 import sys
+import time
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -40,6 +42,7 @@ tools, rounded up. BPE tokenizers of code models (Qwen2.5's included) average mo
 token on English, code and JSON, so the estimate errs long: it rejects early rather than truncating."""
 
 TokenCounter = Callable[[str], int]
+T = TypeVar("T")
 
 
 def estimate_tokens(text: str) -> int:
@@ -71,53 +74,56 @@ class Verdict:
 
 @dataclass
 class Verifier:
-    """Verifies examples of one domain against one store. Replays are memoised per distinct call:
-    the store does not change while a verifier lives."""
+    """Verifies examples of one domain against one store. Each distinct call is replayed once (the
+    executor remembers its results): the store does not change while a verifier lives."""
 
     store: Store
     domain: str
     max_tokens: int = DEFAULT_MAX_TOKENS
     count_tokens: TokenCounter = estimate_tokens
     _executor: Executor | None = field(default=None, init=False)
-    _replays: dict[str, str] = field(default_factory=dict, init=False)
     _local: dict[str, str] | None = field(default=None, init=False)
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float), init=False)
+    """Time spent in each stage, for benchmarks."""
 
     def verify(self, record: dict[str, Any]) -> Verdict:
         checks = dict.fromkeys(VERIFICATION_STAGES, "not run")
         example_id = str(record.get("id", "?")) if isinstance(record, dict) else "?"
         domain = str(record.get("domain", self.domain)) if isinstance(record, dict) else self.domain
-        tokens = 0
-        status = "verified"
+        tokens, status = 0, "verified"
         try:
-            stage = "schema"
-            example = check_schema(record)
-            checks[stage] = "pass"
-            stage = "arguments"
-            check_arguments(example)
-            checks[stage] = "pass"
-            stage = "replay"
+            example = self._timed("schema", checks, lambda: check_schema(record))
+            self._timed("arguments", checks, lambda: check_arguments(example))
             if example.provenance.imported is not None:
-                checks[stage] = "skipped"
+                checks["replay"] = "skipped"
                 status = "unverified"
             else:
-                self.check_replay(example)
-                checks[stage] = "pass"
-            stage = "grounding"
-            if example.kind == "tool_call":
-                check_tool_grounding(example)
-            else:
-                self.check_direct_grounding(example)
-            checks[stage] = "pass"
-            stage = "length"
-            tokens = self.count_tokens(conversation_text(example))
-            if tokens > self.max_tokens:
-                raise StageFailure(stage, f"{tokens} tokens, over the maximum of {self.max_tokens}")
-            checks[stage] = "pass"
+                self._timed("replay", checks, lambda: self.check_replay(example))
+            grounding = check_tool_grounding if example.kind == "tool_call" else self.check_direct_grounding
+            self._timed("grounding", checks, lambda: grounding(example))
+            tokens = self._timed("length", checks, lambda: self.check_length(example))
         except StageFailure as failure:
             checks[failure.stage] = "fail"
             rejection = Rejection(example_id=example_id, domain=domain, stage=failure.stage, reason=failure.reason)
-            return Verdict(example_id, domain, "stale" if failure.stale else "rejected", checks, tokens, rejection)
+            failed = "stale" if failure.stale else "rejected"
+            return Verdict(example_id, domain, failed, checks, tokens, rejection)
         return Verdict(example_id, domain, status, checks, tokens)
+
+    def _timed(self, stage: str, checks: dict[str, str], run: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            value = run()
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+        checks[stage] = "pass"
+        return value
+
+    # -- stage 5 -------------------------------------------------------------------------------
+    def check_length(self, example: Example) -> int:
+        tokens = self.count_tokens(conversation_text(example))
+        if tokens > self.max_tokens:
+            raise StageFailure("length", f"{tokens} tokens, over the maximum of {self.max_tokens}")
+        return tokens
 
     # -- stage 3 -------------------------------------------------------------------------------
     def executor(self) -> Executor:
@@ -129,14 +135,11 @@ class Verifier:
         limit = example.provenance.tool_limit
         results = tool_results(example)
         for call in example.calls:
-            key = json.dumps([call.function.name, call.function.arguments, limit], sort_keys=True)
-            if key not in self._replays:
-                try:
-                    fresh = self.executor()(call.function.name, call.function.arguments, limit or 0)
-                except CurateError as error:
-                    raise StageFailure("replay", f"the call fails now: {error}") from None
-                self._replays[key] = result_content(fresh)
-            if results.get(call.id) != self._replays[key]:
+            try:
+                fresh = self.executor()(call.function.name, call.function.arguments, limit or 0)
+            except CurateError as error:
+                raise StageFailure("replay", f"the call fails now: {error}") from None
+            if results.get(call.id) != result_content(fresh):
                 raise StageFailure("replay", self._differs(example, call.function.name), stale=self._is_stale(example))
 
     def _is_stale(self, example: Example) -> bool:

@@ -174,3 +174,26 @@ def test_cli_commands_get_their_full_names(shop: Store) -> None:
         ("users rm", "remove_user", "typer"),
     ]
     assert call_tool(shop, "shop", "find_cli_commands", {"name": "users *"}).total == 2
+
+
+def test_literal_search_agrees_with_the_store_query(shop: Store) -> None:
+    from curate.tools import Executor
+
+    executor = Executor(shop, "shop")
+    files = [("shop", record.path) for record in shop.files("shop", status="ok")]
+    for pattern, ignore_case in (("def ", False), ("DEF ", True), ("import", False), ("é", True), ("zzz", False)):
+        expected_total, expected = shop.search_lines(files, pattern, regex=False, ignore_case=ignore_case, limit=7)
+        result = executor("search_text", {"pattern": pattern, "ignore_case": ignore_case}, limit=7)
+        assert result.total == expected_total
+        assert [(m["path"], m["line"], m["text"]) for m in result.matches] == [
+            (path, line, text.strip()) for _, path, line, text in expected
+        ]
+
+
+def test_read_symbol_counts_lines_as_python_does(store: Store, tmp_path: Path) -> None:
+    source = "# a page break follows\n\x0c\ndef after_the_break():\n    return 1\n"
+    write_tree(tmp_path / "ff", {"ff.py": source})
+    mine(store, tmp_path / "ff", domain="ff", jobs=1)
+    (match,) = call_tool(store, "ff", "read_symbol", {"qualname": "after_the_break"}).matches
+    assert match["line"] == 3
+    assert match["source"] == "def after_the_break():\n    return 1"
