@@ -180,3 +180,46 @@ def test_run_synth_stores_examples_once_and_records_rejections(tmp_path: Path, s
     assert all(item.status == "verified" for item in stored)
     validation = validate(store, run_id="v", domain="p")
     assert validation.ok and validation.status == Counter({"verified": 6})
+
+
+def test_examples_do_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json; from curate.store import Store; from curate.mine import mine; "
+        "from curate.synth import synthesize; store = Store.open(sys.argv[1]); "
+        f"mine(store, {str(REPO / 'data' / 'samples' / 'python' / 'shop')!r}, domain='shop', jobs=1); "
+        "print('\\n'.join(json.dumps(e.record) for e in synthesize(store, 'shop', 40, seed=3).examples))"
+    )
+    outputs = []
+    for hash_seed in ("1", "2"):
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"{hash_seed}.duckdb")],
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        )
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 40
+
+
+def test_a_real_tokenizer_counts_the_length_stage(stdlib: Store, tmp_path: Path) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from curate.verify import conversation_text, tokenizer_counter
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel()
+    corpus = [item.query for item in synthesize(stdlib, "site", 20, seed=1).examples]
+    tokenizer.train_from_iterator(corpus, trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+    count = tokenizer_counter(str(tmp_path))
+    example = synthesize(stdlib, "site", 1, seed=1, tool_ratio=1.0).examples[0]
+    verdict = Verifier(stdlib, "site", count_tokens=count).verify(example.record)
+    assert verdict.tokens == len(tokenizer.encode(conversation_text(Example.model_validate(example.record))).ids)
+    with pytest.raises(InputError, match="no tokenizer.json here"):
+        tokenizer_counter(str(tmp_path / "missing"))
