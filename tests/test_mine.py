@@ -122,6 +122,21 @@ def _cli(db: Path, *args: str) -> subprocess.Popen[bytes]:
     )
 
 
+def _killed_midway(db: Path, args: list[str], wal_bytes: int) -> int:
+    """Start `curate mine`, SIGKILL it once its write-ahead log passes `wal_bytes`; files it committed."""
+    process = _cli(db, *args)
+    wal = db.with_name(db.name + ".wal")
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if wal.exists() and wal.stat().st_size > wal_bytes:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run finished before it could be killed"
+    with Store.open(db) as partial:
+        return len(partial.file_states("python" + ".".join(map(str, sys.version_info[:2]))))
+
+
 @pytest.mark.slow
 def test_a_mine_killed_midway_then_rerun_equals_one_uninterrupted_run(tmp_path: Path) -> None:
     corpus = Path(os.__file__).parent
@@ -141,24 +156,20 @@ def test_a_mine_killed_midway_then_rerun_equals_one_uninterrupted_run(tmp_path: 
         "--batch",
         "25",
     ]
-    killed_db, clean_db = tmp_path / "killed.duckdb", tmp_path / "clean.duckdb"
-    process = _cli(killed_db, *args)
-    wal = killed_db.with_name(killed_db.name + ".wal")
-    deadline = time.monotonic() + 120
-    # Kill once some batches are committed (the write-ahead log has grown) and before the end.
-    while process.poll() is None and time.monotonic() < deadline:
-        if wal.exists() and wal.stat().st_size > 2_000_000:
+    source = "python" + ".".join(map(str, sys.version_info[:2]))
+    clean_db = tmp_path / "clean.duckdb"
+    # Kill once some batches are committed (the write-ahead log has grown) and before the end. A kill
+    # can land inside the first commit (which is then rightly discarded), so try a later moment then.
+    for attempt, threshold in enumerate((2_000_000, 4_000_000, 8_000_000, 16_000_000)):
+        killed_db = tmp_path / f"killed{attempt}.duckdb"
+        done = _killed_midway(killed_db, args, threshold)
+        if done > 0:
             break
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    assert process.wait() == -signal.SIGKILL, "the run finished before it could be killed"
-    with Store.open(killed_db) as partial:
-        done = len(partial.file_states("python" + ".".join(map(str, sys.version_info[:2]))))
     assert _cli(killed_db, *args).wait() == 0
     assert _cli(clean_db, *args).wait() == 0
     with Store.open(killed_db) as killed, Store.open(clean_db) as clean:
         killed_rows, clean_rows = killed.dump(), clean.dump()
-        total = len(clean.files("python" + ".".join(map(str, sys.version_info[:2]))))
+        total = len(clean.files(source))
     assert 0 < done < total
     for table in clean_rows:
         assert killed_rows[table] == clean_rows[table], table
