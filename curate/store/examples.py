@@ -25,7 +25,8 @@ EXAMPLE_TABLES = """
         id VARCHAR NOT NULL, domain VARCHAR NOT NULL, kind VARCHAR NOT NULL, intent VARCHAR NOT NULL,
         template VARCHAR NOT NULL, pair_id VARCHAR, query VARCHAR NOT NULL, messages VARCHAR NOT NULL,
         toolset VARCHAR NOT NULL, provenance VARCHAR NOT NULL, catalog_version VARCHAR NOT NULL,
-        status VARCHAR NOT NULL, checks VARCHAR NOT NULL, tokens INTEGER NOT NULL, run_id VARCHAR NOT NULL
+        status VARCHAR NOT NULL, checks VARCHAR NOT NULL, tokens INTEGER NOT NULL, run_id VARCHAR NOT NULL,
+        added BIGINT NOT NULL
     );
     CREATE TABLE example_rejections (
         example_id VARCHAR NOT NULL, domain VARCHAR NOT NULL, stage VARCHAR NOT NULL, reason VARCHAR NOT NULL,
@@ -47,6 +48,8 @@ class StoredExample:
     status: str
     checks: dict[str, str]
     tokens: int
+    added: int = 0
+    """Arrival order in the store (0 before it is stored)."""
 
     @property
     def id(self) -> str:
@@ -83,7 +86,7 @@ class ExampleTables:
 
     def example_tables(self) -> dict[str, str]:
         return {
-            "examples": "SELECT * EXCLUDE (run_id) FROM examples",
+            "examples": "SELECT * EXCLUDE (run_id, added) FROM examples",
             "toolsets": "SELECT * FROM toolsets",
             "example_rejections": "SELECT * EXCLUDE (run_id) FROM example_rejections",
             "dedup_clusters": "SELECT * FROM dedup_clusters",
@@ -125,9 +128,12 @@ class ExampleTables:
             self._insert("toolsets", pa.table({"toolset": list(fresh), "tools": list(fresh.values())}))
             self._db.register("incoming_examples", table)
             before = self._count("examples")
+            # `added` orders examples by arrival (ties in one call by id): splits use it to keep a
+            # near-duplicate cluster where its first member went
             self._db.execute(
-                "INSERT INTO examples BY NAME SELECT DISTINCT ON (id) * FROM incoming_examples "
-                "WHERE id NOT IN (SELECT id FROM examples) ORDER BY id"
+                "INSERT INTO examples BY NAME SELECT *, (SELECT coalesce(max(added), 0) FROM examples) "
+                "+ row_number() OVER (ORDER BY id) AS added FROM (SELECT DISTINCT ON (id) * FROM incoming_examples "
+                "WHERE id NOT IN (SELECT id FROM examples) ORDER BY id)"
             )
             self._db.unregister("incoming_examples")
             return self._count("examples") - before
@@ -146,7 +152,8 @@ class ExampleTables:
     ) -> list[StoredExample]:
         query = (
             "SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, e.messages, t.tools, e.provenance, "
-            "e.catalog_version, e.status, e.checks, e.tokens FROM examples e JOIN toolsets t USING (toolset) WHERE true"
+            "e.catalog_version, e.status, e.checks, e.tokens, e.added "
+            "FROM examples e JOIN toolsets t USING (toolset) WHERE true"
         )
         params: list[Any] = []
         for column, value in (("domain", domain), ("kind", kind), ("status", status)):
@@ -174,6 +181,7 @@ class ExampleTables:
                 status=row[10],
                 checks=json.loads(row[11]),
                 tokens=int(row[12]),
+                added=int(row[13]),
             )
             for row in self._db.execute(query, params).fetchall()
         ]
