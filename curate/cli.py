@@ -45,8 +45,11 @@ def emit_json(value: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", type=click.Path(dir_okay=False), help=f"The store (default: $CURATE_DB, else {DEFAULT_DB}).")
+@click.option(
+    "--mixes", type=click.Path(file_okay=False), help="The recipes folder (default: $CURATE_MIXES, else data/mixes)."
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-def cli(db: str | None, debug: bool) -> None:
+def cli(db: str | None, mixes: str | None, debug: bool) -> None:
     """curate: real code in, training data for tool-using code assistants out."""
 
 
@@ -378,6 +381,107 @@ def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_jso
             click.echo(rejection.model_dump_json())
         else:
             click.echo(f"{rejection.domain}\t{rejection.stage}\t{rejection.example_id}\t{rejection.reason}")
+
+
+DEFAULT_MIXES = "data/mixes"
+
+
+def mixes_dir(ctx: click.Context) -> Path:
+    explicit = ctx.find_root().params.get("mixes")
+    return Path(explicit or os.environ.get("CURATE_MIXES") or DEFAULT_MIXES)
+
+
+@cli.group()
+def mix() -> None:
+    """Mixture recipes (`data/mixes/NAME.toml`): build lockfiles, compare them."""
+
+
+@mix.command("list")
+@click.pass_context
+def mix_list(ctx: click.Context) -> None:
+    """List the recipes, and whether each is built."""
+    from curate.mix import lock_path, read_lockfile, recipe_names
+
+    folder = mixes_dir(ctx)
+    for name in recipe_names(folder):
+        if lock_path(folder, name).exists():
+            counts = read_lockfile(folder, name).counts
+            state = f"built: {counts.total} examples ({', '.join(f'{k} {v}' for k, v in counts.splits.items())})"
+        else:
+            state = "not built"
+        click.echo(f"{name}\t{state}")
+
+
+@mix.command("show")
+@click.argument("name")
+@click.pass_context
+def mix_show(ctx: click.Context, name: str) -> None:
+    """Print a recipe resolved (extends applied, defaults filled in) and its lockfile's counts."""
+    from curate.mix import lock_path, read_lockfile, resolve
+
+    folder = mixes_dir(ctx)
+    shown: dict[str, Any] = {"recipe": resolve(folder, name).model_dump(mode="json")}
+    if lock_path(folder, name).exists():
+        lockfile = read_lockfile(folder, name)
+        shown["lock"] = {"recipe_hash": lockfile.recipe_hash, "counts": lockfile.counts.model_dump()}
+    emit_json(shown)
+
+
+@mix.command("build")
+@click.argument("name")
+@click.pass_context
+def mix_build(ctx: click.Context, name: str) -> None:
+    """Resolve a recipe against the store and write NAME.lock.json; exit 1 with a deficit report if it cannot."""
+    from curate.mix import MixDeficit, build, write_lockfile
+
+    folder = mixes_dir(ctx)
+    with open_store(ctx, read_only=True) as store:
+        try:
+            lockfile = build(store, folder, name)
+        except MixDeficit as deficit:
+            click.echo(f"deficit report for {name} (nothing written):")
+            for line in deficit.lines:
+                click.echo(f"  {line}")
+            raise
+    path = write_lockfile(folder, lockfile)
+    counts = lockfile.counts
+    click.echo(
+        f"{name}: {counts.total} examples ("
+        + ", ".join(f"{split} {count}" for split, count in counts.splits.items())
+        + "; "
+        + ", ".join(f"{kind} {count}" for kind, count in counts.kinds.items())
+        + f"), {len(lockfile.excluded)} excluded -> {path}"
+    )
+
+
+@mix.command("diff")
+@click.argument("before")
+@click.argument("after")
+@click.pass_context
+def mix_diff(ctx: click.Context, before: str, after: str) -> None:
+    """What changed from one built mix to another: examples added and removed, and every share's drift."""
+    from curate.mix import diff, read_lockfile
+
+    folder = mixes_dir(ctx)
+    with open_store(ctx, read_only=True) as store:
+        result = diff(store, read_lockfile(folder, before), read_lockfile(folder, after))
+    added = sum(len(ids) for ids in result.added.values())
+    removed = sum(len(ids) for ids in result.removed.values())
+    per_split = ", ".join(
+        f"{split} +{len(result.added[split])}/-{len(result.removed[split])}" for split in result.added
+    )
+    click.echo(f"{before} -> {after}: +{added} added, -{removed} removed ({per_split})")
+    for split, ids in result.added.items():
+        for example_id in ids:
+            click.echo(f"+ {split}\t{example_id}")
+    for split, ids in result.removed.items():
+        for example_id in ids:
+            click.echo(f"- {split}\t{example_id}")
+    click.echo(f"{'share':<40}{before:>10}{after:>10}{'drift':>10}")
+    for item in result.drift:
+        label = f"{item.dimension} {item.value}"
+        change = (item.after - item.before) * 100
+        click.echo(f"{label:<40}{item.before * 100:>9.1f}%{item.after * 100:>9.1f}%{change:>+10.1f}")
 
 
 @cli.command()

@@ -10,6 +10,18 @@ from schemas import Fact, FindRoutesArgs, ToolResult
 def test_public_api_is_guarded() -> None:
     assert set(schemas.__all__) == {
         "AccessibilityRule",
+        "SPLIT_NAMES",
+        "Component",
+        "Exclusion",
+        "Lockfile",
+        "MixCounts",
+        "MixRecipe",
+        "Quotas",
+        "ResolvedComponent",
+        "ResolvedMix",
+        "Selector",
+        "SplitName",
+        "Splits",
         "Card",
         "Example",
         "ExampleKind",

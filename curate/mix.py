@@ -1,0 +1,327 @@
+"""Mixture recipes (`data/mixes/NAME.toml`), their deterministic resolution into lockfiles, and diffs.
+
+A build either meets every count and quota exactly and writes `NAME.lock.json`, or writes nothing
+and fails with a deficit report saying what is missing and by how much.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import tempfile
+import tomllib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.dedup import near_duplicate_groups, normalize
+from curate.errors import CheckFailed, InputError
+from curate.split import assign_splits
+from curate.store import SCHEMA_VERSION, Store, StoredExample
+from schemas import (
+    SPLIT_NAMES,
+    Exclusion,
+    Lockfile,
+    MixCounts,
+    MixRecipe,
+    ResolvedComponent,
+    ResolvedMix,
+    Selector,
+    Splits,
+)
+
+MIXES_DIR = Path(__file__).resolve().parent.parent / "data" / "mixes"
+DEFAULT_SEED = 0
+DECONTAMINATION_THRESHOLD = 0.8
+
+
+class MixDeficit(CheckFailed):
+    """A recipe asks for more than the store holds."""
+
+    def __init__(self, name: str, lines: Sequence[str]) -> None:
+        super().__init__(f"mix {name!r} cannot be built: " + "; ".join(lines))
+        self.lines = list(lines)
+
+
+# -- recipes --------------------------------------------------------------------------------------
+def recipe_path(folder: Path, name: str) -> Path:
+    return folder / f"{name}.toml"
+
+
+def lock_path(folder: Path, name: str) -> Path:
+    return folder / f"{name}.lock.json"
+
+
+def load_recipe(folder: Path, name: str) -> MixRecipe:
+    path = recipe_path(folder, name)
+    if not path.is_file():
+        known = ", ".join(recipe_names(folder)) or "none"
+        raise InputError(f"no mix recipe {name!r} in {folder} (recipes: {known})")
+    try:
+        recipe = MixRecipe.model_validate(tomllib.loads(path.read_text("utf-8")))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not TOML: {error}", path=str(path)) from None
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "recipe"
+        raise InputError(f"bad recipe: {where}: {problem['msg']}", path=str(path)) from None
+    if recipe.name != name:
+        raise InputError(f"name {recipe.name!r} must match the file name", path=str(path))
+    return recipe
+
+
+def recipe_names(folder: Path) -> list[str]:
+    return sorted(path.name.removesuffix(".toml") for path in folder.glob("*.toml"))
+
+
+def resolve(folder: Path, name: str) -> ResolvedMix:
+    chain: list[MixRecipe] = []
+    current: str | None = name
+    while current is not None:
+        if current in [recipe.name for recipe in chain]:
+            raise InputError(f"mix {name!r}: `extends` runs in a circle ({' -> '.join(r.name for r in chain)})")
+        recipe = load_recipe(folder, current)
+        chain.append(recipe)
+        current = recipe.extends
+    lineage = [recipe.name for recipe in reversed(chain)]
+
+    def setting(field: str) -> Any:
+        return next((getattr(recipe, field) for recipe in chain if getattr(recipe, field) is not None), None)
+
+    components: list[ResolvedComponent] = []
+    for recipe in reversed(chain):
+        seed = recipe.seed if recipe.seed is not None else DEFAULT_SEED
+        for index, component in enumerate(recipe.components):
+            if component.count is not None:
+                count = component.count
+            elif recipe.total is None:
+                raise InputError(f"mix {recipe.name!r}: component {index + 1} has a share but the recipe no total")
+            else:
+                count = round((component.share or 0) * recipe.total)
+            components.append(
+                ResolvedComponent(origin=f"{recipe.name}#{index + 1}", seed=seed, select=component.select, count=count)
+            )
+    quotas = setting("quotas")
+    split_seed = setting("split_seed")
+    return ResolvedMix(
+        name=name,
+        lineage=lineage,
+        components=components,
+        tool_call_share=quotas.tool_call if quotas is not None else None,
+        splits=setting("splits") or Splits(),
+        split_seed=split_seed if split_seed is not None else DEFAULT_SEED,
+        max_tokens=setting("max_tokens"),
+        dedup=setting("dedup") or "near",
+        decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
+    )
+
+
+def recipe_hash(mix: ResolvedMix) -> str:
+    return hashlib.sha256(json.dumps(mix.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+# -- building ---------------------------------------------------------------------------------------
+def matches(selector: Selector, record: dict[str, Any]) -> bool:
+    provenance = record["provenance"]
+    sources = [source["name"] for source in provenance.get("sources", [])]
+    if provenance.get("imported"):
+        sources.append(str(provenance["imported"]))
+    checks = (
+        (selector.domain, [record["domain"]]),
+        (selector.kind, [record["kind"]]),
+        (selector.intent, [record["intent"]]),
+        (selector.template, [record["template"]]),
+        (selector.source, sources),
+    )
+    return all(
+        pattern is None or any(fnmatch.fnmatchcase(value, pattern) for value in values) for pattern, values in checks
+    )
+
+
+def describe(selector: Selector) -> str:
+    fields = selector.model_dump(exclude_none=True)
+    return ", ".join(f"{key}={value}" for key, value in fields.items()) or "everything"
+
+
+def rank(seed: int, origin: str, example_id: str) -> str:
+    return hashlib.sha256(f"{seed}:{origin}:{example_id}".encode()).hexdigest()
+
+
+def build(store: Store, folder: Path, name: str, *, base: Path | None = None) -> Lockfile:
+    """Resolve a recipe against the store: the lockfile, or MixDeficit. Writes nothing."""
+    mix = resolve(folder, name)
+    examples = store.examples()
+    clusters = store.clusters()
+    dropped = {
+        cluster.example_id
+        for cluster in clusters
+        if not cluster.kept and (mix.dedup == "near" or (mix.dedup == "exact" and cluster.method == "exact"))
+    }
+    excluded = decontaminated(examples, mix.decontaminate, base or folder)
+    excluded_ids = {item.example_id for item in excluded}
+    eligible = [
+        item
+        for item in examples
+        if item.status in ("verified", "unverified")
+        and (mix.max_tokens is None or item.tokens <= mix.max_tokens)
+        and item.id not in dropped
+        and item.id not in excluded_ids
+    ]
+    splits = assign_splits(examples, clusters, mix.splits, mix.split_seed)
+    taken: set[str] = set()
+    chosen: list[StoredExample] = []
+    deficits: list[str] = []
+    for component in mix.components:
+        candidates = [item for item in eligible if item.id not in taken and matches(component.select, item.record)]
+        candidates.sort(key=lambda item: rank(component.seed, component.origin, item.id))
+        wanted: dict[str | None, int]
+        if mix.tool_call_share is None:
+            wanted = {None: component.count}
+        else:
+            tool_calls = round(component.count * mix.tool_call_share)
+            wanted = {"tool_call": tool_calls, "direct": component.count - tool_calls}
+        for kind, count in wanted.items():
+            pool = [item for item in candidates if kind is None or item.record["kind"] == kind]
+            if len(pool) < count:
+                what = f"{kind} examples" if kind else "examples"
+                deficits.append(
+                    f"{component.origin} ({describe(component.select)}) needs {count} {what}, "
+                    f"{len(pool)} eligible: {count - len(pool)} short"
+                )
+            for item in pool[:count]:
+                taken.add(item.id)
+                chosen.append(item)
+    if deficits:
+        raise MixDeficit(name, deficits)
+    by_split: dict[str, list[str]] = {split: [] for split in SPLIT_NAMES}
+    for item in chosen:
+        by_split[splits[item.id]].append(item.id)
+    return Lockfile(
+        name=name,
+        recipe_hash=recipe_hash(mix),
+        store_schema_version=SCHEMA_VERSION,
+        recipe=mix,
+        splits={split: sorted(ids) for split, ids in by_split.items()},
+        counts=MixCounts(
+            total=len(chosen),
+            splits={split: len(ids) for split, ids in by_split.items()},
+            kinds=dict(sorted(Counter(str(item.record["kind"]) for item in chosen).items())),
+            domains=dict(sorted(Counter(str(item.record["domain"]) for item in chosen).items())),
+        ),
+        excluded=sorted(excluded, key=lambda item: item.example_id),
+    )
+
+
+def decontaminated(examples: Sequence[StoredExample], files: Sequence[str], base: Path) -> list[Exclusion]:
+    """Examples whose query is a near-duplicate of a query in the evaluation sets."""
+    if not files:
+        return []
+    evaluation: list[str] = []
+    for file in files:
+        path = (base / file) if not Path(file).is_absolute() else Path(file)
+        if not path.is_file():
+            raise InputError("no such evaluation set", path=str(path))
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                messages = json.loads(line)["messages"]
+                evaluation.append(next(m["content"] for m in messages if m.get("role") == "user"))
+            except (json.JSONDecodeError, KeyError, TypeError, StopIteration):
+                raise InputError("not a chat row with a user message", path=str(path), line=number) from None
+    queries = [item.query for item in examples]
+    groups = near_duplicate_groups([*evaluation, *queries], DECONTAMINATION_THRESHOLD)
+    exact = {normalize(text) for text in evaluation}
+    hits: dict[str, str] = {}
+    for group in groups:
+        if any(index < len(evaluation) for index in group):
+            for index in group:
+                if index >= len(evaluation):
+                    hits[examples[index - len(evaluation)].id] = "near-duplicate of an evaluation query"
+    for item in examples:
+        if normalize(item.query) in exact:
+            hits[item.id] = "same query as an evaluation query"
+    return [Exclusion(example_id=example_id, reason=reason) for example_id, reason in sorted(hits.items())]
+
+
+def write_lockfile(folder: Path, lockfile: Lockfile) -> Path:
+    path = lock_path(folder, lockfile.name)
+    atomic_write(path, json.dumps(lockfile.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def read_lockfile(folder: Path, name: str) -> Lockfile:
+    path = lock_path(folder, name)
+    if not path.is_file():
+        raise InputError(f"mix {name!r} was never built", hint=f"run `curate mix build {name}`")
+    try:
+        return Lockfile.model_validate_json(path.read_text("utf-8"))
+    except ValidationError as error:
+        raise InputError(f"not a lockfile: {error.errors()[0]['msg']}", path=str(path)) from None
+
+
+# -- diffs ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Drift:
+    dimension: str
+    value: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class MixDiff:
+    before: str
+    after: str
+    added: dict[str, list[str]]
+    removed: dict[str, list[str]]
+    drift: list[Drift]
+
+
+def shares(store: Store, lockfile: Lockfile) -> dict[tuple[str, str], float]:
+    ids = lockfile.ids()
+    records = [item.record for item in store.examples(ids=ids)]
+    total = len(records) or 1
+    counted: Counter[tuple[str, str]] = Counter()
+    for record in records:
+        for dimension in ("domain", "kind", "intent"):
+            counted[(dimension, str(record[dimension]))] += 1
+    for split, split_ids in lockfile.splits.items():
+        counted[("split", split)] += len(split_ids)
+    return {key: count / total for key, count in counted.items()}
+
+
+def diff(store: Store, before: Lockfile, after: Lockfile) -> MixDiff:
+    old = {example_id: split for split, ids in before.splits.items() for example_id in ids}
+    new = {example_id: split for split, ids in after.splits.items() for example_id in ids}
+    added: dict[str, list[str]] = {
+        split: sorted(i for i, s in new.items() if s == split and i not in old) for split in SPLIT_NAMES
+    }
+    removed: dict[str, list[str]] = {
+        split: sorted(i for i, s in old.items() if s == split and i not in new) for split in SPLIT_NAMES
+    }
+    old_shares, new_shares = shares(store, before), shares(store, after)
+    keys = sorted(set(old_shares) | set(new_shares))
+    drift = [
+        Drift(dimension, value, old_shares.get((dimension, value), 0.0), new_shares.get((dimension, value), 0.0))
+        for dimension, value in keys
+    ]
+    return MixDiff(before.name, after.name, added, removed, drift)

@@ -1,0 +1,87 @@
+"""Stable, leak-free splits: an example's split is a hash of its group's key, never of the mix.
+
+Group keys: a tool-call example groups by the source file behind its answer, a direct example by its
+knowledge card, and a tool-call example paired with a direct one by that card, so a pair never
+straddles splits. Near-duplicate clusters join groups; a joined group takes the key of its member
+that reached the store first, so a new example that joins an existing group goes where the group
+already is, and adding examples never moves existing ones (unless a new example bridges two groups
+that were apart: then the later group follows the earlier).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from curate.dedup import UnionFind, normalize
+from curate.store import StoredExample
+from curate.store.examples import Cluster
+from schemas import SPLIT_NAMES, Splits
+
+
+def base_key(record: dict[str, object], cards_by_pair: dict[str, str]) -> str:
+    provenance = record["provenance"]
+    assert isinstance(provenance, dict)
+    domain = record["domain"]
+    pair_id = record.get("pair_id")
+    if record["kind"] == "direct":
+        if provenance.get("card"):
+            return f"card:{provenance['card']}"
+    elif isinstance(pair_id, str) and pair_id in cards_by_pair:
+        return f"card:{cards_by_pair[pair_id]}"
+    elif provenance.get("locations"):
+        first = str(provenance["locations"][0])
+        return f"file:{domain}/{first.rsplit(':', 1)[0]}"
+    elif record["kind"] == "tool_call" and not provenance.get("imported"):
+        return f"empty:{domain}:{record['intent']}"
+    messages = record["messages"]
+    assert isinstance(messages, list)
+    query = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+    return f"query:{domain}:{normalize(query)}"
+
+
+def group_keys(examples: Sequence[StoredExample], clusters: Sequence[Cluster]) -> dict[str, str]:
+    """Each example's group key, over the whole store (so every mix agrees on every split)."""
+    cards_by_pair = {
+        str(item.record["pair_id"]): str(item.record["provenance"]["card"])
+        for item in examples
+        if item.record.get("pair_id") and item.record["kind"] == "direct" and item.record["provenance"].get("card")
+    }
+    position = {item.id: index for index, item in enumerate(examples)}
+    groups = UnionFind(len(examples))
+    by_cluster: dict[tuple[str, str], list[int]] = {}
+    for cluster in clusters:
+        if cluster.example_id in position:
+            by_cluster.setdefault((cluster.domain, cluster.cluster), []).append(position[cluster.example_id])
+    for members in by_cluster.values():
+        for member in members[1:]:
+            groups.union(members[0], member)
+    keys = [base_key(item.record, cards_by_pair) for item in examples]
+    by_key: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key in by_key:
+            groups.union(by_key[key], index)
+        else:
+            by_key[key] = index
+    first: dict[int, int] = {}
+    for index, item in enumerate(examples):
+        root = groups.find(index)
+        current = first.get(root)
+        if current is None or (item.added, item.id) < (examples[current].added, examples[current].id):
+            first[root] = index
+    return {item.id: keys[first[groups.find(index)]] for index, item in enumerate(examples)}
+
+
+def split_of(key: str, splits: Splits, seed: int) -> str:
+    bucket = int(hashlib.sha256(f"{seed}:{key}".encode()).hexdigest()[:15], 16) / 16**15
+    if bucket < splits.train:
+        return SPLIT_NAMES[0]
+    if bucket < splits.train + splits.valid:
+        return SPLIT_NAMES[1]
+    return SPLIT_NAMES[2]
+
+
+def assign_splits(
+    examples: Sequence[StoredExample], clusters: Sequence[Cluster], splits: Splits, seed: int
+) -> dict[str, str]:
+    return {example_id: split_of(key, splits, seed) for example_id, key in group_keys(examples, clusters).items()}
