@@ -485,6 +485,68 @@ def mix_diff(ctx: click.Context, before: str, after: str) -> None:
 
 
 @cli.command()
+@click.option("--mix", "mix_name", help="Audit this built mix (default: every example in the store).")
+@click.option("--domain", help="Only this domain.")
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Targets to check (TOML).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write this page.")
+@tokenizer_option
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    mix_name: str | None,
+    domain: str | None,
+    policy: Path | None,
+    as_json: bool,
+    html_path: Path | None,
+    tokenizer: str | None,
+) -> None:
+    """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
+    from curate.audit import audit as run_audit
+    from curate.audit import load_policy, render_text
+    from curate.audit_html import render_html
+    from curate.mix import atomic_write, read_lockfile
+    from curate.split import assign_splits
+    from curate.verify import conversation_text
+    from schemas import Example, Splits
+
+    rules = load_policy(policy) if policy else None
+    with open_store(ctx, read_only=True) as store:
+        if mix_name:
+            lockfile = read_lockfile(mixes_dir(ctx), mix_name)
+            examples = store.examples(ids=lockfile.ids())
+            splits = {example_id: split for split, ids in lockfile.splits.items() for example_id in ids}
+            scope = f"mix {mix_name}"
+        else:
+            everything = store.examples()
+            splits = assign_splits(everything, store.clusters(), Splits(), 0)
+            examples = everything
+            scope = "the store"
+        if domain:
+            examples = [item for item in examples if item.record["domain"] == domain]
+            scope += f", domain {domain}"
+        counter = None
+        if tokenizer:
+            count = token_counter(tokenizer)
+            counter = lambda item: count(conversation_text(Example.model_validate(item.record)))  # noqa: E731
+        report = run_audit(
+            examples,
+            scope=scope,
+            splits=splits,
+            clusters=store.clusters(),
+            rejections=store.example_rejections(domain=domain),
+            count_tokens=counter,
+            counted_with=f"tokenizer {tokenizer}" if tokenizer else "estimate (3 bytes a token)",
+            policy=rules,
+        )
+    if html_path:
+        atomic_write(html_path, render_html(report))
+    click.echo(report.model_dump_json(indent=2) if as_json else render_text(report), nl=as_json)
+    if report.violations:
+        raise CheckFailed(f"{len(report.violations)} policy violations")
+
+
+@cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
     """Mine the embedded sample project and the stdlib's asyncio, then call a few tools."""

@@ -28,6 +28,7 @@ from schemas.mix import (
     SplitName,
     Splits,
 )
+from schemas.report import AuditPolicy, AuditReport, LengthStats, RejectionCount, Share, Tolerance
 from schemas.source import FileRecord, FileStatus, Source
 from schemas.tool import (
     AccessibilityRule,
@@ -57,6 +58,8 @@ __all__ = [
     "SPLIT_NAMES",
     "VERIFICATION_STAGES",
     "AccessibilityRule",
+    "AuditPolicy",
+    "AuditReport",
     "Card",
     "CheckAccessibilityArgs",
     "Component",
@@ -81,6 +84,7 @@ __all__ = [
     "FindTestsArgs",
     "FunctionCall",
     "HtmlOutlineArgs",
+    "LengthStats",
     "Lockfile",
     "Message",
     "MixCounts",
@@ -90,15 +94,18 @@ __all__ = [
     "Quotas",
     "ReadSymbolArgs",
     "Rejection",
+    "RejectionCount",
     "ResolvedComponent",
     "ResolvedMix",
     "SearchTextArgs",
     "Selector",
+    "Share",
     "Source",
     "SourceRevision",
     "SplitName",
     "Splits",
     "SymbolKind",
+    "Tolerance",
     "ToolArguments",
     "ToolCall",
     "ToolResult",

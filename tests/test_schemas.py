@@ -10,6 +10,12 @@ from schemas import Fact, FindRoutesArgs, ToolResult
 def test_public_api_is_guarded() -> None:
     assert set(schemas.__all__) == {
         "AccessibilityRule",
+        "AuditPolicy",
+        "AuditReport",
+        "LengthStats",
+        "RejectionCount",
+        "Share",
+        "Tolerance",
         "SPLIT_NAMES",
         "Component",
         "Exclusion",

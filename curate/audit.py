@@ -1,0 +1,214 @@
+"""The balance audit: shares by every dimension users balance on, pairs, empty results, lengths,
+near-duplicates and the rejection ledger, checked against a policy. Pure: examples in, report out."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import statistics
+import tomllib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.errors import InputError
+from curate.store import StoredExample
+from curate.store.examples import Cluster
+from schemas import AuditPolicy, AuditReport, LengthStats, Rejection, RejectionCount, Share
+
+DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source")
+HISTOGRAM_BINS = 12
+
+
+def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> list[str]:
+    record = item.record
+    if dimension == "tool":
+        calls = [call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []]
+        return calls or ["(none)"]
+    if dimension == "split":
+        return [splits.get(item.id, "(none)")]
+    if dimension == "source":
+        provenance = record["provenance"]
+        names = [source["name"] for source in provenance.get("sources", [])]
+        if provenance.get("imported"):
+            names.append(f"imported:{provenance['imported']}")
+        if provenance.get("card"):
+            names.append(f"card:{provenance['card']}")
+        return names or ["(none)"]
+    if dimension == "template":
+        return [str(record["template"]).rsplit("/", 1)[0] if record["kind"] == "tool_call" else "card"]
+    return [str(record[dimension])]
+
+
+def breakdown(examples: Sequence[StoredExample], dimension: str, splits: dict[str, str]) -> list[Share]:
+    counts = Counter(value for item in examples for value in values_of(item, dimension, splits))
+    total = len(examples) or 1
+    return [
+        Share(value=value, count=count, share=count / total)
+        for value, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    ]
+
+
+def length_stats(tokens: Sequence[int], counted_with: str) -> LengthStats | None:
+    if not tokens:
+        return None
+    ordered = sorted(tokens)
+
+    def quantile(fraction: float) -> int:
+        return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+    low, high = ordered[0], ordered[-1]
+    width = max(1, math.ceil((high + 1 - low) / HISTOGRAM_BINS))
+    bins = Counter((value - low) // width for value in ordered)
+    histogram = [
+        (low + index * width, low + (index + 1) * width, bins.get(index, 0)) for index in range(HISTOGRAM_BINS)
+    ]
+    while histogram and histogram[-1][2] == 0:
+        histogram.pop()
+    return LengthStats(
+        counted_with=counted_with,
+        minimum=low,
+        median=quantile(0.5),
+        p90=quantile(0.9),
+        p99=quantile(0.99),
+        maximum=high,
+        mean=round(statistics.fmean(ordered), 1),
+        histogram=histogram,
+    )
+
+
+NUMBERS = re.compile(r"\d+")
+QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"")
+
+
+def reason_shape(reason: str) -> str:
+    """Rejections grouped by kind of reason: quoted names and numbers stand for any."""
+    return NUMBERS.sub("N", QUOTED.sub("X", reason))
+
+
+def is_empty_result(item: StoredExample) -> bool:
+    for message in item.record["messages"]:
+        if message.get("role") == "tool":
+            try:
+                return int(json.loads(message.get("content") or "{}").get("total", 1)) == 0
+            except (json.JSONDecodeError, AttributeError, ValueError, TypeError):
+                return False
+    return False
+
+
+def audit(
+    examples: Sequence[StoredExample],
+    *,
+    scope: str,
+    splits: dict[str, str],
+    clusters: Sequence[Cluster] = (),
+    rejections: Sequence[Rejection] = (),
+    count_tokens: Callable[[StoredExample], int] | None = None,
+    counted_with: str = "stored estimate",
+    policy: AuditPolicy | None = None,
+) -> AuditReport:
+    ids = {item.id for item in examples}
+    pair_members = Counter(str(item.record["pair_id"]) for item in examples if item.record.get("pair_id"))
+    paired = sum(count for count in pair_members.values() if count >= 2)
+    broken = sum(count for count in pair_members.values() if count < 2)
+    tool_calls = [item for item in examples if item.record["kind"] == "tool_call"]
+    empty = sum(1 for item in tool_calls if is_empty_result(item))
+    tokens = [count_tokens(item) if count_tokens else item.tokens for item in examples]
+    in_scope = [cluster for cluster in clusters if cluster.example_id in ids]
+    cluster_sizes = Counter((cluster.domain, cluster.cluster) for cluster in in_scope)
+    ledger = Counter((rejection.stage, reason_shape(rejection.reason)) for rejection in rejections)
+    report = AuditReport(
+        scope=scope,
+        examples=len(examples),
+        breakdowns={dimension: breakdown(examples, dimension, splits) for dimension in DIMENSIONS},
+        pairs=sum(1 for count in pair_members.values() if count >= 2),
+        paired_share=paired / len(examples) if examples else 0.0,
+        broken_pairs=broken,
+        empty_result_share=empty / len(tool_calls) if tool_calls else 0.0,
+        lengths=length_stats(tokens, counted_with),
+        near_duplicate_clusters=sum(1 for size in cluster_sizes.values() if size >= 2),
+        examples_in_clusters=sum(size for size in cluster_sizes.values() if size >= 2),
+        rejections=[
+            RejectionCount(stage=stage, reason=reason, count=count)
+            for (stage, reason), count in sorted(ledger.items(), key=lambda pair: (pair[0][0], -pair[1], pair[0][1]))
+        ],
+    )
+    if policy is not None:
+        report = report.model_copy(update={"violations": violations(report, policy)})
+    return report
+
+
+def violations(report: AuditReport, policy: AuditPolicy) -> list[str]:
+    found: list[str] = []
+    shares = {dimension: {s.value: s for s in values} for dimension, values in report.breakdowns.items()}
+    if policy.tool_call_share is not None:
+        share = shares["kind"].get("tool_call")
+        actual = share.share if share else 0.0
+        target = policy.tool_call_share
+        if abs(actual - target.target) > target.tolerance + 1e-12:
+            found.append(f"tool-call share {actual:.1%} is outside {target.target:.1%} ± {target.tolerance:.1%}")
+    if policy.min_per_domain is not None:
+        for value in shares["domain"].values():
+            if value.count < policy.min_per_domain:
+                found.append(f"domain {value.value} has {value.count} examples, fewer than {policy.min_per_domain}")
+    for dimension, limit in (("intent", policy.max_intent_share), ("template", policy.max_template_share)):
+        if limit is not None:
+            for value in shares[dimension].values():
+                if value.share > limit:
+                    found.append(f"{dimension} {value.value} is {value.share:.1%} of the examples, over {limit:.1%}")
+    if policy.max_tokens is not None and report.lengths is not None and report.lengths.maximum > policy.max_tokens:
+        found.append(f"the longest example has {report.lengths.maximum} tokens, over {policy.max_tokens}")
+    if policy.max_empty_result_share is not None and report.empty_result_share > policy.max_empty_result_share:
+        found.append(
+            f"{report.empty_result_share:.1%} of tool calls find nothing, over {policy.max_empty_result_share:.1%}"
+        )
+    if policy.min_paired_share is not None and report.paired_share < policy.min_paired_share:
+        found.append(
+            f"{report.paired_share:.1%} of the examples are in matched pairs, under {policy.min_paired_share:.1%}"
+        )
+    return found
+
+
+def load_policy(path: Path) -> AuditPolicy:
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise InputError("no such policy file", path=str(path)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not TOML: {error}", path=str(path)) from None
+    try:
+        return AuditPolicy.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "policy"
+        raise InputError(f"bad policy: {where}: {problem['msg']}", path=str(path)) from None
+
+
+def render_text(report: AuditReport, top: int = 8) -> str:
+    lines = [f"audit of {report.scope}: {report.examples} examples"]
+    for dimension, values in report.breakdowns.items():
+        shown = ", ".join(f"{value.value} {value.count} ({value.share:.1%})" for value in values[:top])
+        more = f", and {len(values) - top} more" if len(values) > top else ""
+        lines.append(f"  by {dimension}: {shown}{more}")
+    lines.append(
+        f"  matched pairs: {report.pairs} ({report.paired_share:.1%} of the examples), {report.broken_pairs} broken"
+    )
+    lines.append(f"  tool calls that find nothing: {report.empty_result_share:.1%}")
+    if report.lengths is not None:
+        lengths = report.lengths
+        lines.append(
+            f"  tokens ({lengths.counted_with}): min {lengths.minimum}, median {lengths.median}, p90 {lengths.p90}, "
+            f"p99 {lengths.p99}, max {lengths.maximum}, mean {lengths.mean}"
+        )
+    lines.append(
+        f"  near-duplicate clusters: {report.near_duplicate_clusters} ({report.examples_in_clusters} examples)"
+    )
+    for rejection in report.rejections:
+        lines.append(f"  rejected at {rejection.stage}: {rejection.count} x {rejection.reason}")
+    for violation in report.violations:
+        lines.append(f"  VIOLATION: {violation}")
+    return "\n".join(lines) + "\n"

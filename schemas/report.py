@@ -1,0 +1,68 @@
+"""Reports: what an audit finds in a set of examples, and the policy it is held to."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReportRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Share(ReportRecord):
+    value: str
+    count: int
+    share: float
+
+
+class LengthStats(ReportRecord):
+    counted_with: str
+    minimum: int
+    median: int
+    p90: int
+    p99: int
+    maximum: int
+    mean: float
+    histogram: list[tuple[int, int, int]]
+    """(from, to, examples): token counts in [from, to)."""
+
+
+class RejectionCount(ReportRecord):
+    stage: str
+    reason: str
+    count: int
+
+
+class AuditReport(ReportRecord):
+    scope: str
+    examples: int
+    breakdowns: dict[str, list[Share]]
+    """By domain, kind, intent, tool, template, split, source: sorted by count, then value."""
+    pairs: int
+    paired_share: float
+    """Examples that belong to a matched pair whose other member is in the scope too."""
+    broken_pairs: int
+    empty_result_share: float
+    """Of the tool-call examples, those whose tool found nothing."""
+    lengths: LengthStats | None
+    near_duplicate_clusters: int
+    examples_in_clusters: int
+    rejections: list[RejectionCount]
+    violations: list[str] = Field(default_factory=list)
+
+
+class Tolerance(ReportRecord):
+    target: float = Field(ge=0, le=1)
+    tolerance: float = Field(0.0, ge=0, le=1)
+
+
+class AuditPolicy(ReportRecord):
+    """`--policy FILE` (TOML): targets an audit must meet, or `curate audit` exits 1."""
+
+    tool_call_share: Tolerance | None = None
+    min_per_domain: int | None = Field(None, ge=0)
+    max_intent_share: float | None = Field(None, gt=0, le=1)
+    max_template_share: float | None = Field(None, gt=0, le=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_empty_result_share: float | None = Field(None, ge=0, le=1)
+    min_paired_share: float | None = Field(None, ge=0, le=1)
