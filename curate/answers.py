@@ -31,7 +31,17 @@ class Subject:
 
 
 def code(value: object) -> str:
-    return f"`{value}`"
+    """Inline code; a value holding backticks gets a longer fence (CommonMark), an empty one none."""
+    text = str(value)
+    if not text.strip():
+        return "(empty)"
+    if "`" in text:
+        return f"`` {text} ``"
+    return f"`{text}`"
+
+
+def counted(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count == 1 else plural}"
 
 
 def at(match: Match) -> str:
@@ -108,7 +118,7 @@ def form_item(match: Match) -> str:
     names = [control.get("name") or control.get("type") or control["tag"] for control in controls]
     method = code(match["method"])
     action = f" to {code(match['action'])}" if match.get("action") else ""
-    described = f"{len(controls)} controls ({listed(names)})" if controls else "no controls"
+    described = f"{counted(len(controls), 'control', 'controls')} ({listed(names)})" if controls else "no controls"
     return f"{at(match)}: {method}{action}, {described}"
 
 
@@ -118,7 +128,8 @@ def table_item(match: Match) -> str:
     head = f"headers {listed(headers)}" if headers else "no header cells"
     sections = [name for name in ("thead", "tbody", "tfoot") if match[f"has_{name}"]]
     parts = f", sections {', '.join(sections)}" if sections else ""
-    return f"{at(match)}: {caption}, {match['rows']} rows by {match['columns']} columns, {head}{parts}"
+    size = f"{counted(match['rows'], 'row', 'rows')} by {counted(match['columns'], 'column', 'columns')}"
+    return f"{at(match)}: {caption}, {size}, {head}{parts}"
 
 
 def heading_item(match: Match) -> str:
@@ -132,12 +143,12 @@ def landmark_item(match: Match) -> str:
 
 
 def finding_item(match: Match) -> str:
-    return f"{code(match['rule'])} ({match['impact']}) on {code(match['tag'])} at {at(match)}: {match['message']}"
+    return f"{code(match['rule'])} ({match['impact']}) on {code(match['tag'])} at {at(match)}: {code(match['message'])}"
 
 
 def element_item(match: Match) -> str:
     text = match.get("text") or ""
-    said = f": {code(text)}" if text and "`" not in text and "\n" not in text else ""
+    said = f": {code(text)}" if text.strip() and "\n" not in text else ""
     return f"{code(match['tag'])} at {at(match)}{said}"
 
 
@@ -146,6 +157,8 @@ def source_answer(result: ToolResult, qualname: str, style: Style) -> str:
     if result.total == 0:
         return f"There is no function, method or class named {code(qualname)} in this codebase."
     parts: list[str] = []
+    if result.total > 1:
+        parts.append(f"There are {result.total} definitions named {code(qualname)}.")
     for match in result.matches:
         intro = f"{code(match['qualname'])} is defined at {at(match)} (lines {match['line']}-{match['end_line']})"
         if style == "chatty":

@@ -34,10 +34,13 @@ def normalize(text: str) -> str:
 
 def content_key(item: StoredExample) -> str:
     """The normalized query, tool calls and final answer: what makes two examples the same example."""
-    messages = item.record["messages"]
-    calls = [call["function"] for message in messages for call in message.get("tool_calls") or []]
-    parts = [normalize(item.query), normalize(messages[-1].get("content") or "")]
-    return hashlib.sha256(json.dumps([parts, calls], sort_keys=True).encode()).hexdigest()
+    parts = [normalize(item.query), normalize(item.record["messages"][-1].get("content") or "")]
+    return hashlib.sha256(json.dumps([parts, calls_key(item)], sort_keys=True).encode()).hexdigest()
+
+
+def calls_key(item: StoredExample) -> str:
+    calls = [call["function"] for message in item.record["messages"] for call in message.get("tool_calls") or []]
+    return json.dumps(calls, sort_keys=True)
 
 
 def shingles(text: str) -> set[bytes]:
@@ -72,9 +75,12 @@ class UnionFind:
         return [members for members in grouped.values() if len(members) > 1]
 
 
-def near_duplicate_groups(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD) -> list[list[int]]:
+def near_duplicate_groups(
+    texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, partitions: Sequence[str] | None = None
+) -> list[list[int]]:
     """Groups (indexes into `texts`) whose MinHash-estimated Jaccard similarity reaches `threshold`,
-    linked transitively. LSH finds candidates; each candidate pair is confirmed on its estimate."""
+    linked transitively. LSH finds candidates; each candidate pair is confirmed on its estimate.
+    With `partitions`, only texts of the same partition group together."""
     if not 0 < threshold <= 1:
         raise ValueError("threshold must be in (0, 1]")
     hashes = minhashes(texts)
@@ -82,7 +88,8 @@ def near_duplicate_groups(texts: Sequence[str], threshold: float = DEFAULT_THRES
     found = UnionFind(len(texts))
     for position, minhash in enumerate(hashes):
         for other in index.query(minhash):
-            if minhash.jaccard(hashes[other]) >= threshold:
+            same = partitions is None or partitions[position] == partitions[other]
+            if same and minhash.jaccard(hashes[other]) >= threshold:
                 found.union(position, other)
         index.insert(position, minhash)
     return found.groups()
@@ -112,7 +119,9 @@ def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD) -> De
         clusters.extend(_cluster(domain, "exact", members))
     survivors = [_keeper(members) for members in by_content.values()]
     survivors.sort(key=lambda item: item.id)
-    groups = near_duplicate_groups([item.query for item in survivors], threshold)
+    # a near-duplicate asks the same thing: the same call (or, for direct answers, no call) in other
+    # words; "subclasses of MessageError" and "of MessageID" are different questions, however alike
+    groups = near_duplicate_groups([item.query for item in survivors], threshold, [calls_key(i) for i in survivors])
     for group in groups:
         clusters.extend(_cluster(domain, "near", [survivors[index] for index in group]))
     store.save_clusters(domain, clusters)

@@ -27,6 +27,17 @@ MAX_SOURCE_LINES = 60
 class Call:
     arguments: dict[str, Any]
     slots: dict[str, str] = field(default_factory=dict)
+    expect_match: bool = False
+    """Built from a name the facts hold, so the tool must find it: an empty result is a bug to report."""
+
+
+UNSAFE = frozenset("*?[`\n")
+
+
+def usable(value: str) -> bool:
+    """A fact's value can fill a slot when the tools will read it literally (no glob characters) and
+    the question can quote it (no backticks or line breaks)."""
+    return bool(value.strip()) and not UNSAFE & set(value)
 
 
 Answer = Callable[[ToolResult, Call, Style], str]
@@ -76,11 +87,12 @@ class DomainFacts:
 # -- call builders -------------------------------------------------------------------------------
 def whole_and_by(key: str, values: Iterable[str], **fixed: Any) -> list[Call]:
     """One call over everything, plus one per value of `key` (a folder, a page, a scope...)."""
-    return [Call(dict(fixed)), *(Call({**fixed, key: value}, {key: value}) for value in values)]
+    return [Call(dict(fixed)), *(Call({**fixed, key: value}, {key: value}) for value in values if usable(value))]
 
 
-def each(key: str, values: Iterable[str], slot: str | None = None, **fixed: Any) -> list[Call]:
-    return [Call({**fixed, key: value}, {slot or key: value}) for value in values]
+def each(key: str, values: Iterable[str], slot: str | None = None, *, expect: bool = True, **fixed: Any) -> list[Call]:
+    """One call per value; by default each value comes from the facts, so each call must find something."""
+    return [Call({**fixed, key: value}, {slot or key: value}, expect) for value in values if usable(value)]
 
 
 def symbol_kind_calls(kind: str, fact_kind: str) -> Callable[[DomainFacts], list[Call]]:
@@ -594,7 +606,7 @@ INTENTS: dict[str, Intent] = {
                 "Outline {path}, levels 1 to {max_level} only",
             ),
             lambda facts: [
-                *each("path", pages(facts)),
+                *each("path", pages(facts), expect=False),
                 *(Call({"path": page, "max_level": 2}, {"path": page, "max_level": "2"}) for page in pages(facts)),
             ],
             outline,

@@ -9,6 +9,7 @@ and arguments give byte-identical examples.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from collections import Counter
@@ -113,6 +114,8 @@ class Synthesizer:
         self.tools = [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
         self.sources = [{"name": source.name, "revision": source.revision} for source in store.sources(domain)]
         self.facts = DomainFacts(context, domain)
+        self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain)}
+        """Examples of this domain already in the store, with their pair ids."""
 
     # -- the whole run ---------------------------------------------------------------------------
     def run(self, n: int, tool_ratio: float = DEFAULT_TOOL_RATIO) -> Synthesis:
@@ -172,10 +175,16 @@ class Synthesizer:
                     continue
                 call, number, template = candidates.pop()
                 query = template.format(project=self.domain, **call.slots)
-                if query.casefold() in seen:
+                if query in seen:
                     continue
-                seen.add(query.casefold())
-                kept = self.keep(self.tool_example(intent, call, number, query, rng), synthesis)
+                seen.add(query)
+                example = self.tool_example(intent, call, number, query, rng)
+                if call.expect_match and example.calls and self.found_nothing(example):
+                    reason = f"{intent.tool} found nothing for {json.dumps(call.arguments)}, a name the facts hold"
+                    rejection = Rejection(example_id=example.id, domain=self.domain, stage="synthesis", reason=reason)
+                    synthesis.rejections.append((rejection, to_record(example)))
+                    continue
+                kept = self.keep(example, synthesis)
                 if kept is not None:
                     accepted.append(self.teach(kept, synthesis))
         return accepted
@@ -233,6 +242,10 @@ class Synthesizer:
                 "catalog_version": CATALOG_VERSION,
             }
         )
+
+    @staticmethod
+    def found_nothing(example: Example) -> bool:
+        return all(json.loads(m.content or "{}").get("total") == 0 for m in example.messages if m.role == "tool")
 
     def keep(self, example: Example, synthesis: Synthesis) -> StoredExample | None:
         record = to_record(example)
@@ -298,9 +311,12 @@ class Synthesizer:
             if direct is None:
                 continue
             pair_id = "pair_" + hashlib.sha256(f"{partner.id}:{direct.id}".encode()).hexdigest()[:12]
+            accepted.append(direct)
+            # an example already stored keeps the pair it has: pairing it again would break both pairs
+            if any(self.stored.get(item.id, pair_id) != pair_id for item in (partner, direct)):
+                continue
             partner.record["pair_id"] = pair_id
             direct.record["pair_id"] = pair_id
-            accepted.append(direct)
             pairs -= 1
         for tools, count in ((self.tools, offered - len(accepted)), ([], bare)):
             target = len(accepted) + count

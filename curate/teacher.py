@@ -7,6 +7,7 @@ teacher that invents a name or a line number only gets its example rejected (and
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -64,7 +65,7 @@ class Teacher(Rewriter):
                 last = f"HTTP {error.code} {error.reason}"
                 if error.code < 500 and error.code != 429:
                     break
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
                 reason = getattr(error, "reason", error)
                 last = f"unreachable ({reason})"
             except json.JSONDecodeError:

@@ -57,3 +57,14 @@ def test_dedup_records_exact_and_near_clusters_deterministically(store: Store, t
     dedup(store, "p", threshold=0.7)
     assert store.clusters("p") == clusters
     assert len(store.examples(domain="p")) == len(examples)
+
+
+def test_similar_questions_about_different_things_are_not_near_duplicates() -> None:
+    queries = [
+        "Find all subclasses of MessageError",
+        "Find all subclasses of MessageID",
+        "Find all subclasses of MessageError!",
+    ]
+    calls = ['[{"base": "MessageError"}]', '[{"base": "MessageID"}]', '[{"base": "MessageError"}]']
+    assert near_duplicate_groups(queries, 0.6) == [[0, 1, 2]]
+    assert near_duplicate_groups(queries, 0.6, calls) == [[0, 2]]

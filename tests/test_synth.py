@@ -223,3 +223,11 @@ def test_a_real_tokenizer_counts_the_length_stage(stdlib: Store, tmp_path: Path)
     assert verdict.tokens == len(tokenizer.encode(conversation_text(Example.model_validate(example.record))).ids)
     with pytest.raises(InputError, match=r"no tokenizer\.json here"):
         tokenizer_counter(str(tmp_path / "missing"))
+
+
+def test_runs_with_other_seeds_never_break_stored_pairs(tmp_path: Path, store: Store) -> None:
+    mine(store, REPO / "data" / "samples" / "python" / "shop", domain="shop", jobs=1)
+    for seed in (1, 2, 3):
+        run_synth(store, "shop", 60, run_id=f"r{seed}", seed=seed)
+    members = Counter(item.record["pair_id"] for item in store.examples(domain="shop") if item.record.get("pair_id"))
+    assert members and set(members.values()) == {2}
