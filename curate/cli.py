@@ -546,6 +546,50 @@ def audit(
         raise CheckFailed(f"{len(report.violations)} policy violations")
 
 
+@cli.command("export")
+@click.argument("name")
+@click.option("--format", "format_", type=click.Choice(["mlx", "hf", "parquet"]), default="mlx", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write.")
+@click.option(
+    "--turns",
+    type=click.Choice(["each", "last"]),
+    default="each",
+    show_default=True,
+    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations.",
+)
+@click.option(
+    "--tokenizer",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A model folder whose tokenizer and chat template the round trip uses (default: a small one built here).",
+)
+@click.pass_context
+def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None) -> None:
+    """Write a built mix as mlx-lm JSONL, a Hugging Face dataset or Parquet, and check it round-trips."""
+    from curate.export import export
+    from train.roundtrip import check_export
+    from train.tokenizer import build_tokenizer
+
+    with open_store(ctx, read_only=True) as store:
+        done = export(
+            store,
+            mixes_dir(ctx),
+            name,
+            out,
+            format=format_,  # type: ignore[arg-type]
+            turns=turns,  # type: ignore[arg-type]
+            tokenizer=tokenizer,
+            check=check_export,
+            build_tokenizer=build_tokenizer,
+        )
+    manifest = done.manifest
+    rows = ", ".join(f"{split} {count}" for split, count in manifest["rows"].items())
+    trip = manifest["round_trip"]
+    click.echo(
+        f"{name} -> {out} ({format_}, turns={turns}): {rows} rows; round trip through mlx-lm: "
+        f"{trip['rows']} rows, {trip['calls']} tool calls parsed back"
+    )
+
+
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:

@@ -1,0 +1,134 @@
+"""Export: golden files, byte-identical re-exports, mlx-lm's loader round trip, atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from curate.errors import CheckFailed, InputError
+from curate.export import export
+from curate.mine import mine
+from curate.mix import build, write_lockfile
+from curate.store import Store
+from curate.synth import run_synth
+from tests.conftest import REPO, SAMPLE
+from train.roundtrip import check_export
+from train.tokenizer import build_tokenizer
+
+GOLDEN = Path(__file__).parent / "golden" / "export"
+RECIPE = """name = "tiny"
+seed = 1
+[quotas]
+tool_call = 0.75
+[splits]
+train = 0.4
+valid = 0.3
+test = 0.3
+[[components]]
+select = { domain = "shop" }
+count = 12
+[[components]]
+select = { domain = "site" }
+count = 8
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Path]]:
+    root = tmp_path_factory.mktemp("export")
+    store = Store.open(root / "s.duckdb")
+    mine(store, SAMPLE, domain="shop", jobs=1)
+    mine(store, REPO / "data" / "samples" / "html" / "site", domain="site", jobs=1)
+    run_synth(store, "shop", 20, run_id="a", seed=1)
+    run_synth(store, "site", 12, run_id="b", seed=1)
+    mixes = root / "mixes"
+    mixes.mkdir()
+    (mixes / "tiny.toml").write_text(RECIPE)
+    write_lockfile(mixes, build(store, mixes, "tiny"))
+    yield store, mixes
+    store.close()
+
+
+def run(built: tuple[Store, Path], out: Path, **options: Any) -> Any:
+    store, mixes = built
+    return export(store, mixes, "tiny", out, check=check_export, build_tokenizer=build_tokenizer, **options)
+
+
+def test_mlx_export_matches_the_golden_files(built: tuple[Store, Path], tmp_path: Path) -> None:
+    run(built, tmp_path / "out")
+    names = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert names == ["manifest.json", "test.jsonl", "train.jsonl", "valid.jsonl"]
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        shutil.copytree(tmp_path / "out", GOLDEN)
+    for name in names:
+        assert (tmp_path / "out" / name).read_text() == (GOLDEN / name).read_text(), name
+
+
+def test_the_same_lockfile_gives_byte_identical_files(built: tuple[Store, Path], tmp_path: Path) -> None:
+    for form in ("mlx", "parquet", "hf"):
+        first, second = tmp_path / f"{form}1", tmp_path / f"{form}2"
+        run(built, first, format=form)
+        run(built, second, format=form)
+        files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
+        assert files == sorted(path.relative_to(second) for path in second.rglob("*") if path.is_file())
+        for relative in files:
+            assert (first / relative).read_bytes() == (second / relative).read_bytes(), (form, relative)
+
+
+def test_rows_load_with_mlx_lm_and_calls_parse_back(built: tuple[Store, Path], tmp_path: Path) -> None:
+    done = run(built, tmp_path / "out")
+    trip = done.manifest["round_trip"]
+    assert trip["checked"] and trip["rows"] == sum(done.manifest["rows"].values()) and trip["calls"] > 0
+    files = sorted((tmp_path / "out").glob("*.jsonl"))
+    rows = [json.loads(line) for file in files for line in file.open()]
+    for row in rows:
+        assert row["messages"][-1]["role"] == "assistant"
+        for message in row["messages"]:
+            for call in message.get("tool_calls", []):
+                assert isinstance(call["function"]["arguments"], dict)
+    with_tools = [row for row in rows if "tools" in row]
+    assert with_tools and len(with_tools) < len(rows)
+
+
+def test_turns_each_trains_every_assistant_turn(built: tuple[Store, Path], tmp_path: Path) -> None:
+    each = run(built, tmp_path / "each").manifest
+    last = run(built, tmp_path / "last", turns="last").manifest
+    assert each["examples"] == last["examples"]
+    assert last["rows"] == last["examples"]
+    store, _ = built
+    tool_calls = sum(
+        1
+        for line in (tmp_path / "last" / "train.jsonl").open()
+        if any(m.get("tool_calls") for m in json.loads(line)["messages"])
+    )
+    assert each["rows"]["train"] == last["rows"]["train"] + tool_calls
+
+
+def test_a_round_trip_failure_writes_nothing_and_keeps_the_old_export(
+    built: tuple[Store, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    run(built, out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    class Broken:
+        rows, calls, problems = 1, 0, ["train.jsonl row 1: calls render and parse back as []"]
+
+    store, mixes = built
+    with pytest.raises(CheckFailed, match="does not round-trip through mlx-lm"):
+        export(store, mixes, "tiny", out, check=lambda folder, tokenizer: Broken(), build_tokenizer=build_tokenizer)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_mix_never_built_is_an_input_error(built: tuple[Store, Path], tmp_path: Path) -> None:
+    store, mixes = built
+    with pytest.raises(InputError, match="mix 'phase9' was never built"):
+        export(store, mixes, "phase9", tmp_path / "out", check=check_export, build_tokenizer=build_tokenizer)
