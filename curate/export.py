@@ -221,10 +221,10 @@ def export(
             for path in sorted(folder.rglob("*"))
             if path.is_file()
         }
-        for split, split_rows in rows.items():
+        for part, part_rows in rows.items():
             for suffix in (".jsonl", ".parquet"):
-                if f"{split}{suffix}" in files:
-                    files[f"{split}{suffix}"]["rows"] = len(split_rows)
+                if f"{part}{suffix}" in files:
+                    files[f"{part}{suffix}"]["rows"] = len(part_rows)
         manifest = {
             "mix": name,
             "lockfile_sha256": lock_hash,

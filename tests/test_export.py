@@ -102,7 +102,6 @@ def test_turns_each_trains_every_assistant_turn(built: tuple[Store, Path], tmp_p
     last = run(built, tmp_path / "last", turns="last").manifest
     assert each["examples"] == last["examples"]
     assert last["rows"] == last["examples"]
-    store, _ = built
     tool_calls = sum(
         1
         for line in (tmp_path / "last" / "train.jsonl").open()
