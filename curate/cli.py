@@ -590,6 +590,42 @@ def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns
     )
 
 
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--domain", required=True, help="The domain the examples belong to.")
+@click.option(
+    "--format", "format_", type=click.Choice(["mlx", "openai", "sharegpt", "hermes"]), default="mlx", show_default=True
+)
+@max_tokens_option
+@tokenizer_option
+@click.pass_context
+def import_command(
+    ctx: click.Context, file: Path, domain: str, format_: str, max_tokens: int, tokenizer: str | None
+) -> None:
+    """Import an existing dataset (JSON Lines); bad rows are reported by line, good rows still import."""
+    from curate.importer import import_file
+
+    with open_store(ctx) as store:
+        report = import_file(
+            store,
+            file,
+            domain,
+            format=format_,  # type: ignore[arg-type]
+            run_id=run_id("import"),
+            max_tokens=max_tokens,
+            count_tokens=token_counter(tokenizer),
+        )
+    good = report.rows - len(report.bad)
+    click.echo(
+        f"{file}: {good} of {report.rows} rows good, {report.imported} imported into {domain} "
+        f"({report.already} already in the store), marked unverified (no snapshot to replay them on)"
+    )
+    for line, why in report.bad:
+        click.echo(f"{file}:{line}: {why}")
+    if report.bad:
+        raise CheckFailed(f"{len(report.bad)} of {report.rows} rows were not imported (listed above)")
+
+
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:

@@ -22,18 +22,17 @@ from schemas import SPLIT_NAMES, Splits
 def base_key(record: dict[str, object], cards_by_pair: dict[str, str]) -> str:
     provenance = record["provenance"]
     assert isinstance(provenance, dict)
-    domain = record["domain"]
-    pair_id = record.get("pair_id")
-    if record["kind"] == "direct":
-        if provenance.get("card"):
+    domain, pair_id = record["domain"], record.get("pair_id")
+    if not provenance.get("imported"):  # an imported example has only its question to group by
+        if record["kind"] == "direct" and provenance.get("card"):
             return f"card:{provenance['card']}"
-    elif isinstance(pair_id, str) and pair_id in cards_by_pair:
-        return f"card:{cards_by_pair[pair_id]}"
-    elif provenance.get("locations"):
-        first = str(provenance["locations"][0])
-        return f"file:{domain}/{first.rsplit(':', 1)[0]}"
-    elif record["kind"] == "tool_call" and not provenance.get("imported"):
-        return f"empty:{domain}:{record['intent']}"
+        if isinstance(pair_id, str) and pair_id in cards_by_pair:
+            return f"card:{cards_by_pair[pair_id]}"
+        if record["kind"] == "tool_call" and provenance.get("locations"):
+            first = str(provenance["locations"][0])
+            return f"file:{domain}/{first.rsplit(':', 1)[0]}"
+        if record["kind"] == "tool_call":
+            return f"empty:{domain}:{record['intent']}"
     messages = record["messages"]
     assert isinstance(messages, list)
     query = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")

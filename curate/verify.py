@@ -103,7 +103,12 @@ class Verifier:
                 status = "unverified"
             else:
                 self._timed("replay", checks, lambda: self.check_replay(example))
-            grounding = check_tool_grounding if example.kind == "tool_call" else self.check_direct_grounding
+            if example.kind == "direct":
+                grounding = self.check_direct_grounding
+            elif example.provenance.imported is not None:
+                grounding = check_imported_grounding
+            else:
+                grounding = check_tool_grounding
             self._timed("grounding", checks, lambda: grounding(example))
             tokens = self._timed("length", checks, lambda: self.check_length(example))
         except StageFailure as failure:
@@ -160,7 +165,9 @@ class Verifier:
     def local_names(self) -> dict[str, str]:
         """Names local to the domain's sources (not public library names), each with where it is."""
         if self._local is None:
-            self._local = local_names(self.executor())
+            mined = bool(self.store.sources(self.domain))
+            # an imported domain that was never mined has no local names to leak
+            self._local = local_names(self.executor()) if mined else {}
         return self._local
 
     def check_direct_grounding(self, example: Example) -> None:
@@ -204,15 +211,18 @@ def check_schema(record: Any) -> Example:
             for call in message.tool_calls or []:
                 if call.id in answered or call.id in pending:
                     raise StageFailure("schema", f"tool call id {call.id!r} is used twice")
-                if call.function.name not in TOOLS:
+                if call.function.name not in TOOLS and example.provenance.imported is None:
                     raise StageFailure("schema", f"tool {call.function.name!r} does not exist")
                 if call.function.name not in offered:
                     raise StageFailure("schema", f"tool {call.function.name!r} is called but not offered")
                 pending.add(call.id)
         previous = message.role
     for name, tool in offered.items():
-        if name not in TOOLS or tool != TOOLS[name].spec.as_openai():
+        # imported datasets bring their own tools; everything else must offer the catalog's own
+        if example.provenance.imported is None and (name not in TOOLS or tool != TOOLS[name].spec.as_openai()):
             raise StageFailure("schema", f"offered tool {name!r} is not the catalog's tool")
+        if not isinstance(tool.get("function", {}).get("parameters"), dict):
+            raise StageFailure("schema", f"offered tool {name!r} has no parameters schema")
     has_calls = bool(example.calls)
     if has_calls != (example.kind == "tool_call"):
         raise StageFailure("schema", f"a {example.kind} example must {'' if not has_calls else 'not '}call a tool")
@@ -455,6 +465,33 @@ def check_query(example: Example, evidence: Evidence) -> None:
     for word in WORD.findall(example.query):
         if identifier_like(word) and word not in TEMPLATE_WORDS and not any(word in v for v in evidence.arguments):
             raise StageFailure("grounding", f"the question names {word!r}, which the call does not use")
+
+
+def check_imported_grounding(example: Example) -> None:
+    """An imported tool-call answer, against tool results of any shape: every backticked value and
+    every identifier-like word must occur in a tool result (as text), every number too."""
+    contents = list(tool_results(example).values())
+    arguments = {str(v) for call in example.calls for v in flattened(call.function.arguments)}
+    numbers = {int(n) for content in contents for n in NUMBER.findall(content)}
+
+    def present(text: str) -> bool:
+        return any(text in content for content in contents) or text in arguments
+
+    prose = FENCE.sub(" ", example.answer)
+    for block in FENCE.findall(example.answer):
+        for line in block.splitlines():
+            if line.strip() and not present(line.strip()):
+                raise StageFailure("grounding", f"code in the answer is not in the tool result: {line.strip()[:80]!r}")
+    for first, second in SPAN.findall(prose):
+        if not present(first or second):
+            raise StageFailure("grounding", f"`{first or second}` is not in the tool result")
+    bare = SPAN.sub(" ", prose)
+    for word in WORD.findall(bare):
+        if identifier_like(word) and not present(word):
+            raise StageFailure("grounding", f"the answer names {word!r}, which the tool result does not contain")
+    for number in NUMBER.findall(bare):
+        if int(number) not in numbers and number not in arguments:
+            raise StageFailure("grounding", f"the number {number} in the answer is not in the tool result")
 
 
 # -- stage 4 (direct answers) -------------------------------------------------------------------

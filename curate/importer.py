@@ -1,0 +1,254 @@
+"""`curate import FILE --domain D`: bring an existing dataset (hand-made examples, another tool's
+output) into the store, validated by the stages that apply (schema, arguments, grounding against its
+own tool results, length) and marked `unverified`: there is no mined snapshot to replay its calls on.
+
+Formats, one JSON object a line:
+
+- `mlx`: mlx-lm's chat/tools rows, `{"messages": [...], "tools": [...]}`, arguments as objects;
+- `openai`: the same, but tool-call `arguments` may be JSON strings (as the OpenAI API sends them);
+- `sharegpt`: `{"conversations": [{"from": "human"|"gpt"|"system"|"function_call"|"observation",
+  "value": ...}], "tools": "[...]"}` (LLaMA-Factory's layout; a `function_call` value is
+  `{"name", "arguments"}`);
+- `hermes`: `{"conversations": [...]}` with the tools inside `<tools>...</tools>` in the system turn,
+  calls as `<tool_call>{...}</tool_call>` in `gpt` turns and results as `<tool_response>` turns.
+
+A bad row (not JSON, not the format, failing a stage) is reported with its line number and recorded;
+the good rows import all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from curate.errors import InputError
+from curate.store import Store, StoredExample
+from curate.synth import example_id
+from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verifier, estimate_tokens
+from schemas import Rejection
+
+ImportFormat = Literal["mlx", "openai", "sharegpt", "hermes"]
+GENERATOR = "curate.import"
+TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.S)
+TOOL_RESPONSE = re.compile(r"<tool_response>\s*(.*?)\s*</tool_response>", re.S)
+TOOLS_BLOCK = re.compile(r"<tools>\s*(.*?)\s*</tools>", re.S)
+
+
+class RowError(ValueError):
+    """This row cannot be read in the chosen format."""
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    imported: int = 0
+    already: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+    """(line, why) for every row that did not import."""
+
+
+def _call(name: Any, arguments: Any, index: int) -> dict[str, Any]:
+    if not isinstance(name, str) or not name:
+        raise RowError("a tool call without a name")
+    return {"id": f"call_{index}", "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _decoded(arguments: Any) -> Any:
+    if isinstance(arguments, str):
+        try:
+            return json.loads(arguments)
+        except json.JSONDecodeError:
+            raise RowError("tool-call arguments are a string that is not JSON") from None
+    return arguments
+
+
+def _tools(value: Any) -> list[dict[str, Any]]:
+    if value in (None, "", []):
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RowError("tools is a string that is not JSON") from None
+    if not isinstance(value, list):
+        raise RowError("tools must be a list")
+    return [
+        tool if isinstance(tool, dict) and "function" in tool else {"type": "function", "function": tool}
+        for tool in value
+    ]
+
+
+def from_mlx(row: dict[str, Any], *, decode: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    messages = row.get("messages")
+    if not isinstance(messages, list):
+        raise RowError("no messages list")
+    if decode:
+        messages = [dict(message) if isinstance(message, dict) else message for message in messages]
+        for message in messages:
+            if isinstance(message, dict) and isinstance(message.get("tool_calls"), list):
+                message["tool_calls"] = [
+                    {**call, "function": {**call["function"], "arguments": _decoded(call["function"].get("arguments"))}}
+                    if isinstance(call, dict) and isinstance(call.get("function"), dict)
+                    else call
+                    for call in message["tool_calls"]
+                ]
+    return messages, _tools(row.get("tools"))
+
+
+ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
+
+
+def from_sharegpt(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    turns = row.get("conversations")
+    if not isinstance(turns, list):
+        raise RowError("no conversations list")
+    messages: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    count = 0
+    for turn in turns:
+        if not isinstance(turn, dict) or not isinstance(turn.get("value"), str):
+            raise RowError("a turn without a string value")
+        speaker, value = turn.get("from"), turn["value"]
+        if speaker == "function_call":
+            try:
+                call = json.loads(value)
+            except json.JSONDecodeError:
+                raise RowError("a function_call value that is not JSON") from None
+            count += 1
+            made = _call(call.get("name"), _decoded(call.get("arguments", {})), count)
+            pending.append(made)
+            messages.append({"role": "assistant", "tool_calls": [made]})
+        elif speaker in ("observation", "tool"):
+            if not pending:
+                raise RowError("an observation with no call before it")
+            made = pending.pop(0)
+            messages.append(
+                {"role": "tool", "tool_call_id": made["id"], "name": made["function"]["name"], "content": value}
+            )
+        elif speaker in ROLES:
+            messages.append({"role": ROLES[speaker], "content": value})
+        else:
+            raise RowError(f"unknown speaker {speaker!r}")
+    return messages, _tools(row.get("tools"))
+
+
+def from_hermes(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    turns = row.get("conversations")
+    if not isinstance(turns, list):
+        raise RowError("no conversations list")
+    messages: list[dict[str, Any]] = []
+    tools: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []
+    count = 0
+    for turn in turns:
+        if not isinstance(turn, dict) or not isinstance(turn.get("value"), str):
+            raise RowError("a turn without a string value")
+        speaker, value = turn.get("from"), turn["value"]
+        if speaker == "system":
+            block = TOOLS_BLOCK.search(value)
+            if block:
+                try:
+                    tools = _tools(json.loads(block.group(1)))
+                except json.JSONDecodeError:
+                    raise RowError("the <tools> block is not JSON") from None
+                continue
+            messages.append({"role": "system", "content": value})
+        elif speaker == "gpt" and TOOL_CALL.search(value):
+            calls = []
+            for found in TOOL_CALL.findall(value):
+                try:
+                    call = json.loads(found)
+                except json.JSONDecodeError:
+                    raise RowError("a <tool_call> that is not JSON") from None
+                count += 1
+                calls.append(_call(call.get("name"), _decoded(call.get("arguments", {})), count))
+            pending.extend(calls)
+            messages.append({"role": "assistant", "tool_calls": calls})
+        elif speaker == "tool":
+            for found in TOOL_RESPONSE.findall(value) or [value]:
+                if not pending:
+                    raise RowError("a tool response with no call before it")
+                made = pending.pop(0)
+                messages.append(
+                    {"role": "tool", "tool_call_id": made["id"], "name": made["function"]["name"], "content": found}
+                )
+        elif speaker in ROLES:
+            messages.append({"role": ROLES[speaker], "content": value})
+        else:
+            raise RowError(f"unknown speaker {speaker!r}")
+    return messages, tools
+
+
+READERS: dict[str, Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = {
+    "mlx": from_mlx,
+    "openai": lambda row: from_mlx(row, decode=True),
+    "sharegpt": from_sharegpt,
+    "hermes": from_hermes,
+}
+
+
+def import_file(
+    store: Store,
+    path: Path,
+    domain: str,
+    *,
+    format: ImportFormat = "mlx",
+    run_id: str,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    count_tokens: TokenCounter = estimate_tokens,
+) -> ImportReport:
+    if not path.is_file():
+        raise InputError("no such file", path=str(path))
+    reader = READERS[format]
+    verifier = Verifier(store, domain, max_tokens=max_tokens, count_tokens=count_tokens)
+    report = ImportReport()
+    good: list[StoredExample] = []
+    rejected: list[tuple[Rejection, dict[str, Any]]] = []
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            report.rows += 1
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise RowError("not a JSON object")
+                messages, tools = reader(row)
+            except json.JSONDecodeError as error:
+                report.bad.append((number, f"not JSON: {error.msg} at column {error.colno}"))
+                continue
+            except (RowError, AttributeError, TypeError, KeyError) as error:
+                report.bad.append((number, f"not {format}: {error}"))
+                continue
+            record = {
+                "id": example_id(domain, messages, tools),
+                "domain": domain,
+                "kind": "tool_call" if any(isinstance(m, dict) and m.get("tool_calls") for m in messages) else "direct",
+                "intent": str(row.get("intent") or row.get("category") or "imported"),
+                "template": f"imported:{format}",
+                "messages": messages,
+                "tools": tools,
+                "provenance": {
+                    "generator": GENERATOR,
+                    "generator_version": "1",
+                    "seed": 0,
+                    "imported": path.name,
+                    "locations": [f"{path.name}:{number}"],
+                },
+                "catalog_version": "imported",
+            }
+            verdict = verifier.verify(record)
+            if verdict.rejection is not None:
+                rejected.append((verdict.rejection, record))
+                report.bad.append((number, f"{verdict.rejection.stage}: {verdict.rejection.reason}"))
+                continue
+            good.append(StoredExample(record, verdict.status, verdict.checks, verdict.tokens))
+    report.imported = store.save_examples(good, run_id)
+    report.already = len(good) - report.imported
+    store.record_example_rejections(rejected, run_id)
+    store.record_run(run_id, "import", {"file": str(path), "rows": report.rows, "imported": report.imported})
+    return report
