@@ -83,11 +83,12 @@ def length_stats(tokens: Sequence[int], counted_with: str) -> LengthStats | None
 
 NUMBERS = re.compile(r"\d+")
 QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"")
+PATHS = re.compile(r"[\w./-]+\.(?:py|pyi|html?)\b")
 
 
 def reason_shape(reason: str) -> str:
     """Rejections grouped by kind of reason: quoted names and numbers stand for any."""
-    return NUMBERS.sub("N", QUOTED.sub("X", reason))
+    return NUMBERS.sub("N", PATHS.sub("PATH", QUOTED.sub("X", reason)))
 
 
 def is_empty_result(item: StoredExample) -> bool:

@@ -626,6 +626,24 @@ def import_command(
         raise CheckFailed(f"{len(report.bad)} of {report.rows} rows were not imported (listed above)")
 
 
+@cli.group()
+def report() -> None:
+    """Comparison tables."""
+
+
+@report.command("mixes")
+@click.pass_context
+def report_mixes(ctx: click.Context) -> None:
+    """Built mixes side by side: examples, domains, kind ratio, split sizes, mean tokens."""
+    from curate.report import mix_rows, render_mixes
+
+    with open_store(ctx, read_only=True) as store:
+        rows = mix_rows(store, mixes_dir(ctx))
+    if not rows:
+        raise InputError("no mix is built yet", hint="run `curate mix build NAME`")
+    click.echo(render_mixes(rows), nl=False)
+
+
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
