@@ -32,66 +32,40 @@ from typing import Any, Literal
 from curate.errors import CheckFailed, InputError
 from curate.mix import lock_path, read_lockfile
 from curate.store import Store, StoredExample
+from curate.store.examples import compact
 from schemas import SPLIT_NAMES, Lockfile
 
 Format = Literal["mlx", "hf", "parquet"]
 Turns = Literal["each", "last"]
 ROUND_TRIP_SAMPLE = 200
-TOKENIZER_CORPUS = 2_000
-
-
-MESSAGE_KEYS = ("role", "content", "tool_calls", "tool_call_id", "name")
-
-
-def canonical_message(message: dict[str, Any]) -> dict[str, Any]:
-    """Keys in the order people read them (the store keeps them sorted)."""
-    ordered = {key: message[key] for key in MESSAGE_KEYS if key in message}
-    if "tool_calls" in ordered:
-        ordered["tool_calls"] = [
-            {
-                "id": call["id"],
-                "type": call["type"],
-                "function": {"name": call["function"]["name"], "arguments": call["function"]["arguments"]},
-            }
-            for call in ordered["tool_calls"]
-        ]
-    return ordered
-
-
-def canonical_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    function = tool["function"]
-    return {
-        "type": tool["type"],
-        "function": {
-            "name": function["name"],
-            "description": function["description"],
-            "parameters": function["parameters"],
-        },
-    }
+TOKENIZER_CORPUS = 500
 
 
 @dataclass(frozen=True)
 class Row:
     example: StoredExample
+    """A light record: metadata, no conversation."""
     turn: int
-    messages: list[dict[str, Any]]
+    messages: str
+    """The conversation up to this turn, as compact JSON in the store's key order."""
+    tools: str
 
-    def mlx(self) -> dict[str, Any]:
-        row: dict[str, Any] = {"messages": [canonical_message(message) for message in self.messages]}
-        if self.example.record["tools"]:
-            row["tools"] = [canonical_tool(tool) for tool in self.example.record["tools"]]
-        return row
+    def line(self) -> str:
+        """The mlx-lm row, `{"messages": [...], "tools": [...]}`, without tools when none are offered."""
+        if self.tools == "[]":
+            return f'{{"messages":{self.messages}}}'
+        return f'{{"messages":{self.messages},"tools":{self.tools}}}'
 
 
-def rows_of(item: StoredExample, turns: Turns) -> list[Row]:
-    messages: list[dict[str, Any]] = item.record["messages"]
+def rows_of(item: StoredExample, messages: str, tools: str, turns: Turns) -> list[Row]:
     if turns == "last":
-        return [Row(item, len(messages) - 1, messages)]
-    return [Row(item, index, messages[: index + 1]) for index, m in enumerate(messages) if m["role"] == "assistant"]
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+        return [Row(item, -1, messages, tools)]
+    decoded: list[dict[str, Any]] = json.loads(messages)
+    return [
+        Row(item, index, compact(decoded[: index + 1]), tools)
+        for index, message in enumerate(decoded)
+        if message.get("role") == "assistant"
+    ]
 
 
 def sha256_file(path: Path) -> str:
@@ -127,7 +101,8 @@ def staged(out: Path) -> Iterator[Path]:
 
 def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[Row]]:
     wanted = lockfile.ids()
-    examples = {item.id: item for item in store.examples(ids=wanted)}
+    examples = {item.id: item for item in store.examples(ids=wanted, light=True)}
+    texts = store.example_texts(wanted)
     missing = sorted(set(wanted) - set(examples))
     if missing:
         raise InputError(
@@ -135,7 +110,11 @@ def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[
             hint=f"rebuild it with `curate mix build {lockfile.name}`",
         )
     return {
-        split: [row for example_id in lockfile.splits.get(split, []) for row in rows_of(examples[example_id], turns)]
+        split: [
+            row
+            for example_id in lockfile.splits.get(split, [])
+            for row in rows_of(examples[example_id], *texts[example_id], turns)
+        ]
         for split in SPLIT_NAMES
     }
 
@@ -144,11 +123,9 @@ def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> None:
     """An empty split gets no file: mlx-lm's loader fails on an empty one (`data[0]`) but reads a
     missing one as empty."""
     for split, split_rows in rows.items():
-        if not split_rows:
-            continue
-        with (folder / f"{split}.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
-            for row in split_rows:
-                handle.write(dumps(row.mlx()) + "\n")
+        if split_rows:
+            with (folder / f"{split}.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
+                handle.writelines(row.line() + "\n" for row in split_rows)
 
 
 def arrow_table(split_rows: Sequence[Row]) -> Any:
@@ -164,8 +141,8 @@ def arrow_table(split_rows: Sequence[Row]) -> Any:
             "template": pa.array([record["template"] for record in records], pa.string()),
             "pair_id": pa.array([record.get("pair_id") for record in records], pa.string()),
             "turn": pa.array([row.turn for row in split_rows], pa.int32()),
-            "messages": pa.array([dumps(row.mlx()["messages"]) for row in split_rows], pa.string()),
-            "tools": pa.array([dumps(row.mlx().get("tools", [])) for row in split_rows], pa.string()),
+            "messages": pa.array([row.messages for row in split_rows], pa.string()),
+            "tools": pa.array([row.tools for row in split_rows], pa.string()),
         }
     )
 
@@ -240,6 +217,19 @@ def export(
     return Export(out, manifest)
 
 
+def sampled(folder: Path, into: Path) -> Path:
+    """Up to ROUND_TRIP_SAMPLE lines of each split file, evenly spread and copied byte for byte: what
+    the round trip loads (mlx-lm's loader parses a whole file, which would dwarf the export)."""
+    into.mkdir(parents=True)
+    for split in SPLIT_NAMES:
+        source = folder / f"{split}.jsonl"
+        if source.exists():
+            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+            step = max(1, -(-len(lines) // ROUND_TRIP_SAMPLE))
+            (into / source.name).write_text("".join(lines[::step]), encoding="utf-8")
+    return into
+
+
 def _round_trip(
     folder: Path,
     rows: dict[str, list[Row]],
@@ -254,12 +244,12 @@ def _round_trip(
             if build_tokenizer is None:
                 raise ValueError("a round trip needs a tokenizer or a way to build one")
             everything = [row for split_rows in rows.values() for row in split_rows]
-            corpus = [dumps(row.mlx()) for row in everything[:: max(1, len(everything) // TOKENIZER_CORPUS)]]
+            corpus = [row.line() for row in everything[:: max(1, len(everything) // TOKENIZER_CORPUS)]]
             tokenizer = build_tokenizer(corpus, Path(scratch) / "tokenizer")
             used = "a byte-level BPE trained on this export"
         else:
             used = str(tokenizer)
-        outcome = check(folder, tokenizer)
+        outcome = check(sampled(folder, Path(scratch) / "sample"), tokenizer)
     if outcome.problems:
         shown = "; ".join(outcome.problems[:3])
         raise CheckFailed(f"the export does not round-trip through mlx-lm ({len(outcome.problems)} rows): {shown}")

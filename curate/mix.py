@@ -156,7 +156,7 @@ def rank(seed: int, origin: str, example_id: str) -> str:
 def build(store: Store, folder: Path, name: str, *, base: Path | None = None) -> Lockfile:
     """Resolve a recipe against the store: the lockfile, or MixDeficit. Writes nothing."""
     mix = resolve(folder, name)
-    examples = store.examples()
+    examples = store.examples(light=True)
     clusters = store.clusters()
     dropped = {
         cluster.example_id
@@ -298,7 +298,7 @@ class MixDiff:
 
 def shares(store: Store, lockfile: Lockfile) -> dict[tuple[str, str], float]:
     ids = lockfile.ids()
-    records = [item.record for item in store.examples(ids=ids)]
+    records = [item.record for item in store.examples(ids=ids, light=True)]
     total = len(records) or 1
     counted: Counter[tuple[str, str]] = Counter()
     for record in records:

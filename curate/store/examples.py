@@ -70,7 +70,14 @@ class Cluster:
 
 
 def dumps(value: Any) -> str:
+    """Canonical JSON: sorted keys, for hashes and metadata."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def compact(value: Any) -> str:
+    """Compact JSON in the keys' own order: messages and tools are stored the way they are exported
+    (role before content, name before arguments), so an export can copy them without re-encoding."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ExampleTables:
@@ -99,13 +106,13 @@ class ExampleTables:
         toolsets: dict[str, str] = {}
         rows: dict[str, list[Any]] = {name: [] for name in ("id", "toolset", "provenance", "messages", "checks")}
         for item in examples:
-            tools = dumps(item.record["tools"])
+            tools = compact(item.record["tools"])
             toolset = hashlib.sha256(tools.encode()).hexdigest()[:16]
             toolsets[toolset] = tools
             rows["id"].append(item.id)
             rows["toolset"].append(toolset)
             rows["provenance"].append(dumps(item.record["provenance"]))
-            rows["messages"].append(dumps(item.record["messages"]))
+            rows["messages"].append(compact(item.record["messages"]))
             rows["checks"].append(dumps(item.checks))
         table = pa.table(
             {
@@ -149,9 +156,14 @@ class ExampleTables:
         kind: str | None = None,
         ids: Sequence[str] | None = None,
         status: str | None = None,
+        light: bool = False,
     ) -> list[StoredExample]:
+        """Stored examples, sorted by domain and id. `light` records skip what is costly to read:
+        their `messages` hold only the question and their `tools` are empty (for selecting, splitting
+        and counting, not for writing)."""
+        conversation = "e.query, NULL" if light else "e.messages, t.tools"
         query = (
-            "SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, e.messages, t.tools, e.provenance, "
+            f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, e.provenance, "
             "e.catalog_version, e.status, e.checks, e.tokens, e.added "
             "FROM examples e JOIN toolsets t USING (toolset) WHERE true"
         )
@@ -164,6 +176,15 @@ class ExampleTables:
             query += " AND e.id IN (SELECT unnest(?))"
             params.append(list(ids))
         query += " ORDER BY e.domain, e.id"
+        toolsets: dict[str, Any] = {}  # thousands of examples share a few tool lists: parse each once
+
+        def tools(text: str | None) -> Any:
+            if text is None:
+                return []
+            if text not in toolsets:
+                toolsets[text] = json.loads(text)
+            return toolsets[text]
+
         return [
             StoredExample(
                 record={
@@ -173,8 +194,8 @@ class ExampleTables:
                     "intent": row[3],
                     "template": row[4],
                     "pair_id": row[5],
-                    "messages": json.loads(row[6]),
-                    "tools": json.loads(row[7]),
+                    "messages": [{"role": "user", "content": row[6]}] if light else json.loads(row[6]),
+                    "tools": tools(row[7]),
                     "provenance": json.loads(row[8]),
                     "catalog_version": row[9],
                 },
@@ -185,6 +206,15 @@ class ExampleTables:
             )
             for row in self._db.execute(query, params).fetchall()
         ]
+
+    def example_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """(messages, tools) of each example as stored JSON text, for writers that copy it."""
+        rows = self._db.execute(
+            "SELECT e.id, e.messages, t.tools FROM examples e JOIN toolsets t USING (toolset) "
+            "WHERE e.id IN (SELECT unnest(?))",
+            [list(ids)],
+        ).fetchall()
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def example_ids(self, domain: str | None = None) -> set[str]:
         query, params = "SELECT id FROM examples", []
