@@ -27,6 +27,8 @@ HISTOGRAM_BINS = 12
 def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> list[str]:
     record = item.record
     if dimension == "tool":
+        if item.called is not None:
+            return list(item.called) or ["(none)"]
         calls = [call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []]
         return calls or ["(none)"]
     if dimension == "split":
@@ -95,6 +97,8 @@ RESULT_HEAD = re.compile(r'\{"tool":"[^"]*","total":(\d+),')
 
 
 def is_empty_result(item: StoredExample) -> bool:
+    if item.totals is not None:
+        return bool(item.totals) and all(total == 0 for total in item.totals)
     for message in item.record["messages"]:
         if message.get("role") == "tool":
             head = RESULT_HEAD.match(message.get("content") or "")

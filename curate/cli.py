@@ -514,11 +514,11 @@ def audit(
     with open_store(ctx, read_only=True) as store:
         if mix_name:
             lockfile = read_lockfile(mixes_dir(ctx), mix_name)
-            examples = store.examples(ids=lockfile.ids())
+            examples = store.examples(ids=lockfile.ids(), light=not tokenizer)
             splits = {example_id: split for split, ids in lockfile.splits.items() for example_id in ids}
             scope = f"mix {mix_name}"
         else:
-            everything = store.examples()
+            everything = store.examples(light=not tokenizer)
             splits = assign_splits(everything, store.clusters(), Splits(), 0)
             examples = everything
             scope = "the store"

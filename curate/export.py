@@ -37,8 +37,8 @@ from schemas import SPLIT_NAMES, Lockfile
 
 Format = Literal["mlx", "hf", "parquet"]
 Turns = Literal["each", "last"]
-ROUND_TRIP_SAMPLE = 200
-TOKENIZER_CORPUS = 500
+ROUND_TRIP_SAMPLE = 100
+TOKENIZER_CORPUS = 100
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,21 @@ def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[
     }
 
 
-def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> None:
-    """An empty split gets no file: mlx-lm's loader fails on an empty one (`data[0]`) but reads a
-    missing one as empty."""
+def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> dict[str, str]:
+    """Write each split's file; returns their sha256s (hashed while writing). An empty split gets no
+    file: mlx-lm's loader fails on an empty one (`data[0]`) but reads a missing one as empty."""
+    digests = {}
     for split, split_rows in rows.items():
-        if split_rows:
-            with (folder / f"{split}.jsonl").open("w", encoding="utf-8", newline="\n") as handle:
-                handle.writelines(row.line() + "\n" for row in split_rows)
+        if not split_rows:
+            continue
+        digest = hashlib.sha256()
+        with (folder / f"{split}.jsonl").open("wb") as handle:
+            for row in split_rows:
+                data = (row.line() + "\n").encode("utf-8")
+                digest.update(data)
+                handle.write(data)
+        digests[f"{split}.jsonl"] = digest.hexdigest()
+    return digests
 
 
 def arrow_table(split_rows: Sequence[Row]) -> Any:
@@ -185,7 +193,7 @@ def export(
     if not any(rows.values()):
         raise InputError(f"mix {name!r} holds no examples")
     with staged(out) as folder:
-        write_jsonl(folder, rows)
+        digests = write_jsonl(folder, rows)
         round_trip = _round_trip(folder, rows, tokenizer, check, build_tokenizer)
         if format != "mlx":
             write_parquet(folder, rows)
@@ -194,7 +202,10 @@ def export(
         if format == "hf":
             write_hf(folder, rows, lock_hash)
         files = {
-            str(path.relative_to(folder)): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            str(path.relative_to(folder)): {
+                "sha256": digests.get(str(path.relative_to(folder))) or sha256_file(path),
+                "bytes": path.stat().st_size,
+            }
             for path in sorted(folder.rglob("*"))
             if path.is_file()
         }
@@ -217,16 +228,15 @@ def export(
     return Export(out, manifest)
 
 
-def sampled(folder: Path, into: Path) -> Path:
-    """Up to ROUND_TRIP_SAMPLE lines of each split file, evenly spread and copied byte for byte: what
-    the round trip loads (mlx-lm's loader parses a whole file, which would dwarf the export)."""
+def sampled(rows: dict[str, list[Row]], into: Path) -> Path:
+    """Up to ROUND_TRIP_SAMPLE rows of each split, evenly spread, as the same lines the export wrote:
+    what the round trip loads (mlx-lm's loader parses a whole file, which would dwarf the export)."""
     into.mkdir(parents=True)
-    for split in SPLIT_NAMES:
-        source = folder / f"{split}.jsonl"
-        if source.exists():
-            lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-            step = max(1, -(-len(lines) // ROUND_TRIP_SAMPLE))
-            (into / source.name).write_text("".join(lines[::step]), encoding="utf-8")
+    for split, split_rows in rows.items():
+        if split_rows:
+            step = max(1, -(-len(split_rows) // ROUND_TRIP_SAMPLE))
+            lines = "".join(row.line() + "\n" for row in split_rows[::step])
+            (into / f"{split}.jsonl").write_text(lines, encoding="utf-8")
     return into
 
 
@@ -249,7 +259,7 @@ def _round_trip(
             used = "a byte-level BPE trained on this export"
         else:
             used = str(tokenizer)
-        outcome = check(sampled(folder, Path(scratch) / "sample"), tokenizer)
+        outcome = check(sampled(rows, Path(scratch) / "sample"), tokenizer)
     if outcome.problems:
         shown = "; ".join(outcome.problems[:3])
         raise CheckFailed(f"the export does not round-trip through mlx-lm ({len(outcome.problems)} rows): {shown}")

@@ -147,3 +147,9 @@ def test_the_html_page_shows_charts_in_a_real_browser(store: Store, tmp_path: Pa
     )
     _, _, rows = read_png(histogram_shot)
     assert count_color(rows, tuple(int(HISTOGRAM_COLOR[i : i + 2], 16) for i in (1, 3, 5))) > 2_000  # type: ignore[arg-type]
+
+
+def test_light_records_audit_the_same_as_full_ones(store: Store) -> None:
+    full, light = store.examples(), store.examples(light=True)
+    splits = assign_splits(full, store.clusters(), Splits(), 0)
+    assert audit(full, scope="s", splits=splits) == audit(light, scope="s", splits=splits)

@@ -50,6 +50,10 @@ class StoredExample:
     tokens: int
     added: int = 0
     """Arrival order in the store (0 before it is stored)."""
+    called: tuple[str, ...] | None = None
+    """Light records: the tools the conversation calls, in order."""
+    totals: tuple[int | None, ...] | None = None
+    """Light records: each tool result's `total` (None where a result is not one of ours)."""
 
     @property
     def id(self) -> str:
@@ -162,9 +166,17 @@ class ExampleTables:
         their `messages` hold only the question and their `tools` are empty (for selecting, splitting
         and counting, not for writing)."""
         conversation = "e.query, NULL" if light else "e.messages, t.tools"
+        summary = (
+            "json_extract_string(e.messages, '$[*].tool_calls[*].function.name'), "
+            "list_transform(list_filter(json_extract(e.messages, '$[*]'), "
+            "lambda m: json_extract_string(m, '$.role') = 'tool'), "
+            "lambda m: TRY_CAST(json_extract(json_extract_string(m, '$.content'), '$.total') AS BIGINT))"
+            if light
+            else "NULL, NULL"
+        )
         query = (
             f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, e.provenance, "
-            "e.catalog_version, e.status, e.checks, e.tokens, e.added "
+            f"e.catalog_version, e.status, {'NULL' if light else 'e.checks'}, e.tokens, e.added, {summary} "
             "FROM examples e JOIN toolsets t USING (toolset) WHERE true"
         )
         params: list[Any] = []
@@ -200,9 +212,11 @@ class ExampleTables:
                     "catalog_version": row[9],
                 },
                 status=row[10],
-                checks=json.loads(row[11]),
+                checks=json.loads(row[11]) if row[11] else {},
                 tokens=int(row[12]),
                 added=int(row[13]),
+                called=tuple(row[14]) if light else None,
+                totals=tuple(row[15]) if light else None,
             )
             for row in self._db.execute(query, params).fetchall()
         ]
