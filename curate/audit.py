@@ -93,17 +93,11 @@ def reason_shape(reason: str) -> str:
     return NUMBERS.sub("N", PATHS.sub("PATH", QUOTED.sub("X", reason)))
 
 
-RESULT_HEAD = re.compile(r'\{"tool":"[^"]*","total":(\d+),')
-
-
 def is_empty_result(item: StoredExample) -> bool:
     if item.totals is not None:
         return bool(item.totals) and all(total == 0 for total in item.totals)
     for message in item.record["messages"]:
         if message.get("role") == "tool":
-            head = RESULT_HEAD.match(message.get("content") or "")
-            if head:  # our own results start this way: no need to parse the whole thing
-                return head.group(1) == "0"
             try:
                 return int(json.loads(message.get("content") or "{}").get("total", 1)) == 0
             except (json.JSONDecodeError, AttributeError, ValueError, TypeError):

@@ -14,8 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from datasketch import MinHash, MinHashLSH
+from typing import Any
 
 from curate.store import Store, StoredExample
 from curate.store.examples import Cluster
@@ -50,7 +49,9 @@ def shingles(text: str) -> set[bytes]:
     return {normalized[index : index + SHINGLE].encode() for index in range(len(normalized) - SHINGLE + 1)}
 
 
-def minhashes(texts: Sequence[str], seed: int = 1) -> list[MinHash]:
+def minhashes(texts: Sequence[str], seed: int = 1) -> list[Any]:
+    from datasketch import MinHash  # imports scipy: only when near-duplicates are wanted
+
     return list(MinHash.bulk([list(shingles(text)) for text in texts], num_perm=NUM_PERM, seed=seed))
 
 
@@ -83,6 +84,8 @@ def near_duplicate_groups(
     With `partitions`, only texts of the same partition group together."""
     if not 0 < threshold <= 1:
         raise ValueError("threshold must be in (0, 1]")
+    from datasketch import MinHashLSH
+
     hashes = minhashes(texts)
     index = MinHashLSH(threshold=min(threshold, 0.95), num_perm=NUM_PERM)
     found = UnionFind(len(texts))

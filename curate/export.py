@@ -31,8 +31,8 @@ from typing import Any, Literal
 
 from curate.errors import CheckFailed, InputError
 from curate.mix import lock_path, read_lockfile
-from curate.store import Store, StoredExample
-from curate.store.examples import compact
+from curate.store import Store
+from curate.store.examples import ExampleText, compact
 from schemas import SPLIT_NAMES, Lockfile
 
 Format = Literal["mlx", "hf", "parquet"]
@@ -43,8 +43,7 @@ TOKENIZER_CORPUS = 100
 
 @dataclass(frozen=True)
 class Row:
-    example: StoredExample
-    """A light record: metadata, no conversation."""
+    example: ExampleText
     turn: int
     messages: str
     """The conversation up to this turn, as compact JSON in the store's key order."""
@@ -57,12 +56,12 @@ class Row:
         return f'{{"messages":{self.messages},"tools":{self.tools}}}'
 
 
-def rows_of(item: StoredExample, messages: str, tools: str, turns: Turns) -> list[Row]:
+def rows_of(item: ExampleText, turns: Turns) -> list[Row]:
     if turns == "last":
-        return [Row(item, -1, messages, tools)]
-    decoded: list[dict[str, Any]] = json.loads(messages)
+        return [Row(item, -1, item.messages, item.tools)]
+    decoded: list[dict[str, Any]] = json.loads(item.messages)
     return [
-        Row(item, index, compact(decoded[: index + 1]), tools)
+        Row(item, index, compact(decoded[: index + 1]), item.tools)
         for index, message in enumerate(decoded)
         if message.get("role") == "assistant"
     ]
@@ -101,20 +100,15 @@ def staged(out: Path) -> Iterator[Path]:
 
 def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[Row]]:
     wanted = lockfile.ids()
-    examples = {item.id: item for item in store.examples(ids=wanted, light=True)}
     texts = store.example_texts(wanted)
-    missing = sorted(set(wanted) - set(examples))
+    missing = sorted(set(wanted) - set(texts))
     if missing:
         raise InputError(
             f"mix {lockfile.name!r} names {len(missing)} examples the store does not hold (first: {missing[0]})",
             hint=f"rebuild it with `curate mix build {lockfile.name}`",
         )
     return {
-        split: [
-            row
-            for example_id in lockfile.splits.get(split, [])
-            for row in rows_of(examples[example_id], *texts[example_id], turns)
-        ]
+        split: [row for example_id in lockfile.splits.get(split, []) for row in rows_of(texts[example_id], turns)]
         for split in SPLIT_NAMES
     }
 
@@ -139,15 +133,15 @@ def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> dict[str, str]:
 def arrow_table(split_rows: Sequence[Row]) -> Any:
     import pyarrow as pa
 
-    records = [row.example.record for row in split_rows]
+    examples = [row.example for row in split_rows]
     return pa.table(
         {
-            "id": pa.array([record["id"] for record in records], pa.string()),
-            "domain": pa.array([record["domain"] for record in records], pa.string()),
-            "kind": pa.array([record["kind"] for record in records], pa.string()),
-            "intent": pa.array([record["intent"] for record in records], pa.string()),
-            "template": pa.array([record["template"] for record in records], pa.string()),
-            "pair_id": pa.array([record.get("pair_id") for record in records], pa.string()),
+            "id": pa.array([example.id for example in examples], pa.string()),
+            "domain": pa.array([example.domain for example in examples], pa.string()),
+            "kind": pa.array([example.kind for example in examples], pa.string()),
+            "intent": pa.array([example.intent for example in examples], pa.string()),
+            "template": pa.array([example.template for example in examples], pa.string()),
+            "pair_id": pa.array([example.pair_id for example in examples], pa.string()),
             "turn": pa.array([row.turn for row in split_rows], pa.int32()),
             "messages": pa.array([row.messages for row in split_rows], pa.string()),
             "tools": pa.array([row.tools for row in split_rows], pa.string()),

@@ -7,8 +7,10 @@ verifier validates them itself (stage 1 is "does this parse as an Example at all
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -26,7 +28,9 @@ EXAMPLE_TABLES = """
         template VARCHAR NOT NULL, pair_id VARCHAR, query VARCHAR NOT NULL, messages VARCHAR NOT NULL,
         toolset VARCHAR NOT NULL, provenance VARCHAR NOT NULL, catalog_version VARCHAR NOT NULL,
         status VARCHAR NOT NULL, checks VARCHAR NOT NULL, tokens INTEGER NOT NULL, run_id VARCHAR NOT NULL,
-        added BIGINT NOT NULL
+        added BIGINT NOT NULL,
+        card VARCHAR, imported VARCHAR, first_location VARCHAR, sources VARCHAR[] NOT NULL,
+        calls VARCHAR[] NOT NULL, totals BIGINT[] NOT NULL
     );
     CREATE TABLE example_rejections (
         example_id VARCHAR NOT NULL, domain VARCHAR NOT NULL, stage VARCHAR NOT NULL, reason VARCHAR NOT NULL,
@@ -55,13 +59,25 @@ class StoredExample:
     totals: tuple[int | None, ...] | None = None
     """Light records: each tool result's `total` (None where a result is not one of ours)."""
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         return str(self.record["id"])
 
     @property
     def query(self) -> str:
         return _query(self.record)
+
+
+@dataclass(frozen=True)
+class ExampleText:
+    id: str
+    messages: str
+    tools: str
+    domain: str
+    kind: str
+    intent: str
+    template: str
+    pair_id: str | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,18 @@ class ExampleTables:
                 "status": [item.status for item in examples],
                 "tokens": pa.array([item.tokens for item in examples], type=pa.int32()),
                 "run_id": [run_id] * len(examples),
+                # what selecting, splitting and auditing read, kept beside the JSON so they need not parse it
+                "card": pa.array([item.record["provenance"].get("card") for item in examples], pa.string()),
+                "imported": pa.array([item.record["provenance"].get("imported") for item in examples], pa.string()),
+                "first_location": pa.array(
+                    [(item.record["provenance"].get("locations") or [None])[0] for item in examples], pa.string()
+                ),
+                "sources": pa.array(
+                    [[source["name"] for source in item.record["provenance"].get("sources", [])] for item in examples],
+                    pa.list_(pa.string()),
+                ),
+                "calls": pa.array([called_tools(item.record) for item in examples], pa.list_(pa.string())),
+                "totals": pa.array([result_totals(item.record) for item in examples], pa.list_(pa.int64())),
             }
         )
         with self.transaction():
@@ -164,19 +192,13 @@ class ExampleTables:
     ) -> list[StoredExample]:
         """Stored examples, sorted by domain and id. `light` records skip what is costly to read:
         their `messages` hold only the question and their `tools` are empty (for selecting, splitting
-        and counting, not for writing)."""
+        and counting, not for writing), but carry the tools each calls and their results' totals."""
         conversation = "e.query, NULL" if light else "e.messages, t.tools"
-        summary = (
-            "json_extract_string(e.messages, '$[*].tool_calls[*].function.name'), "
-            "list_transform(list_filter(json_extract(e.messages, '$[*]'), "
-            "lambda m: json_extract_string(m, '$.role') = 'tool'), "
-            "lambda m: TRY_CAST(json_extract(json_extract_string(m, '$.content'), '$.total') AS BIGINT))"
-            if light
-            else "NULL, NULL"
-        )
+        provenance = "e.card, e.imported, e.first_location, e.sources" if light else "e.provenance"
         query = (
-            f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, e.provenance, "
-            f"e.catalog_version, e.status, {'NULL' if light else 'e.checks'}, e.tokens, e.added, {summary} "
+            f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, "
+            f"e.catalog_version, e.status, {'NULL' if light else 'e.checks'}, e.tokens, e.added, e.calls, e.totals, "
+            f"{provenance} "
             "FROM examples e JOIN toolsets t USING (toolset) WHERE true"
         )
         params: list[Any] = []
@@ -208,27 +230,27 @@ class ExampleTables:
                     "pair_id": row[5],
                     "messages": [{"role": "user", "content": row[6]}] if light else json.loads(row[6]),
                     "tools": tools(row[7]),
-                    "provenance": json.loads(row[8]),
-                    "catalog_version": row[9],
+                    "provenance": light_provenance(*row[15:19]) if light else json.loads(row[15]),
+                    "catalog_version": row[8],
                 },
-                status=row[10],
-                checks=json.loads(row[11]) if row[11] else {},
-                tokens=int(row[12]),
-                added=int(row[13]),
-                called=tuple(row[14]) if light else None,
-                totals=tuple(row[15]) if light else None,
+                status=row[9],
+                checks=json.loads(row[10]) if row[10] else {},
+                tokens=int(row[11]),
+                added=int(row[12]),
+                called=tuple(row[13]) if light else None,
+                totals=tuple(row[14]) if light else None,
             )
             for row in self._db.execute(query, params).fetchall()
         ]
 
-    def example_texts(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """(messages, tools) of each example as stored JSON text, for writers that copy it."""
+    def example_texts(self, ids: Sequence[str]) -> dict[str, ExampleText]:
+        """Each example's messages and tools as the stored JSON text, for writers that copy it."""
         rows = self._db.execute(
-            "SELECT e.id, e.messages, t.tools FROM examples e JOIN toolsets t USING (toolset) "
-            "WHERE e.id IN (SELECT unnest(?))",
+            "SELECT e.id, e.messages, t.tools, e.domain, e.kind, e.intent, e.template, e.pair_id "
+            "FROM examples e JOIN toolsets t USING (toolset) WHERE e.id IN (SELECT unnest(?))",
             [list(ids)],
         ).fetchall()
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: ExampleText(*row) for row in rows}
 
     def example_ids(self, domain: str | None = None) -> set[str]:
         query, params = "SELECT id FROM examples", []
@@ -313,6 +335,35 @@ class ExampleTables:
             query, params = query + " WHERE domain = ?", [domain]
         query += " ORDER BY domain, method, cluster, example_id"
         return [Cluster(*row) for row in self._db.execute(query, params).fetchall()]
+
+
+def light_provenance(card: str | None, imported: str | None, first: str | None, names: list[str]) -> dict[str, Any]:
+    """The parts of a provenance light records keep, shaped as in the full record."""
+    provenance: dict[str, Any] = {"sources": [{"name": name} for name in names] if names else []}
+    if card is not None:
+        provenance["card"] = card
+    if imported is not None:
+        provenance["imported"] = imported
+    if first is not None:
+        provenance["locations"] = [first]
+    return provenance
+
+
+RESULT_HEAD = re.compile(r'\{"tool":"[^"]*","total":(\d+),')
+
+
+def called_tools(record: dict[str, Any]) -> list[str]:
+    return [call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []]
+
+
+def result_totals(record: dict[str, Any]) -> list[int | None]:
+    """Each tool turn's `total`, where its content is one of our tool results (None elsewhere)."""
+    totals: list[int | None] = []
+    for message in record["messages"]:
+        if message.get("role") == "tool":
+            head = RESULT_HEAD.match(str(message.get("content") or ""))
+            totals.append(int(head.group(1)) if head else None)
+    return totals
 
 
 def _query(record: dict[str, Any]) -> str:
