@@ -99,8 +99,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         def mix_and_export(turns: str) -> None:
             with Store.open(db, read_only=True) as store:
                 write_lockfile(mixes, build(store, mixes, "all"))
-            code = curate(["--db", str(db), "--mixes", str(mixes), "export", "all", "--out", str(folder / turns),
-                           "--turns", turns])
+            code = curate(
+                [
+                    "--db",
+                    str(db),
+                    "--mixes",
+                    str(mixes),
+                    "export",
+                    "all",
+                    "--out",
+                    str(folder / turns),
+                    "--turns",
+                    turns,
+                ]
+            )
             assert code == 0, "export failed"
 
         base_seconds = timed(baseline)
@@ -115,9 +127,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         exported = sum(path.stat().st_size for path in (folder / "last").glob("*.jsonl"))
     ratio = last_seconds / base_seconds
     rows = [
-        ("examples", f"{total:,} ({arguments.base:,} synthesized, copied into {len(DOMAINS) * (total // arguments.base)} domains)"),
+        (
+            "examples",
+            f"{total:,} ({arguments.base:,} synthesized, copied into {len(DOMAINS) * (total // arguments.base)} domains)",
+        ),
         ("baseline: DuckDB `COPY ... TO x.jsonl`", f"{base_seconds:.2f} s ({sizes['bare.jsonl'] / 1e6:,.0f} MB)"),
-        ("`mix build` + `export --format mlx --turns last`", f"{last_seconds:.2f} s ({exported / 1e6:,.0f} MB, 3 files)"),
+        (
+            "`mix build` + `export --format mlx --turns last`",
+            f"{last_seconds:.2f} s ({exported / 1e6:,.0f} MB, 3 files)",
+        ),
         ("(mix build + export) / baseline", f"{ratio:.2f}x"),
         ("target: <= 3x", verdict(ratio <= EXPORT_TARGET)),
         ("`mix build` + `export --turns each` (a row per assistant turn)", f"{each_seconds:.2f} s"),

@@ -384,6 +384,7 @@ def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_jso
 
 
 DEFAULT_MIXES = "data/mixes"
+DEFAULT_EXPORTS = "data/exports"
 
 
 def mixes_dir(ctx: click.Context) -> Path:
@@ -647,11 +648,11 @@ def report_mixes(ctx: click.Context) -> None:
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
-    """Mine the embedded sample project and the stdlib's asyncio, then call a few tools."""
+    """The main job on embedded defaults: mine, answer, synthesize, verify, dedup, build mixes, export."""
     from curate.quickstart import run_quickstart
 
     with open_store(ctx) as store:
-        for line in run_quickstart(store):
+        for line in run_quickstart(store, mixes_dir(ctx), Path(DEFAULT_EXPORTS)):
             click.echo(line)
 
 

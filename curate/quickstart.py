@@ -1,6 +1,7 @@
 """The README's quickstart on embedded defaults: mine the sample shop project, the stdlib's
-`asyncio` (real code nobody here wrote) and the sample web site, answer questions users ask, then
-synthesize verified training examples for each domain."""
+`asyncio` (real code nobody here wrote) and the sample web site, answer questions users ask,
+synthesize verified training examples for each domain, build the reference's phase mixes and export
+phase 7 for mlx-lm."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from curate.dedup import dedup
+from curate.export import export
 from curate.mine import mine
+from curate.mix import build, diff, write_lockfile
 from curate.render import conversation
+from curate.report import mix_rows, render_mixes
 from curate.store import Store
 from curate.synth import run_synth
 from curate.tools import call_tool
 from curate.validate import validate
+from train.roundtrip import check_export
+from train.tokenizer import build_tokenizer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 SAMPLE = SAMPLES / "python" / "shop"
@@ -53,7 +60,7 @@ def _describe(match: dict[str, Any]) -> str:
     return f"{where}  {match.get('signature', match.get('name', ''))}"
 
 
-def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
+def run_quickstart(store: Store, mixes: Path, exports: Path, shown: int = 8) -> Iterator[str]:
     for target, domain in ((SAMPLE, "shop"), (Path(asyncio.__file__).parent, "asyncio"), (SITE, "site")):
         stats = mine(store, target, domain=domain)
         facts = sum(stats.facts.values())
@@ -85,4 +92,35 @@ def run_quickstart(store: Store, shown: int = 8) -> Iterator[str]:
     yield ""
     yield conversation(shown_example).rstrip()
     yield ""
-    yield "Next: curate examples --domain site; curate examples --json > examples.jsonl; curate rejections"
+    yield from curate_and_export(store, mixes, exports)
+    yield ""
+    yield "Next: curate audit --mix phase7 --html audit.html; curate mix diff phase6 phase7; curate examples"
+
+
+def curate_and_export(store: Store, mixes: Path, exports: Path) -> Iterator[str]:
+    """Dedup, build the reference's phase mixes, compare them, audit and export phase 7."""
+    for domain, _ in EXAMPLES:
+        report = dedup(store, domain)
+        yield f"dedup {domain}: {report.exact_dropped} exact and {report.near_dropped} near duplicates set aside"
+    built = {}
+    for name in ("phase6", "phase7"):
+        built[name] = build(store, mixes, name)
+        path = write_lockfile(mixes, built[name])
+        splits = ", ".join(f"{split} {count}" for split, count in built[name].counts.splits.items())
+        yield f"mix {name}: {built[name].counts.total} examples ({splits}) -> {path}"
+    change = diff(store, built["phase6"], built["phase7"])
+    added = sum(len(ids) for ids in change.added.values())
+    kinds = {d.value: d for d in change.drift if d.dimension == "kind"}
+    yield (
+        f"phase6 -> phase7: +{added} examples, tool calls {kinds['tool_call'].before:.1%} -> "
+        f"{kinds['tool_call'].after:.1%}"
+    )
+    done = export(store, mixes, "phase7", exports / "phase7", check=check_export, build_tokenizer=build_tokenizer)
+    trip = done.manifest["round_trip"]
+    yield (
+        f"exported phase7 for mlx-lm to {exports / 'phase7'}: "
+        + ", ".join(f"{split} {rows}" for split, rows in done.manifest["rows"].items())
+        + f" rows; {trip['rows']} rows and {trip['calls']} tool calls round-tripped through mlx-lm"
+    )
+    yield ""
+    yield render_mixes(mix_rows(store, mixes)).rstrip()

@@ -126,7 +126,15 @@ def test_every_command_is_documented_in_help_and_readme() -> None:
         assert f"curate {name}" in readme, f"`curate {name}` is not in the README"
 
 
-def test_the_readme_quickstart_runs(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_readme_quickstart_runs(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    mixes = tmp_path / "mixes"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "data" / "mixes", mixes)
+    monkeypatch.setenv("CURATE_MIXES", str(mixes))
+    monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "quickstart")
     assert code == 0
     assert out.startswith("mined shop: 11 files (11 parsed, 0 unchanged, 0 failed), ")
@@ -140,6 +148,11 @@ def test_the_readme_quickstart_runs(db: Path, capsys: pytest.CaptureFixture[str]
     assert "synthesized site: 30 tool calls + 10 direct answers (" in out
     assert "validated 340 stored examples: verified 340" in out
     assert "checks: schema pass, arguments pass, replay pass, grounding pass, length pass" in out
+    assert "mix phase6: 240 examples (" in out and "mix phase7: 270 examples (" in out
+    assert "phase6 -> phase7: +30 examples, tool calls 76.2% -> 76.3%" in out
+    assert "exported phase7 for mlx-lm to data/exports/phase7: " in out
+    assert (tmp_path / "data" / "exports" / "phase7" / "manifest.json").exists()
+    assert (mixes / "phase7.lock.json").exists()
     code, out, _ = run(capsys, "quickstart")
     assert "mined shop: 11 files (0 parsed, 11 unchanged, 0 failed)" in out
     assert ", 0 new, " in out
