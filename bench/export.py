@@ -129,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [
         (
             "examples",
-            f"{total:,} ({arguments.base:,} synthesized, copied into {len(DOMAINS) * (total // arguments.base)} domains)",
+            f"{total:,} ({arguments.base:,} synthesized, copied into "
+            f"{len(DOMAINS) * (total // arguments.base)} domains)",
         ),
         ("baseline: DuckDB `COPY ... TO x.jsonl`", f"{base_seconds:.2f} s ({sizes['bare.jsonl'] / 1e6:,.0f} MB)"),
         (
