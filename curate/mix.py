@@ -116,6 +116,7 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         tool_call_share=quotas.tool_call if quotas is not None else None,
         splits=setting("splits") or Splits(),
         split_seed=split_seed if split_seed is not None else DEFAULT_SEED,
+        group_by=setting("group_by") or "source",
         max_tokens=setting("max_tokens"),
         dedup=setting("dedup") or "near",
         decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
@@ -173,7 +174,7 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         and item.id not in dropped
         and item.id not in excluded_ids
     ]
-    splits = assign_splits(examples, clusters, mix.splits, mix.split_seed)
+    splits = assign_splits(examples, clusters, mix.splits, mix.split_seed, mix.group_by)
     taken: set[str] = set()
     chosen: list[StoredExample] = []
     deficits: list[str] = []

@@ -16,14 +16,16 @@ from collections.abc import Sequence
 from curate.dedup import UnionFind, normalize
 from curate.store import StoredExample
 from curate.store.examples import Cluster
-from schemas import SPLIT_NAMES, Splits
+from schemas import SPLIT_NAMES, GroupBy, Splits
 
 
-def base_key(record: dict[str, object], cards_by_pair: dict[str, str]) -> str:
+def base_key(record: dict[str, object], cards_by_pair: dict[str, str], group_by: GroupBy = "source") -> str:
     provenance = record["provenance"]
     assert isinstance(provenance, dict)
     domain, pair_id = record["domain"], record.get("pair_id")
-    if not provenance.get("imported"):  # an imported example has only its question to group by
+    if group_by == "domain":
+        return f"domain:{domain}"
+    if group_by == "source" and not provenance.get("imported"):  # an imported example has only its question to group by
         if record["kind"] == "direct" and provenance.get("card"):
             return f"card:{provenance['card']}"
         if isinstance(pair_id, str) and pair_id in cards_by_pair:
@@ -39,7 +41,9 @@ def base_key(record: dict[str, object], cards_by_pair: dict[str, str]) -> str:
     return f"query:{domain}:{normalize(query)}"
 
 
-def group_keys(examples: Sequence[StoredExample], clusters: Sequence[Cluster]) -> dict[str, str]:
+def group_keys(
+    examples: Sequence[StoredExample], clusters: Sequence[Cluster], group_by: GroupBy = "source"
+) -> dict[str, str]:
     """Each example's group key, over the whole store (so every mix agrees on every split)."""
     cards_by_pair = {
         str(item.record["pair_id"]): str(item.record["provenance"]["card"])
@@ -55,7 +59,16 @@ def group_keys(examples: Sequence[StoredExample], clusters: Sequence[Cluster]) -
     for members in by_cluster.values():
         for member in members[1:]:
             groups.union(members[0], member)
-    keys = [base_key(item.record, cards_by_pair) for item in examples]
+    keys = [base_key(item.record, cards_by_pair, group_by) for item in examples]
+    if group_by != "source":  # pairs still go together, whatever the grouping
+        first_of_pair: dict[str, int] = {}
+        for index, item in enumerate(examples):
+            pair_id = item.record.get("pair_id")
+            if isinstance(pair_id, str):
+                if pair_id in first_of_pair:
+                    groups.union(first_of_pair[pair_id], index)
+                else:
+                    first_of_pair[pair_id] = index
     by_key: dict[str, int] = {}
     for index, key in enumerate(keys):
         if key in by_key:
@@ -81,6 +94,11 @@ def split_of(key: str, splits: Splits, seed: int) -> str:
 
 
 def assign_splits(
-    examples: Sequence[StoredExample], clusters: Sequence[Cluster], splits: Splits, seed: int
+    examples: Sequence[StoredExample],
+    clusters: Sequence[Cluster],
+    splits: Splits,
+    seed: int,
+    group_by: GroupBy = "source",
 ) -> dict[str, str]:
-    return {example_id: split_of(key, splits, seed) for example_id, key in group_keys(examples, clusters).items()}
+    keys = group_keys(examples, clusters, group_by)
+    return {example_id: split_of(key, splits, seed) for example_id, key in keys.items()}

@@ -7,6 +7,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SplitName = Literal["train", "valid", "test"]
+GroupBy = Literal["source", "domain", "question"]
+"""What keeps examples together in one split: the source file (or card) behind them (default), their
+whole domain (hold out entire codebases), or only their question (pairs and near-duplicates still
+stay together in every mode)."""
 SPLIT_NAMES: tuple[SplitName, ...] = ("train", "valid", "test")
 
 
@@ -67,6 +71,7 @@ class MixRecipe(MixRecord):
     split_seed: int | None = None
     """Assigns every example of the store to a split (default 0); keep it across a lineage so that
     a child mix keeps its parent's examples where they were."""
+    group_by: GroupBy | None = None
     total: int | None = Field(None, ge=1)
     components: list[Component] = Field(default_factory=list)
     quotas: Quotas | None = None
@@ -96,6 +101,7 @@ class ResolvedMix(MixRecord):
     tool_call_share: float | None
     splits: Splits
     split_seed: int
+    group_by: GroupBy = "source"
     max_tokens: int | None
     dedup: Literal["none", "exact", "near"]
     decontaminate: list[str]

@@ -174,3 +174,17 @@ def test_recipe_errors_are_clear(mixes: Path) -> None:
         resolve(mixes, "c")
     with pytest.raises(InputError, match="no mix recipe 'nope'"):
         resolve(mixes, "nope")
+
+
+def test_splits_can_hold_out_whole_domains_or_group_by_question_only(demo: Store) -> None:
+    examples = demo.examples(light=True)
+    by_domain = assign_splits(examples, demo.clusters(), Splits(), 3, "domain")
+    for domain in ("shop", "asyncio", "site"):
+        assert len({by_domain[item.id] for item in examples if item.record["domain"] == domain}) == 1
+    by_question = assign_splits(examples, demo.clusters(), Splits(), 0, "question")
+    pairs: dict[str, set[str]] = {}
+    for item in examples:
+        if item.record.get("pair_id"):
+            pairs.setdefault(str(item.record["pair_id"]), set()).add(by_question[item.id])
+    assert pairs and all(len(found) == 1 for found in pairs.values())
+    assert len(set(by_question.values())) == 3

@@ -10,6 +10,7 @@ from schemas import Fact, FindRoutesArgs, ToolResult
 def test_public_api_is_guarded() -> None:
     assert set(schemas.__all__) == {
         "AccessibilityRule",
+        "GroupBy",
         "AuditPolicy",
         "AuditReport",
         "LengthStats",
