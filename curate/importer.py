@@ -102,85 +102,77 @@ def from_mlx(row: dict[str, Any], *, decode: bool = False) -> tuple[list[dict[st
 ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}
 
 
-def from_sharegpt(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+class Conversation:
+    """Messages built turn by turn from a ShareGPT-style row; calls are answered in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.pending: list[dict[str, Any]] = []
+
+    def calls(self, payloads: list[str], what: str) -> None:
+        made: list[dict[str, Any]] = []
+        for payload in payloads:
+            try:
+                call = json.loads(payload)
+            except json.JSONDecodeError:
+                raise RowError(f"a {what} that is not JSON") from None
+            made.append(_call(call.get("name"), _decoded(call.get("arguments", {})), len(self.pending) + len(made) + 1))
+        self.pending.extend(made)
+        self.messages.append({"role": "assistant", "tool_calls": made})
+
+    def result(self, content: str) -> None:
+        if not self.pending:
+            raise RowError("a tool result with no call before it")
+        call = self.pending.pop(0)
+        self.messages.append(
+            {"role": "tool", "tool_call_id": call["id"], "name": call["function"]["name"], "content": content}
+        )
+
+    def say(self, speaker: Any, value: str) -> None:
+        if speaker not in ROLES:
+            raise RowError(f"unknown speaker {speaker!r}")
+        self.messages.append({"role": ROLES[speaker], "content": value})
+
+
+def turns_of(row: dict[str, Any]) -> list[tuple[Any, str]]:
     turns = row.get("conversations")
     if not isinstance(turns, list):
         raise RowError("no conversations list")
-    messages: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []
-    count = 0
-    for turn in turns:
-        if not isinstance(turn, dict) or not isinstance(turn.get("value"), str):
-            raise RowError("a turn without a string value")
-        speaker, value = turn.get("from"), turn["value"]
+    if not all(isinstance(turn, dict) and isinstance(turn.get("value"), str) for turn in turns):
+        raise RowError("a turn without a string value")
+    return [(turn.get("from"), turn["value"]) for turn in turns]
+
+
+def from_sharegpt(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    conversation = Conversation()
+    for speaker, value in turns_of(row):
         if speaker == "function_call":
-            try:
-                call = json.loads(value)
-            except json.JSONDecodeError:
-                raise RowError("a function_call value that is not JSON") from None
-            count += 1
-            made = _call(call.get("name"), _decoded(call.get("arguments", {})), count)
-            pending.append(made)
-            messages.append({"role": "assistant", "tool_calls": [made]})
+            conversation.calls([value], "function_call value")
         elif speaker in ("observation", "tool"):
-            if not pending:
-                raise RowError("an observation with no call before it")
-            made = pending.pop(0)
-            messages.append(
-                {"role": "tool", "tool_call_id": made["id"], "name": made["function"]["name"], "content": value}
-            )
-        elif speaker in ROLES:
-            messages.append({"role": ROLES[speaker], "content": value})
+            conversation.result(value)
         else:
-            raise RowError(f"unknown speaker {speaker!r}")
-    return messages, _tools(row.get("tools"))
+            conversation.say(speaker, value)
+    return conversation.messages, _tools(row.get("tools"))
 
 
 def from_hermes(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    turns = row.get("conversations")
-    if not isinstance(turns, list):
-        raise RowError("no conversations list")
-    messages: list[dict[str, Any]] = []
+    conversation = Conversation()
     tools: list[dict[str, Any]] = []
-    pending: list[dict[str, Any]] = []
-    count = 0
-    for turn in turns:
-        if not isinstance(turn, dict) or not isinstance(turn.get("value"), str):
-            raise RowError("a turn without a string value")
-        speaker, value = turn.get("from"), turn["value"]
-        if speaker == "system":
-            block = TOOLS_BLOCK.search(value)
-            if block:
-                try:
-                    tools = _tools(json.loads(block.group(1)))
-                except json.JSONDecodeError:
-                    raise RowError("the <tools> block is not JSON") from None
-                continue
-            messages.append({"role": "system", "content": value})
+    for speaker, value in turns_of(row):
+        block = TOOLS_BLOCK.search(value) if speaker == "system" else None
+        if block:
+            try:
+                tools = _tools(json.loads(block.group(1)))
+            except json.JSONDecodeError:
+                raise RowError("the <tools> block is not JSON") from None
         elif speaker == "gpt" and TOOL_CALL.search(value):
-            calls = []
-            for found in TOOL_CALL.findall(value):
-                try:
-                    call = json.loads(found)
-                except json.JSONDecodeError:
-                    raise RowError("a <tool_call> that is not JSON") from None
-                count += 1
-                calls.append(_call(call.get("name"), _decoded(call.get("arguments", {})), count))
-            pending.extend(calls)
-            messages.append({"role": "assistant", "tool_calls": calls})
+            conversation.calls(TOOL_CALL.findall(value), "<tool_call>")
         elif speaker == "tool":
             for found in TOOL_RESPONSE.findall(value) or [value]:
-                if not pending:
-                    raise RowError("a tool response with no call before it")
-                made = pending.pop(0)
-                messages.append(
-                    {"role": "tool", "tool_call_id": made["id"], "name": made["function"]["name"], "content": found}
-                )
-        elif speaker in ROLES:
-            messages.append({"role": ROLES[speaker], "content": value})
+                conversation.result(found)
         else:
-            raise RowError(f"unknown speaker {speaker!r}")
-    return messages, tools
+            conversation.say(speaker, value)
+    return conversation.messages, tools
 
 
 READERS: dict[str, Callable[[dict[str, Any]], tuple[list[dict[str, Any]], list[dict[str, Any]]]]] = {

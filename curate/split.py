@@ -11,7 +11,7 @@ that were apart: then the later group follows the earlier).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from curate.dedup import UnionFind, normalize
 from curate.store import StoredExample
@@ -52,29 +52,14 @@ def group_keys(
     }
     position = {item.id: index for index, item in enumerate(examples)}
     groups = UnionFind(len(examples))
-    by_cluster: dict[tuple[str, str], list[int]] = {}
-    for cluster in clusters:
-        if cluster.example_id in position:
-            by_cluster.setdefault((cluster.domain, cluster.cluster), []).append(position[cluster.example_id])
-    for members in by_cluster.values():
-        for member in members[1:]:
-            groups.union(members[0], member)
+    _join(
+        groups,
+        ((position[c.example_id], (c.domain, c.cluster)) for c in clusters if c.example_id in position),
+    )
     keys = [base_key(item.record, cards_by_pair, group_by) for item in examples]
+    _join(groups, enumerate(keys))
     if group_by != "source":  # pairs still go together, whatever the grouping
-        first_of_pair: dict[str, int] = {}
-        for index, item in enumerate(examples):
-            pair_id = item.record.get("pair_id")
-            if isinstance(pair_id, str):
-                if pair_id in first_of_pair:
-                    groups.union(first_of_pair[pair_id], index)
-                else:
-                    first_of_pair[pair_id] = index
-    by_key: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        if key in by_key:
-            groups.union(by_key[key], index)
-        else:
-            by_key[key] = index
+        _join(groups, ((i, item.record.get("pair_id")) for i, item in enumerate(examples)))
     first: dict[int, int] = {}
     for index, item in enumerate(examples):
         root = groups.find(index)
@@ -82,6 +67,14 @@ def group_keys(
         if current is None or (item.added, item.id) < (examples[current].added, examples[current].id):
             first[root] = index
     return {item.id: keys[first[groups.find(index)]] for index, item in enumerate(examples)}
+
+
+def _join(groups: UnionFind, keyed: Iterable[tuple[int, object]]) -> None:
+    """Put the indexes that share a key (None is no key) in one group."""
+    first: dict[object, int] = {}
+    for index, key in keyed:
+        if key is not None:
+            groups.union(first.setdefault(key, index), index)
 
 
 def split_of(key: str, splits: Splits, seed: int) -> str:
