@@ -184,7 +184,7 @@ XPATHS = ("//nav//a", "//form//input", "//img[not(@alt)]", "//h2", "//table//th"
 
 
 def css_selectors(facts: DomainFacts) -> list[Call]:
-    return each("selector", CSS_SELECTORS) if pages(facts) else []
+    return each("selector", CSS_SELECTORS, expect=False) if pages(facts) else []
 
 
 def xpaths(facts: DomainFacts) -> list[Call]:
