@@ -27,10 +27,11 @@ HISTOGRAM_BINS = 12
 def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> list[str]:
     record = item.record
     if dimension == "tool":
+        # each tool once per example, so shares stay shares of examples
         if item.called is not None:
-            return list(item.called) or ["(none)"]
-        calls = [call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []]
-        return calls or ["(none)"]
+            return sorted(set(item.called)) or ["(none)"]
+        calls = {call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []}
+        return sorted(calls) or ["(none)"]
     if dimension == "split":
         return [splits.get(item.id, "(none)")]
     if dimension == "source":
@@ -42,7 +43,8 @@ def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> li
             names.append(f"card:{provenance['card']}")
         return names or ["(none)"]
     if dimension == "template":
-        return [str(record["template"]).rsplit("/", 1)[0] if record["kind"] == "tool_call" else "card"]
+        template = str(record["template"])
+        return [template.rsplit("/", 1)[0] if record["kind"] == "tool_call" else template.split("/", 1)[0]]
     return [str(record[dimension])]
 
 
@@ -94,15 +96,22 @@ def reason_shape(reason: str) -> str:
 
 
 def is_empty_result(item: StoredExample) -> bool:
+    """Every tool result of the conversation found nothing."""
     if item.totals is not None:
         return bool(item.totals) and all(total == 0 for total in item.totals)
-    for message in item.record["messages"]:
-        if message.get("role") == "tool":
-            try:
-                return int(json.loads(message.get("content") or "{}").get("total", 1)) == 0
-            except (json.JSONDecodeError, AttributeError, ValueError, TypeError):
-                return False
-    return False
+    totals = [
+        _total(message.get("content") or "") for message in item.record["messages"] if message.get("role") == "tool"
+    ]
+    return bool(totals) and all(total == 0 for total in totals)
+
+
+def _total(content: str) -> int | None:
+    try:
+        found = json.loads(content)
+    except json.JSONDecodeError:
+        return None
+    total = found.get("total") if isinstance(found, dict) else None
+    return total if isinstance(total, int) else None
 
 
 def audit(

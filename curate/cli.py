@@ -471,13 +471,18 @@ def mix_diff(ctx: click.Context, before: str, after: str) -> None:
     per_split = ", ".join(
         f"{split} +{len(result.added[split])}/-{len(result.removed[split])}" for split in result.added
     )
-    click.echo(f"{before} -> {after}: +{added} added, -{removed} removed ({per_split})")
+    click.echo(
+        f"{before} -> {after}: +{added} added, -{removed} removed, {len(result.moved)} moved between splits "
+        f"({per_split})"
+    )
     for split, ids in result.added.items():
         for example_id in ids:
             click.echo(f"+ {split}\t{example_id}")
     for split, ids in result.removed.items():
         for example_id in ids:
             click.echo(f"- {split}\t{example_id}")
+    for example_id, was, now in result.moved:
+        click.echo(f"~ {was}->{now}\t{example_id}")
     click.echo(f"{'share':<40}{before:>10}{after:>10}{'drift':>10}")
     for item in result.drift:
         label = f"{item.dimension} {item.value}"

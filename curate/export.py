@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import CheckFailed, InputError
-from curate.mix import lock_path, read_lockfile
+from curate.mix import lock_path, read_lockfile, recipe_hash, resolve
 from curate.store import Store
 from curate.store.examples import ExampleText, compact
 from schemas import SPLIT_NAMES, Lockfile
@@ -81,20 +81,41 @@ class Export:
     manifest: dict[str, Any]
 
 
+def replaceable(out: Path) -> None:
+    """Only an empty folder or an earlier export may be replaced: `--out` must never delete data."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").is_file())):
+        raise InputError(
+            "not an earlier export (no manifest.json) and not empty: refusing to replace it",
+            path=str(out),
+            hint="choose an empty or new folder",
+        )
+
+
 @contextmanager
 def staged(out: Path) -> Iterator[Path]:
     """A fresh folder beside `out` that replaces it only when everything in it was written."""
+    out = out.resolve()
+    replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
         yield temporary
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o777 & ~umask)  # mkdtemp makes it private; an export is an ordinary folder
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     retired = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         os.replace(out, retired)
-    os.replace(temporary, out)
+    try:
+        os.replace(temporary, out)
+    except OSError:
+        if retired.exists():
+            os.replace(retired, out)
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
     shutil.rmtree(retired, ignore_errors=True)
 
 
@@ -160,9 +181,10 @@ def write_hf(folder: Path, rows: dict[str, list[Row]], fingerprint: str) -> None
     from datasets import Dataset, DatasetDict, disable_progress_bars
 
     disable_progress_bars()
-    splits = {
+    splits = {  # an empty split would be saved without data files, which load_from_disk cannot read
         split: Dataset(arrow_table(split_rows), fingerprint=f"{fingerprint[:16]}-{split}")
         for split, split_rows in rows.items()
+        if split_rows
     }
     DatasetDict(splits).save_to_disk(str(folder / "hf"))
 
@@ -182,6 +204,21 @@ def export(
     """Write a built mix to `out`. `check(folder, tokenizer_dir)` is the round trip (train's
     `check_export`); without `tokenizer`, `build_tokenizer(texts, folder)` makes a small one."""
     lockfile = read_lockfile(mixes, name)
+    if recipe_hash(resolve(mixes, name)) != lockfile.recipe_hash:
+        raise InputError(
+            f"the recipe of mix {name!r} changed since it was built", hint=f"run `curate mix build {name}`"
+        )
+    unusable = {
+        status: count
+        for status, count in store.status_counts(lockfile.ids()).items()
+        if status not in ("verified", "unverified")
+    }
+    if unusable:
+        listed = ", ".join(f"{count} {status}" for status, count in sorted(unusable.items()))
+        raise CheckFailed(
+            f"mix {name!r} holds examples that no longer pass verification ({listed})",
+            hint=f"see `curate rejections`, then `curate mix build {name}`",
+        )
     lock_hash = sha256_file(lock_path(mixes, name))
     rows = load_rows(store, lockfile, turns)
     if not any(rows.values()):

@@ -76,10 +76,17 @@ def _tools(value: Any) -> list[dict[str, Any]]:
             raise RowError("tools is a string that is not JSON") from None
     if not isinstance(value, list):
         raise RowError("tools must be a list")
-    return [
+    tools = [
         tool if isinstance(tool, dict) and "function" in tool else {"type": "function", "function": tool}
         for tool in value
     ]
+    for tool in tools:
+        function = tool["function"]
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            raise RowError("a tool without a function name")
+        if not isinstance(function.get("parameters", {}), dict):
+            raise RowError(f"tool {function['name']!r}: parameters must be an object")
+    return tools
 
 
 def from_mlx(row: dict[str, Any], *, decode: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -108,6 +115,7 @@ class Conversation:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.pending: list[dict[str, Any]] = []
+        self.made = 0
 
     def calls(self, payloads: list[str], what: str) -> None:
         made: list[dict[str, Any]] = []
@@ -116,7 +124,11 @@ class Conversation:
                 call = json.loads(payload)
             except json.JSONDecodeError:
                 raise RowError(f"a {what} that is not JSON") from None
-            made.append(_call(call.get("name"), _decoded(call.get("arguments", {})), len(self.pending) + len(made) + 1))
+            for one in call if isinstance(call, list) else [call]:  # LLaMA-Factory writes parallel calls as a list
+                if not isinstance(one, dict):
+                    raise RowError(f"a {what} that is not an object")
+                self.made += 1
+                made.append(_call(one.get("name"), _decoded(one.get("arguments", {})), self.made))
         self.pending.extend(made)
         self.messages.append({"role": "assistant", "tool_calls": made})
 

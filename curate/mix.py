@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import math
 import os
 import tempfile
 import tomllib
@@ -95,17 +96,16 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         return next((getattr(recipe, field) for recipe in chain if getattr(recipe, field) is not None), None)
 
     components: list[ResolvedComponent] = []
-    for recipe in reversed(chain):
+    for position, recipe in enumerate(reversed(chain)):
         seed = recipe.seed if recipe.seed is not None else DEFAULT_SEED
+        # a recipe's own total, else the nearest ancestor's
+        total = next((r.total for r in chain[len(chain) - 1 - position :] if r.total is not None), None)
+        counts = share_counts(recipe, total)
         for index, component in enumerate(recipe.components):
-            if component.count is not None:
-                count = component.count
-            elif recipe.total is None:
-                raise InputError(f"mix {recipe.name!r}: component {index + 1} has a share but the recipe no total")
-            else:
-                count = round((component.share or 0) * recipe.total)
             components.append(
-                ResolvedComponent(origin=f"{recipe.name}#{index + 1}", seed=seed, select=component.select, count=count)
+                ResolvedComponent(
+                    origin=f"{recipe.name}#{index + 1}", seed=seed, select=component.select, count=counts[index]
+                )
             )
     quotas = setting("quotas")
     split_seed = setting("split_seed")
@@ -121,6 +121,23 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         dedup=setting("dedup") or "near",
         decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
     )
+
+
+def share_counts(recipe: MixRecipe, total: int | None) -> list[int]:
+    """Each component's count; shares of `total` are rounded by largest remainder, so they add up."""
+    shared = [i for i, component in enumerate(recipe.components) if component.count is None]
+    if shared and total is None:
+        raise InputError(f"mix {recipe.name!r}: component {shared[0] + 1} has a share but no recipe sets a total")
+    counts = [component.count or 0 for component in recipe.components]
+    if shared and total is not None:
+        exact = {i: (recipe.components[i].share or 0) * total for i in shared}
+        for i in shared:
+            counts[i] = math.floor(exact[i])
+        wanted = min(total, round(sum(exact.values())))
+        by_remainder = sorted(shared, key=lambda i: (-(exact[i] - counts[i]), i))
+        for i in by_remainder[: max(0, wanted - sum(counts[j] for j in shared))]:
+            counts[i] += 1
+    return counts
 
 
 def recipe_hash(mix: ResolvedMix) -> str:
@@ -191,9 +208,17 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
             pool = [item for item in candidates if kind is None or item.record["kind"] == kind]
             if len(pool) < count:
                 what = f"{kind} examples" if kind else "examples"
+                earlier = sum(
+                    1
+                    for item in eligible
+                    if item.id in taken
+                    and matches(component.select, item.record)
+                    and (kind is None or item.record["kind"] == kind)
+                )
+                by_earlier = f" ({earlier} more taken by earlier components)" if earlier else ""
                 deficits.append(
                     f"{component.origin} ({describe(component.select)}) needs {count} {what}, "
-                    f"{len(pool)} eligible: {count - len(pool)} short"
+                    f"{len(pool)} eligible: {count - len(pool)} short{by_earlier}"
                 )
             for item in pool[:count]:
                 taken.add(item.id)
@@ -233,8 +258,13 @@ def decontaminated(examples: Sequence[StoredExample], files: Sequence[str], base
                 continue
             try:
                 messages = json.loads(line)["messages"]
-                evaluation.append(next(m["content"] for m in messages if m.get("role") == "user"))
-            except (json.JSONDecodeError, KeyError, TypeError, StopIteration):
+                content = next(m["content"] for m in messages if isinstance(m, dict) and m.get("role") == "user")
+                if isinstance(content, list):  # OpenAI content parts
+                    content = " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+                if not isinstance(content, str) or not content.strip():
+                    raise TypeError
+                evaluation.append(content)
+            except (json.JSONDecodeError, KeyError, TypeError, StopIteration, AttributeError):
                 raise InputError("not a chat row with a user message", path=str(path), line=number) from None
     queries = [item.query for item in examples]
     groups = near_duplicate_groups([*evaluation, *queries], DECONTAMINATION_THRESHOLD)
@@ -294,6 +324,8 @@ class MixDiff:
     after: str
     added: dict[str, list[str]]
     removed: dict[str, list[str]]
+    moved: list[tuple[str, str, str]]
+    """(example id, split before, split after) for examples in both that changed split."""
     drift: list[Drift]
 
 
@@ -325,4 +357,5 @@ def diff(store: Store, before: Lockfile, after: Lockfile) -> MixDiff:
         Drift(dimension, value, old_shares.get((dimension, value), 0.0), new_shares.get((dimension, value), 0.0))
         for dimension, value in keys
     ]
-    return MixDiff(before.name, after.name, added, removed, drift)
+    moved = sorted((i, old[i], new[i]) for i in old.keys() & new.keys() if old[i] != new[i])
+    return MixDiff(before.name, after.name, added, removed, moved, drift)

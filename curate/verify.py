@@ -193,7 +193,9 @@ def check_schema(record: Any) -> Example:
         raise StageFailure("schema", "the conversation must open with a user turn (after an optional system turn)")
     if messages[-1].role != "assistant" or not messages[-1].content or messages[-1].tool_calls:
         raise StageFailure("schema", "the conversation must end with an assistant answer")
-    offered = {tool.get("function", {}).get("name"): tool for tool in example.tools}
+    if not all(isinstance(tool.get("function"), dict) for tool in example.tools):
+        raise StageFailure("schema", "every offered tool needs a `function` object")
+    offered = {tool["function"].get("name"): tool for tool in example.tools}
     pending: set[str] = set()
     answered: set[str] = set()
     previous = "user"

@@ -36,7 +36,7 @@ def test_mix_build_list_show_diff_and_report(ready: Path, capsys: pytest.Capture
     assert code == 0 and out.startswith("small: 20 examples (") and "direct 5, tool_call 15" in out
     assert run(capsys, "mix", "build", "bigger")[0] == 0
     code, out, _ = run(capsys, "mix", "diff", "small", "bigger")
-    assert out.startswith("small -> bigger: +8 added, -0 removed (")
+    assert out.startswith("small -> bigger: +8 added, -0 removed, 0 moved between splits (")
     assert "domain site" in out
     shown = json.loads(run(capsys, "mix", "show", "bigger")[1])
     assert shown["recipe"]["lineage"] == ["small", "bigger"] and shown["lock"]["counts"]["total"] == 28

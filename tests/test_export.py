@@ -131,3 +131,50 @@ def test_a_mix_never_built_is_an_input_error(built: tuple[Store, Path], tmp_path
     store, mixes = built
     with pytest.raises(InputError, match="mix 'phase9' was never built"):
         export(store, mixes, "phase9", tmp_path / "out", check=check_export, build_tokenizer=build_tokenizer)
+
+
+def test_export_never_replaces_a_folder_that_is_not_an_export(built: tuple[Store, Path], tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("keep")
+    with pytest.raises(InputError, match="not an earlier export"):
+        run(built, precious)
+    assert (precious / "thesis.txt").read_text() == "keep"
+    run(built, tmp_path / "fresh")
+    run(built, tmp_path / "fresh")  # an earlier export is replaced
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "fresh").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_a_recipe_edited_after_its_build_must_be_rebuilt(built: tuple[Store, Path], tmp_path: Path) -> None:
+    _, mixes = built
+    original = (mixes / "tiny.toml").read_text()
+    try:
+        (mixes / "tiny.toml").write_text(original.replace("seed = 1", "seed = 2"))
+        with pytest.raises(InputError, match="the recipe of mix 'tiny' changed since it was built"):
+            run(built, tmp_path / "out")
+    finally:
+        (mixes / "tiny.toml").write_text(original)
+
+
+def test_an_hf_export_with_an_empty_split_loads(built: tuple[Store, Path], tmp_path: Path) -> None:
+    from datasets import load_from_disk
+
+    store, mixes = built
+    (mixes / "notest.toml").write_text(
+        RECIPE.replace('"tiny"', '"notest"').replace("test = 0.3", "test = 0.0").replace("valid = 0.3", "valid = 0.6")
+    )
+    write_lockfile(mixes, build(store, mixes, "notest"))
+    export(store, mixes, "notest", tmp_path / "hf", format="hf", check=check_export, build_tokenizer=build_tokenizer)
+    loaded = load_from_disk(str(tmp_path / "hf" / "hf"))
+    assert set(loaded) == {"train", "valid"}
+
+
+def test_the_round_trip_skips_the_call_format_the_system_turn_shows(tmp_path: Path) -> None:
+    tools = [{"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"}}}]
+    row = {"messages": [{"role": "user", "content": "help"}, {"role": "assistant", "content": "Sure."}], "tools": tools}
+    (tmp_path / "train.jsonl").write_text(json.dumps(row) + "\n")
+    tokenizer = build_tokenizer([json.dumps(row)] * 5, tmp_path / "tokenizer")
+    outcome = check_export(tmp_path, tokenizer)
+    assert (outcome.rows, outcome.calls, outcome.problems) == (1, 0, [])

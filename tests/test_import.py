@@ -128,3 +128,34 @@ def test_imported_examples_survive_validate(store: Store, tmp_path: Path) -> Non
     import_file(store, write(tmp_path / "d.jsonl", openai_row({"query": "async def"}), DIRECT), "reference", run_id="r")
     validation = validate(store, run_id="v", domain="reference")
     assert validation.ok and dict(validation.status) == {"unverified": 2}
+
+
+def test_multi_step_and_parallel_calls_import(store: Store, tmp_path: Path) -> None:
+    call = json.dumps({"name": "search_code", "arguments": {"query": "async def"}})
+    row = {
+        "conversations": [
+            {"from": "human", "value": "Find all async functions in this codebase"},
+            {"from": "function_call", "value": call},
+            {"from": "observation", "value": RESULT},
+            {"from": "function_call", "value": json.dumps([json.loads(call), json.loads(call)])},
+            {"from": "observation", "value": RESULT},
+            {"from": "observation", "value": RESULT},
+            {"from": "gpt", "value": ANSWER},
+        ],
+        "tools": json.dumps([SEARCH_TOOL["function"]]),
+    }
+    report = import_file(store, write(tmp_path / "multi.jsonl", row), "reference", format="sharegpt", run_id="r")
+    assert (report.imported, report.bad) == (1, [])
+    (stored,) = store.examples(domain="reference")
+    assert [c["id"] for m in stored.record["messages"] for c in m.get("tool_calls", [])] == [
+        "call_1",
+        "call_2",
+        "call_3",
+    ]
+
+
+def test_a_malformed_tool_list_is_one_bad_row(store: Store, tmp_path: Path) -> None:
+    broken = openai_row({"query": "async def"})
+    broken["tools"] = ["x"]
+    report = import_file(store, write(tmp_path / "t.jsonl", broken, DIRECT), "reference", format="openai", run_id="r")
+    assert report.imported == 1 and report.bad == [(1, "not openai: a tool without a function name")]

@@ -82,8 +82,9 @@ def test_an_impossible_quota_gives_a_deficit_report_and_no_file(demo: Store, mix
     with pytest.raises(MixDeficit) as raised:
         build(demo, mixes, "greedy")
     assert raised.value.lines == [
-        "greedy#1 (domain=site) needs 38 tool_call examples, 7 eligible: 31 short",
-        "greedy#1 (domain=site) needs 12 direct examples, 3 eligible: 9 short",
+        "greedy#1 (domain=site) needs 38 tool_call examples, 7 eligible: 31 short"
+        " (23 more taken by earlier components)",
+        "greedy#1 (domain=site) needs 12 direct examples, 3 eligible: 9 short (7 more taken by earlier components)",
     ]
     assert not lock_path(mixes, "greedy").exists()
 
@@ -188,3 +189,22 @@ def test_splits_can_hold_out_whole_domains_or_group_by_question_only(demo: Store
             pairs.setdefault(str(item.record["pair_id"]), set()).add(by_question[item.id])
     assert pairs and all(len(found) == 1 for found in pairs.values())
     assert len(set(by_question.values())) == 3
+
+
+def test_shares_add_up_and_total_is_inherited(mixes: Path) -> None:
+    (mixes / "parent.toml").write_text('name = "parent"\ntotal = 10\n')
+    (mixes / "child.toml").write_text(
+        'name = "child"\nextends = "parent"\n'
+        + "".join(
+            f'[[components]]\nselect = {{ intent = "i{n}" }}\nshare = {share}\n'
+            for n, share in enumerate((0.25, 0.25, 0.5))
+        )
+    )
+    assert [component.count for component in resolve(mixes, "child").components] == [3, 2, 5]
+
+
+def test_moved_examples_show_in_the_diff(demo: Store, mixes: Path) -> None:
+    (mixes / "moved.toml").write_text('name = "moved"\nextends = "phase6"\nsplit_seed = 5\n')
+    result = diff(demo, build(demo, mixes, "phase6"), build(demo, mixes, "moved"))
+    assert not any(result.added.values()) and not any(result.removed.values())
+    assert result.moved and all(before != after for _, before, after in result.moved)

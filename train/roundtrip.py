@@ -64,13 +64,24 @@ def check_export(folder: Path, tokenizer_dir: Path, *, sample: int = 200) -> Rou
                 for call in message.get("tool_calls") or []
             ]
             first_user = next((m.get("content") or "" for m in row["messages"] if m.get("role") == "user"), "")
-            body = text[text.find(first_user) :] if first_user and first_user in text else text
+            body = text[conversation_start(text, first_user) :]
             parsed = [_parse(tokenizer, segment, row.get("tools")) for segment in _segments(tokenizer, body)]
             if parsed != expected:
                 outcome.problems.append(f"{where}: calls render and parse back as {json.dumps(parsed)[:200]}")
             outcome.rows += 1
             outcome.calls += len(expected)
     return outcome
+
+
+def conversation_start(text: str, first_user: str) -> int:
+    """Where the rendered conversation starts: at the first user turn (ChatML's marker when the
+    template has it), past the system turn that shows the call format in its instructions."""
+    for needle in (f"<|im_start|>user\n{first_user}", first_user):
+        tools_end = text.rfind("</tools>")
+        position = text.find(needle, tools_end if tools_end >= 0 else 0)
+        if needle and position >= 0:
+            return position
+    return 0
 
 
 def _segments(tokenizer: Any, text: str) -> list[str]:

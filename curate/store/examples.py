@@ -252,6 +252,12 @@ class ExampleTables:
         ).fetchall()
         return {row[0]: ExampleText(*row) for row in rows}
 
+    def status_counts(self, ids: Sequence[str]) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT status, count(*) FROM examples WHERE id IN (SELECT unnest(?)) GROUP BY status", [list(ids)]
+        ).fetchall()
+        return {row[0]: int(row[1]) for row in rows}
+
     def example_ids(self, domain: str | None = None) -> set[str]:
         query, params = "SELECT id FROM examples", []
         if domain is not None:
