@@ -47,3 +47,14 @@ SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 TOOL_TOKENS = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>", "<tools>", "</tools>")
 EOS = "<|im_end|>"
 PAD = "<|endoftext|>"
+
+
+def render(messages: list[dict[str, object]], tools: list[dict[str, object]] | None = None) -> str:
+    """The template applied as transformers applies it (its `tojson` keeps non-ASCII and `<>&`)."""
+    import json
+
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    environment = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    environment.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
+    return environment.from_string(CHAT_TEMPLATE).render(messages=messages, tools=tools, add_generation_prompt=False)
