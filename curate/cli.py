@@ -650,6 +650,76 @@ def report_mixes(ctx: click.Context) -> None:
     click.echo(render_mixes(rows), nl=False)
 
 
+@cli.command("train")
+@click.argument("mix_name")
+@click.option("--model", default="tiny", show_default=True, help="A local model folder, or `tiny` (embedded).")
+@click.option("--iters", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--learning-rate", type=float, default=1e-5, show_default=True)
+@click.option("--rank", type=click.IntRange(min=1), default=8, show_default=True, help="LoRA rank.")
+@click.option("--scale", type=float, default=20.0, show_default=True, help="LoRA scale.")
+@click.option("--dropout", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="LoRA dropout.")
+@click.option("--num-layers", type=click.IntRange(min=1), default=16, show_default=True, help="Layers to adapt.")
+@click.option("--max-seq-length", type=click.IntRange(min=1), default=2048, show_default=True)
+@click.option("--mask-prompt/--no-mask-prompt", default=True, show_default=True, help="Train only the last turn.")
+@click.option("--grad-checkpoint", is_flag=True, help="Trade compute for memory.")
+@click.option("--save-every", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--steps-per-eval", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--steps-per-report", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--val-batches", type=int, default=25, show_default=True, help="-1: the whole validation set.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--runs",
+    "runs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="data/runs",
+    show_default=True,
+    help="Where run folders go.",
+)
+@click.pass_context
+def train_command(ctx: click.Context, /, mix_name: str, model: str, runs_dir: Path, **options: Any) -> None:
+    """Train LoRA adapters on a built mix with mlx-lm, recording the run and every report in the store."""
+    from curate.training import run_training
+    from train.lora import LoraSettings
+
+    settings = LoraSettings(**options)
+    identifier = run_id(f"train-{mix_name}")
+
+    def show(kind: str, iteration: int, info: dict[str, Any]) -> None:
+        if kind == "val":
+            click.echo(f"iter {iteration}: val loss {info['val_loss']:.3f}")
+        else:
+            click.echo(
+                f"iter {iteration}: train loss {info['train_loss']:.3f}, {info['iterations_per_second']:.2f} it/s, "
+                f"{info['tokens_per_second']:.0f} tok/s, peak {info['peak_memory']:.2f} GB"
+            )
+
+    with open_store(ctx) as store:
+        run = run_training(
+            store,
+            mixes_dir(ctx),
+            mix_name,
+            model=model,
+            settings=settings,
+            runs=runs_dir,
+            run_id=identifier,
+            on_report=show,
+        )
+    click.echo(f"run {run.run_id} {run.status} in {run.seconds or 0:.1f}s: adapters in {run.folder}/adapters")
+
+
+@cli.command()
+@click.pass_context
+def runs(ctx: click.Context) -> None:
+    """List training runs with their state and last losses."""
+    with open_store(ctx, read_only=True) as store:
+        for run in store.train_runs():
+            reports = store.train_reports(run.run_id)
+            val = [m["val_loss"] for kind, _, m in reports if kind == "val"]
+            last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
+            click.echo(f"{run.run_id}\t{run.mix}\t{run.model}\t{run.status}\t{last}")
+
+
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:

@@ -21,10 +21,11 @@ import pyarrow as pa
 
 from curate.errors import StoreBusyError, StoreError
 from curate.store.examples import EXAMPLE_TABLES, ExampleTables
+from curate.store.training import TRAINING_TABLES, TrainingTables
 from schemas import Fact, FileRecord, Source
 from sources.extraction import FactRow, dump_detail, to_rows
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -53,6 +54,7 @@ MIGRATIONS: dict[int, str] = {
     );
     """,
     2: EXAMPLE_TABLES,
+    3: TRAINING_TABLES,
 }
 
 FILE_COLUMNS = (
@@ -87,7 +89,7 @@ class FileWrite:
     extractor: str = ""
 
 
-class Store(ExampleTables):
+class Store(ExampleTables, TrainingTables):
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
         self._db = connection
         self.path = path

@@ -1,0 +1,97 @@
+"""Training runs in the store: each run's settings and state, and every report mlx-lm gave it.
+
+Reports are written as they arrive, one small transaction each, so a run that is killed keeps
+everything it reported up to then.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+TRAINING_TABLES = """
+    CREATE TABLE train_runs (
+        run_id VARCHAR NOT NULL, mix VARCHAR NOT NULL, lockfile_sha256 VARCHAR NOT NULL, model VARCHAR NOT NULL,
+        folder VARCHAR NOT NULL, settings VARCHAR NOT NULL, status VARCHAR NOT NULL,
+        started TIMESTAMP NOT NULL, finished TIMESTAMP, seconds DOUBLE, resumed_from VARCHAR
+    );
+    CREATE TABLE train_reports (
+        run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, iteration INTEGER NOT NULL, metrics VARCHAR NOT NULL
+    );
+"""
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    run_id: str
+    mix: str
+    lockfile_sha256: str
+    model: str
+    folder: str
+    settings: dict[str, Any]
+    status: str
+    seconds: float | None
+    resumed_from: str | None
+
+
+class TrainingTables:
+    """Mixed into `Store`, which provides the connection and the transaction."""
+
+    _db: duckdb.DuckDBPyConnection
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def start_train_run(self, run: TrainRun) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO train_runs VALUES (?, ?, ?, ?, ?, ?, ?, now(), NULL, NULL, ?)",
+                [
+                    run.run_id,
+                    run.mix,
+                    run.lockfile_sha256,
+                    run.model,
+                    run.folder,
+                    json.dumps(run.settings, sort_keys=True),
+                    run.status,
+                    run.resumed_from,
+                ],
+            )
+
+    def finish_train_run(self, run_id: str, status: str, seconds: float) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE train_runs SET status = ?, finished = now(), seconds = ? WHERE run_id = ?",
+                [status, seconds, run_id],
+            )
+
+    def add_train_report(self, run_id: str, kind: str, iteration: int, metrics: dict[str, Any]) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO train_reports VALUES (?, ?, ?, ?)",
+                [run_id, kind, iteration, json.dumps(metrics, sort_keys=True)],
+            )
+
+    def train_runs(self, run_ids: Sequence[str] | None = None) -> list[TrainRun]:
+        query = (
+            "SELECT run_id, mix, lockfile_sha256, model, folder, settings, status, seconds, resumed_from "
+            "FROM train_runs"
+        )
+        params: list[Any] = []
+        if run_ids is not None:
+            query += " WHERE run_id IN (SELECT unnest(?))"
+            params.append(list(run_ids))
+        rows = self._db.execute(query + " ORDER BY started, run_id", params).fetchall()
+        return [TrainRun(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
+
+    def train_reports(self, run_id: str) -> list[tuple[str, int, dict[str, Any]]]:
+        rows = self._db.execute(
+            "SELECT kind, iteration, metrics FROM train_reports WHERE run_id = ? ORDER BY iteration, kind",
+            [run_id],
+        ).fetchall()
+        return [(row[0], int(row[1]), json.loads(row[2])) for row in rows]
