@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -706,6 +706,42 @@ def train_command(ctx: click.Context, /, mix_name: str, model: str, runs_dir: Pa
             on_report=show,
         )
     click.echo(f"run {run.run_id} {run.status} in {run.seconds or 0:.1f}s: adapters in {run.folder}/adapters")
+
+
+@cli.command("eval")
+@click.argument("mix_name")
+@click.option("--configs", multiple=True, required=True, help="`base`, a run id or a model folder (repeatable).")
+@click.option("--model", help="The model `base` means (default: the first run's).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.pass_context
+def eval_command(
+    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int
+) -> None:
+    """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store."""
+    from curate.evaluation import evaluate
+    from train.evaluate import Scores
+
+    with open_store(ctx) as store:
+        results = evaluate(
+            store, mixes_dir(ctx), mix_name, list(configs), eval_id=run_id("eval"), model=model, max_tokens=max_tokens
+        )
+    rows: list[tuple[str, Callable[[Scores], str]]] = [
+        ("prompts", lambda s: str(s.cases)),
+        ("call / no-call accuracy", lambda s: f"{s.accuracy:.1%}"),
+        ("call precision / recall", lambda s: f"{s.call_precision:.1%} / {s.call_recall:.1%}"),
+        ("call F1", lambda s: f"{s.call_f1:.3f}"),
+        ("irrelevance accuracy", lambda s: f"{s.irrelevance_accuracy:.1%}"),
+        ("tool name accuracy", lambda s: f"{s.tool_name_accuracy:.1%}"),
+        ("argument exact match", lambda s: f"{s.argument_exact_match:.1%}"),
+        ("execution match", lambda s: f"{(s.execution_match or 0):.1%}"),
+        ("calls / malformed / none", lambda s: "{call} / {malformed_call} / {no_call}".format(**s.outcomes)),
+        ("latency mean / p50 / p95", lambda s: f"{s.latency_mean:.2f} / {s.latency_p50:.2f} / {s.latency_p95:.2f} s"),
+        ("tokens/s", lambda s: f"{s.tokens_per_second:.1f}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    click.echo(" " * width + "".join(f"  {config:>28}" for config in results))
+    for name, show in rows:
+        click.echo(f"{name:<{width}}" + "".join(f"  {show(scores):>28}" for scores in results.values()))
 
 
 @cli.command()

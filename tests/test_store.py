@@ -171,7 +171,7 @@ def test_a_version_2_store_gains_the_training_tables(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     Store.open(path).close()
     with duckdb.connect(str(path)) as connection:
-        connection.execute("DROP TABLE train_runs; DROP TABLE train_reports")
+        connection.execute("DROP TABLE train_runs; DROP TABLE train_reports; DROP TABLE eval_results")
         connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Store.open(path) as store:
         assert store.schema_version() == SCHEMA_VERSION == 3

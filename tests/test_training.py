@@ -64,6 +64,22 @@ def test_train_records_the_run_and_every_report(
     assert (adapters / "0000003_adapters.safetensors").exists() and (adapters / "adapters.safetensors").exists()
     code, out, _ = run(capsys, "runs")
     assert out.startswith(f"{train_run.run_id}\ttrain\ttiny\tfinished\tval loss ")
+    (ready / "evaluated.toml").write_text(
+        'name = "evaluated"\n[splits]\ntrain = 0.4\nvalid = 0.2\ntest = 0.4\n'
+        '[[components]]\nselect = { domain = "shop" }\ncount = 10\n'
+    )
+    assert run(capsys, "mix", "build", "evaluated")[0] == 0
+    code, out, err = run(
+        capsys, "eval", "evaluated", "--configs", "base", "--configs", train_run.run_id, "--max-tokens", "8"
+    )
+    assert code == 0, err
+    table = out.splitlines()
+    assert table[0].split() == ["base", train_run.run_id]
+    assert table[1].startswith("prompts") and table[2].startswith("call / no-call accuracy")
+    with Store.open(db, read_only=True) as store:
+        stored = store.eval_results()
+    assert [config for _, mix, config, _ in stored] == ["base", train_run.run_id]
+    assert all(scores["cases"] == int(table[1].split()[-1]) for _, _, _, scores in stored)
 
 
 def test_a_missing_model_folder_is_one_clear_error(tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Outcome = Literal["call", "malformed_call", "no_call"]
-Execute = Callable[[str, dict[str, Any]], str]
+Execute = Callable[[str, str, dict[str, Any]], str]
+"""(where, tool name, arguments) -> the result: `where` names the codebase a prompt is about."""
 FENCED = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.S)
 BARE = re.compile(r"^\s*(\{.*\})\s*$", re.S)
 
@@ -93,6 +94,7 @@ class Case:
     output: Parsed
     seconds: float = 0.0
     tokens: int = 0
+    where: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def score(cases: Sequence[Case], execute: Execute | None = None) -> Scores:
         names += first.name == case.expected.name
         arguments += first.name == case.expected.name and first.arguments == case.expected.arguments
         if execute is not None:
-            executed += _same_result(execute, first, case.expected)
+            executed += _same_result(execute, case.where, first, case.expected)
     seconds = [case.seconds for case in cases]
     total_seconds = sum(seconds)
     outcomes = {
@@ -170,10 +172,57 @@ def score(cases: Sequence[Case], execute: Execute | None = None) -> Scores:
     )
 
 
-def _same_result(execute: Execute, predicted: Call, expected: Call) -> bool:
+def _same_result(execute: Execute, where: str, predicted: Call, expected: Call) -> bool:
     if predicted.name == expected.name and predicted.arguments == expected.arguments:
         return True
     try:
-        return execute(predicted.name, predicted.arguments) == execute(expected.name, expected.arguments)
+        return execute(where, predicted.name, predicted.arguments) == execute(where, expected.name, expected.arguments)
     except Exception:  # a predicted call the executor rejects returns nothing like the expected result
         return False
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A conversation up to the turn to predict, its tools, and the call expected there (None: none)."""
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None
+    expected: Call | None
+    where: str = ""
+
+
+def evaluate_model(
+    model_path: str,
+    prompts: Sequence[Prompt],
+    *,
+    adapter_path: str | None = None,
+    execute: Execute | None = None,
+    max_tokens: int = 256,
+) -> tuple[Scores, list[str]]:
+    """Generate greedily for every prompt with mlx-lm, classify with the model's own tool parser,
+    score; also returns the raw outputs."""
+    import time
+
+    from train import quiet_transformers
+
+    quiet_transformers()
+    from mlx_lm import generate
+    from mlx_lm.utils import load
+
+    loaded: Any = load(model_path, adapter_path=adapter_path)
+    model, tokenizer = loaded[0], loaded[1]
+    parser = tokenizer.tool_parser or (lambda text, tools: json.loads(text))
+    start = tokenizer.tool_call_start or "<tool_call>"
+    end = tokenizer.tool_call_end or "</tool_call>"
+    cases, outputs = [], []
+    for prompt in prompts:
+        rendered = tokenizer.apply_chat_template(
+            prompt.messages, tools=prompt.tools, add_generation_prompt=True, tokenize=False
+        )
+        began = time.perf_counter()
+        text = generate(model, tokenizer, prompt=rendered, max_tokens=max_tokens)
+        seconds = time.perf_counter() - began
+        outputs.append(text)
+        parsed = classify(text, parser, start, end, prompt.tools)
+        cases.append(Case(prompt.expected, parsed, seconds, len(tokenizer.encode(text)), prompt.where))
+    return score(cases, execute), outputs

@@ -23,6 +23,10 @@ TRAINING_TABLES = """
     CREATE TABLE train_reports (
         run_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, iteration INTEGER NOT NULL, metrics VARCHAR NOT NULL
     );
+    CREATE TABLE eval_results (
+        eval_id VARCHAR NOT NULL, mix VARCHAR NOT NULL, config VARCHAR NOT NULL, model VARCHAR NOT NULL,
+        adapters VARCHAR, scores VARCHAR NOT NULL, created TIMESTAMP NOT NULL
+    );
 """
 
 
@@ -95,3 +99,20 @@ class TrainingTables:
             [run_id],
         ).fetchall()
         return [(row[0], int(row[1]), json.loads(row[2])) for row in rows]
+
+    def add_eval_result(
+        self, eval_id: str, mix: str, config: str, model: str, adapters: str | None, scores: dict[str, Any]
+    ) -> None:
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO eval_results VALUES (?, ?, ?, ?, ?, ?, now())",
+                [eval_id, mix, config, model, adapters, json.dumps(scores, sort_keys=True)],
+            )
+
+    def eval_results(self, eval_id: str | None = None) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(eval id, mix, config, scores), oldest first."""
+        query, params = "SELECT eval_id, mix, config, scores FROM eval_results", []
+        if eval_id is not None:
+            query, params = query + " WHERE eval_id = ?", [eval_id]
+        rows = self._db.execute(query + " ORDER BY created, eval_id, config", params).fetchall()
+        return [(row[0], row[1], row[2], json.loads(row[3])) for row in rows]

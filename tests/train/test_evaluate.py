@@ -68,13 +68,15 @@ def test_different_but_equivalent_arguments_match_by_execution(tmp_path: Path) -
         mine(store, SAMPLE, domain="shop", jobs=1)
         executor = Executor(store, "shop")
 
-        def execute(name: str, arguments: dict[str, object]) -> str:
+        def execute(where: str, name: str, arguments: dict[str, object]) -> str:
+            assert where == "shop"
             return result_content(executor(name, arguments))
 
         expected = Call("find_symbols", {"kind": "async_function", "path": "src/shop"})
         equivalent = Parsed("call", [Call("find_symbols", {"path": "./src/shop/", "kind": "async_function"})])
         different = Parsed("call", [Call("find_symbols", {"kind": "async_function", "path": "tests"})])
         invalid = Parsed("call", [Call("find_symbols", {"kind": "coroutine"})])
-        scores = score([Case(expected, equivalent), Case(expected, different), Case(expected, invalid)], execute)
+        cases = [Case(expected, output, where="shop") for output in (equivalent, different, invalid)]
+        scores = score(cases, execute)
     assert scores.argument_exact_match == 0.0
     assert scores.execution_match == 1 / 3

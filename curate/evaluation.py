@@ -1,0 +1,80 @@
+"""`curate eval MIX --configs base RUN ...`: the call/no-call test on a built mix's test split, for
+several configurations side by side, every score kept in the store.
+
+A prompt is a test conversation up to its first assistant turn; the expected answer is that turn's
+first tool call, or no call. Predicted calls are executed against the example's own domain, so
+different but equivalent arguments count as right.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from curate.errors import CurateError, InputError
+from curate.mix import read_lockfile
+from curate.store import Store
+from curate.tools import Executor, result_content
+from train.evaluate import Call, Prompt, Scores, evaluate_model
+
+
+def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
+    """The test split's prompts, each knowing its domain (where its calls run)."""
+    lockfile = read_lockfile(mixes, mix)
+    if not lockfile.splits.get("test"):
+        raise InputError(f"mix {mix!r} has an empty test split", hint="give its [splits] a test share")
+    prompts = []
+    for item in store.examples(ids=lockfile.splits["test"]):
+        messages = item.record["messages"]
+        first = next(i for i, message in enumerate(messages) if message["role"] == "assistant")
+        calls = messages[first].get("tool_calls") or []
+        expected = Call(calls[0]["function"]["name"], calls[0]["function"]["arguments"]) if calls else None
+        prompts.append(Prompt(messages[:first], item.record["tools"] or None, expected, str(item.record["domain"])))
+    return prompts
+
+
+def configuration(store: Store, name: str, model: str | None) -> tuple[str, str | None]:
+    """(model folder, adapters folder) for `base`, a run id, or a model folder (e.g. a fused one)."""
+    runs = {run.run_id: run for run in store.train_runs()}
+    if name in runs:
+        run = runs[name]
+        folder = Path(run.folder)
+        base = str(folder / "model") if run.model == "tiny" else run.model
+        return base, str(folder / "adapters")
+    if name == "base":
+        if model is None:
+            first = next(iter(runs.values()), None)
+            if first is None:
+                raise InputError("`base` needs --model, or a training run to take the model from")
+            return configuration(store, first.run_id, None)[0], None
+        return model, None
+    if (Path(name) / "config.json").is_file():
+        return name, None
+    raise InputError(f"{name!r} is not `base`, a training run or a model folder")
+
+
+def evaluate(
+    store: Store, mixes: Path, mix: str, configs: list[str], *, eval_id: str, model: str | None, max_tokens: int
+) -> dict[str, Scores]:
+    prompts = prompts_of(store, mixes, mix)
+    executors: dict[str, Executor] = {}
+
+    def execute(domain: str, name: str, arguments: dict[str, Any]) -> str:
+        if domain not in executors:
+            executors[domain] = Executor(store, domain)
+        return result_content(executors[domain](name, arguments))
+
+    results: dict[str, Scores] = {}
+    for config in configs:
+        model_path, adapters = configuration(store, config, model)
+        try:
+            results[config] = evaluate_model(
+                model_path, prompts, adapter_path=adapters, execute=execute, max_tokens=max_tokens
+            )[0]
+        except CurateError:
+            raise
+        except (OSError, ValueError) as error:
+            raise InputError(f"{config}: cannot load {model_path}: {str(error).splitlines()[0]}") from None
+        store.add_eval_result(eval_id, mix, config, model_path, adapters, asdict(results[config]))
+    return results
