@@ -27,7 +27,7 @@ class Subject:
     scope: str
 
     def counted(self, count: int) -> str:
-        return f"{count} {self.singular if count == 1 else self.plural}"
+        return counted(count, self.singular, self.plural)
 
 
 def code(value: object) -> str:
@@ -107,10 +107,6 @@ def import_item(match: Match) -> str:
     if match.get("name"):
         return f"{at(match)}: from {code(match['module'])} import {code(match['name'])}{alias}"
     return f"{at(match)}: import {code(match['module'])}{alias}"
-
-
-def hit_item(match: Match) -> str:
-    return f"{at(match)}"
 
 
 def form_item(match: Match) -> str:

@@ -3,7 +3,6 @@ near-duplicates and the rejection ledger, checked against a policy. Pure: exampl
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import statistics
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from curate.errors import InputError
 from curate.store import StoredExample
-from curate.store.examples import Cluster
+from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import AuditPolicy, AuditReport, LengthStats, Rejection, RejectionCount, Share
 
 DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source")
@@ -28,10 +27,8 @@ def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> li
     record = item.record
     if dimension == "tool":
         # each tool once per example, so shares stay shares of examples
-        if item.called is not None:
-            return sorted(set(item.called)) or ["(none)"]
-        calls = {call["function"]["name"] for m in record["messages"] for call in m.get("tool_calls") or []}
-        return sorted(calls) or ["(none)"]
+        called = item.called if item.called is not None else called_tools(record)
+        return sorted(set(called)) or ["(none)"]
     if dimension == "split":
         return [splits.get(item.id, "(none)")]
     if dimension == "source":
@@ -97,21 +94,8 @@ def reason_shape(reason: str) -> str:
 
 def is_empty_result(item: StoredExample) -> bool:
     """Every tool result of the conversation found nothing."""
-    if item.totals is not None:
-        return bool(item.totals) and all(total == 0 for total in item.totals)
-    totals = [
-        _total(message.get("content") or "") for message in item.record["messages"] if message.get("role") == "tool"
-    ]
+    totals = item.totals if item.totals is not None else result_totals(item.record)
     return bool(totals) and all(total == 0 for total in totals)
-
-
-def _total(content: str) -> int | None:
-    try:
-        found = json.loads(content)
-    except json.JSONDecodeError:
-        return None
-    total = found.get("total") if isinstance(found, dict) else None
-    return total if isinstance(total, int) else None
 
 
 def audit(

@@ -90,9 +90,9 @@ def whole_and_by(key: str, values: Iterable[str], **fixed: Any) -> list[Call]:
     return [Call(dict(fixed)), *(Call({**fixed, key: value}, {key: value}) for value in values if usable(value))]
 
 
-def each(key: str, values: Iterable[str], slot: str | None = None, *, expect: bool = True, **fixed: Any) -> list[Call]:
+def each(key: str, values: Iterable[str], *, expect: bool = True, **fixed: Any) -> list[Call]:
     """One call per value; by default each value comes from the facts, so each call must find something."""
-    return [Call({**fixed, key: value}, {slot or key: value}, expect) for value in values if usable(value)]
+    return [Call({**fixed, key: value}, {key: value}, expect) for value in values if usable(value)]
 
 
 def symbol_kind_calls(kind: str, fact_kind: str) -> Callable[[DomainFacts], list[Call]]:

@@ -114,7 +114,7 @@ class Synthesizer:
         self.tools = [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
         self.sources = [{"name": source.name, "revision": source.revision} for source in store.sources(domain)]
         self.facts = DomainFacts(context, domain)
-        self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain)}
+        self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain, light=True)}
         """Examples of this domain already in the store, with their pair ids."""
 
     # -- the whole run ---------------------------------------------------------------------------
@@ -265,7 +265,8 @@ class Synthesizer:
         if example.kind == "tool_call":
             messages[-1]["content"] = self.teacher.rephrase(example.answer)
         provenance = example.provenance.model_dump(mode="json", exclude_none=True)
-        provenance.pop("generator"), provenance.pop("generator_version"), provenance.pop("seed")
+        for key in ("generator", "generator_version", "seed"):  # `example()` sets these again
+            del provenance[key]
         taught = self.example(
             messages,
             kind=example.kind,

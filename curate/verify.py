@@ -149,15 +149,17 @@ class Verifier:
             except CurateError as error:
                 raise StageFailure("replay", f"the call fails now: {error}") from None
             if results.get(call.id) != result_content(fresh):
-                raise StageFailure("replay", self._differs(example, call.function.name), stale=self._is_stale(example))
+                stale = self._is_stale(example)
+                raise StageFailure("replay", self._differs(call.function.name, stale), stale=stale)
 
     def _is_stale(self, example: Example) -> bool:
         current = {source.name: source.revision for source in self.store.sources(self.domain)}
         recorded = {source.name: source.revision for source in example.provenance.sources}
         return bool(recorded) and recorded != current
 
-    def _differs(self, example: Example, tool: str) -> str:
-        if self._is_stale(example):
+    @staticmethod
+    def _differs(tool: str, stale: bool) -> str:
+        if stale:
             return f"stale: {tool} gives a different result since the source was re-mined"
         return f"the recorded {tool} result differs from a fresh run of the same call"
 
@@ -301,7 +303,6 @@ NUMBER_WORDS = re.compile(
 )
 EMPTY_CLAIM = re.compile(r"^(?:there (?:is|are) no|no|none|nothing)\b|\bhas no headings\b", re.I)
 RESULT_SHAPE = re.compile(r'\{"tool":"[^"]*","total":\d+,"truncated":(?:true|false),"matches":\[')
-HIT_LINE = re.compile(r"^(.+?):(\d+): (.*)$")
 NOT_COUNTS = frozenset({"line", "end_line"})
 
 

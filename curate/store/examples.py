@@ -55,9 +55,9 @@ class StoredExample:
     added: int = 0
     """Arrival order in the store (0 before it is stored)."""
     called: tuple[str, ...] | None = None
-    """Light records: the tools the conversation calls, in order."""
+    """The tools the conversation calls, in order (set for records read from the store)."""
     totals: tuple[int | None, ...] | None = None
-    """Light records: each tool result's `total` (None where a result is not one of ours)."""
+    """Each tool result's `total`, None where a result is not one of ours (set for stored records)."""
 
     @functools.cached_property
     def id(self) -> str:
@@ -237,8 +237,8 @@ class ExampleTables:
                 checks=json.loads(row[10]) if row[10] else {},
                 tokens=int(row[11]),
                 added=int(row[12]),
-                called=tuple(row[13]) if light else None,
-                totals=tuple(row[14]) if light else None,
+                called=tuple(row[13]),
+                totals=tuple(row[14]),
             )
             for row in self._db.execute(query, params).fetchall()
         ]
