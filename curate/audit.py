@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from curate.errors import InputError
-from curate.store import StoredExample
+from curate.mix import read_lockfile
+from curate.store import Store, StoredExample
 from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import AuditPolicy, AuditReport, LengthStats, Rejection, RejectionCount, Share
 
@@ -210,3 +211,25 @@ def render_text(report: AuditReport, top: int = 8) -> str:
     for violation in report.violations:
         lines.append(f"  VIOLATION: {violation}")
     return "\n".join(lines) + "\n"
+
+
+def mix_scope(
+    store: Store, mixes: Path, name: str, *, light: bool = True
+) -> tuple[list[StoredExample], dict[str, str]]:
+    """A built mix's examples and the split of each."""
+    lockfile = read_lockfile(mixes, name)
+    splits = {example_id: split for split, ids in lockfile.splits.items() for example_id in ids}
+    return store.examples(ids=lockfile.ids(), light=light), splits
+
+
+def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:
+    """`curate audit --mix NAME` with the stored token estimates."""
+    examples, splits = mix_scope(store, mixes, name)
+    return audit(
+        examples,
+        scope=f"mix {name}",
+        splits=splits,
+        clusters=store.clusters(),
+        rejections=store.example_rejections(),
+        policy=policy,
+    )

@@ -7,40 +7,24 @@ and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks in
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from curate.cli_support import (
+    DEFAULT_DB,
+    DEFAULT_EXPORTS,
+    emit_json,
+    mixes_dir,
+    open_store,
+    progress_bar,
+    run_id,
+)
+from curate.cli_training import demo, eval_command, fuse_command, report_phases, runs, train_command
 from curate.errors import CheckFailed, CurateError, InputError
-from curate.store import Store
-
-DEFAULT_DB = "data/curate.duckdb"
-stderr = Console(stderr=True)
-
-
-def db_path(ctx: click.Context) -> str:
-    explicit = ctx.find_root().params.get("db")
-    return str(explicit or os.environ.get("CURATE_DB") or DEFAULT_DB)
-
-
-@contextmanager
-def open_store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store]:
-    store = Store.open(db_path(ctx), read_only=read_only)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,7 +65,7 @@ def mine(
     """Mine a Python project (a folder, an sdist .tar.gz or a wheel .whl) into the store."""
     from curate.mine import mine as mine_source
 
-    with open_store(ctx) as store, _progress() as progress:
+    with open_store(ctx) as store, progress_bar() as progress:
         task = progress.add_task(f"mining {path}", total=None)
         stats = mine_source(
             store,
@@ -106,21 +90,6 @@ def mine(
     if failed:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failed.items()))
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
-
-
-@contextmanager
-def _progress() -> Iterator[Progress]:
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-        disable=not stderr.is_terminal,
-    )
-    with progress:
-        yield progress
 
 
 @cli.command()
@@ -203,12 +172,6 @@ def tool_call(ctx: click.Context, name: str, domain: str, arguments: str, limit:
     with open_store(ctx, read_only=True) as store:
         result = call_tool(store, domain, name, parsed, limit)
     emit_json(result.model_dump(mode="json"))
-
-
-def run_id(command: str) -> str:
-    import uuid
-
-    return f"{command}-{uuid.uuid4().hex[:12]}"
 
 
 def token_counter(tokenizer: str | None) -> Any:
@@ -383,15 +346,6 @@ def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_jso
             click.echo(f"{rejection.domain}\t{rejection.stage}\t{rejection.example_id}\t{rejection.reason}")
 
 
-DEFAULT_MIXES = "data/mixes"
-DEFAULT_EXPORTS = "data/exports"
-
-
-def mixes_dir(ctx: click.Context) -> Path:
-    explicit = ctx.find_root().params.get("mixes")
-    return Path(explicit or os.environ.get("CURATE_MIXES") or DEFAULT_MIXES)
-
-
 @cli.group()
 def mix() -> None:
     """Mixture recipes (`data/mixes/NAME.toml`): build lockfiles, compare them."""
@@ -509,9 +463,9 @@ def audit(
 ) -> None:
     """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
     from curate.audit import audit as run_audit
-    from curate.audit import load_policy, render_text
+    from curate.audit import load_policy, mix_scope, render_text
     from curate.audit_html import render_html
-    from curate.mix import atomic_write, read_lockfile
+    from curate.mix import atomic_write
     from curate.split import assign_splits
     from curate.verify import conversation_text
     from schemas import Example, Splits
@@ -519,9 +473,7 @@ def audit(
     rules = load_policy(policy) if policy else None
     with open_store(ctx, read_only=True) as store:
         if mix_name:
-            lockfile = read_lockfile(mixes_dir(ctx), mix_name)
-            examples = store.examples(ids=lockfile.ids(), light=not tokenizer)
-            splits = {example_id: split for split, ids in lockfile.splits.items() for example_id in ids}
+            examples, splits = mix_scope(store, mixes_dir(ctx), mix_name, light=not tokenizer)
             scope = f"mix {mix_name}"
         else:
             everything = store.examples(light=not tokenizer)
@@ -650,112 +602,6 @@ def report_mixes(ctx: click.Context) -> None:
     click.echo(render_mixes(rows), nl=False)
 
 
-@cli.command("train")
-@click.argument("mix_name")
-@click.option("--model", default="tiny", show_default=True, help="A local model folder, or `tiny` (embedded).")
-@click.option("--iters", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--learning-rate", type=float, default=1e-5, show_default=True)
-@click.option("--rank", type=click.IntRange(min=1), default=8, show_default=True, help="LoRA rank.")
-@click.option("--scale", type=float, default=20.0, show_default=True, help="LoRA scale.")
-@click.option("--dropout", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="LoRA dropout.")
-@click.option("--num-layers", type=click.IntRange(min=1), default=16, show_default=True, help="Layers to adapt.")
-@click.option("--max-seq-length", type=click.IntRange(min=1), default=2048, show_default=True)
-@click.option("--mask-prompt/--no-mask-prompt", default=True, show_default=True, help="Train only the last turn.")
-@click.option("--grad-checkpoint", is_flag=True, help="Trade compute for memory.")
-@click.option("--save-every", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--steps-per-eval", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--steps-per-report", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--val-batches", type=int, default=25, show_default=True, help="-1: the whole validation set.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--runs",
-    "runs_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="data/runs",
-    show_default=True,
-    help="Where run folders go.",
-)
-@click.pass_context
-def train_command(ctx: click.Context, /, mix_name: str, model: str, runs_dir: Path, **options: Any) -> None:
-    """Train LoRA adapters on a built mix with mlx-lm, recording the run and every report in the store."""
-    from curate.training import run_training
-    from train.lora import LoraSettings
-
-    settings = LoraSettings(**options)
-    identifier = run_id(f"train-{mix_name}")
-
-    def show(kind: str, iteration: int, info: dict[str, Any]) -> None:
-        if kind == "val":
-            click.echo(f"iter {iteration}: val loss {info['val_loss']:.3f}")
-        else:
-            click.echo(
-                f"iter {iteration}: train loss {info['train_loss']:.3f}, {info['iterations_per_second']:.2f} it/s, "
-                f"{info['tokens_per_second']:.0f} tok/s, peak {info['peak_memory']:.2f} GB"
-            )
-
-    with open_store(ctx) as store:
-        run = run_training(
-            store,
-            mixes_dir(ctx),
-            mix_name,
-            model=model,
-            settings=settings,
-            runs=runs_dir,
-            run_id=identifier,
-            on_report=show,
-        )
-    click.echo(f"run {run.run_id} {run.status} in {run.seconds or 0:.1f}s: adapters in {run.folder}/adapters")
-
-
-@cli.command("eval")
-@click.argument("mix_name")
-@click.option("--configs", multiple=True, required=True, help="`base`, a run id or a model folder (repeatable).")
-@click.option("--model", help="The model `base` means (default: the first run's).")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
-@click.pass_context
-def eval_command(
-    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int
-) -> None:
-    """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store."""
-    from curate.evaluation import evaluate
-    from train.evaluate import Scores
-
-    with open_store(ctx) as store:
-        results = evaluate(
-            store, mixes_dir(ctx), mix_name, list(configs), eval_id=run_id("eval"), model=model, max_tokens=max_tokens
-        )
-    rows: list[tuple[str, Callable[[Scores], str]]] = [
-        ("prompts", lambda s: str(s.cases)),
-        ("call / no-call accuracy", lambda s: f"{s.accuracy:.1%}"),
-        ("call precision / recall", lambda s: f"{s.call_precision:.1%} / {s.call_recall:.1%}"),
-        ("call F1", lambda s: f"{s.call_f1:.3f}"),
-        ("irrelevance accuracy", lambda s: f"{s.irrelevance_accuracy:.1%}"),
-        ("tool name accuracy", lambda s: f"{s.tool_name_accuracy:.1%}"),
-        ("argument exact match", lambda s: f"{s.argument_exact_match:.1%}"),
-        ("execution match", lambda s: f"{(s.execution_match or 0):.1%}"),
-        ("calls / malformed / none", lambda s: "{call} / {malformed_call} / {no_call}".format(**s.outcomes)),
-        ("latency mean / p50 / p95", lambda s: f"{s.latency_mean:.2f} / {s.latency_p50:.2f} / {s.latency_p95:.2f} s"),
-        ("tokens/s", lambda s: f"{s.tokens_per_second:.1f}"),
-    ]
-    width = max(len(name) for name, _ in rows)
-    click.echo(" " * width + "".join(f"  {config:>28}" for config in results))
-    for name, show in rows:
-        click.echo(f"{name:<{width}}" + "".join(f"  {show(scores):>28}" for scores in results.values()))
-
-
-@cli.command()
-@click.pass_context
-def runs(ctx: click.Context) -> None:
-    """List training runs with their state and last losses."""
-    with open_store(ctx, read_only=True) as store:
-        for run in store.train_runs():
-            reports = store.train_reports(run.run_id)
-            val = [m["val_loss"] for kind, _, m in reports if kind == "val"]
-            last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
-            click.echo(f"{run.run_id}\t{run.mix}\t{run.model}\t{run.status}\t{last}")
-
-
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
@@ -765,6 +611,11 @@ def quickstart(ctx: click.Context) -> None:
     with open_store(ctx) as store:
         for line in run_quickstart(store, mixes_dir(ctx), Path(DEFAULT_EXPORTS)):
             click.echo(line)
+
+
+for command in (train_command, fuse_command, eval_command, runs, demo):
+    cli.add_command(command)
+report.add_command(report_phases)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

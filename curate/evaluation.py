@@ -8,6 +8,7 @@ different but equivalent arguments count as right.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -78,3 +79,27 @@ def evaluate(
             raise InputError(f"{config}: cannot load {model_path}: {str(error).splitlines()[0]}") from None
         store.add_eval_result(eval_id, mix, config, model_path, adapters, asdict(results[config]))
     return results
+
+
+SCORE_ROWS: tuple[tuple[str, Callable[[Scores], str]], ...] = (
+    ("prompts", lambda s: str(s.cases)),
+    ("call / no-call accuracy", lambda s: f"{s.accuracy:.1%}"),
+    ("call precision / recall", lambda s: f"{s.call_precision:.1%} / {s.call_recall:.1%}"),
+    ("call F1", lambda s: f"{s.call_f1:.3f}"),
+    ("irrelevance accuracy", lambda s: f"{s.irrelevance_accuracy:.1%}"),
+    ("tool name accuracy", lambda s: f"{s.tool_name_accuracy:.1%}"),
+    ("argument exact match", lambda s: f"{s.argument_exact_match:.1%}"),
+    ("execution match", lambda s: f"{(s.execution_match or 0):.1%}"),
+    ("calls / malformed / none", lambda s: "{call} / {malformed_call} / {no_call}".format(**s.outcomes)),
+    ("latency mean / p50 / p95", lambda s: f"{s.latency_mean:.2f} / {s.latency_p50:.2f} / {s.latency_p95:.2f} s"),
+    ("tokens/s", lambda s: f"{s.tokens_per_second:.1f}"),
+)
+
+
+def render_scores(results: dict[str, Scores]) -> str:
+    """Configurations as columns, scores as rows."""
+    width = max(len(name) for name, _ in SCORE_ROWS)
+    lines = [" " * width + "".join(f"  {config:>28}" for config in results)]
+    for name, show in SCORE_ROWS:
+        lines.append(f"{name:<{width}}" + "".join(f"  {show(scores):>28}" for scores in results.values()))
+    return "\n".join(lines) + "\n"

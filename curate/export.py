@@ -251,6 +251,8 @@ def export(
             "format": format,
             "turns": turns,
             "examples": {split: len(ids) for split, ids in lockfile.splits.items()},
+            "domains": lockfile.counts.domains,
+            "kinds": lockfile.counts.kinds,
             "rows": {split: len(split_rows) for split, split_rows in rows.items()},
             "files": files,
             "round_trip": round_trip,

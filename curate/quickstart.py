@@ -1,7 +1,7 @@
 """The README's quickstart on embedded defaults: mine the sample shop project, the stdlib's
-`asyncio` (real code nobody here wrote) and the sample web site, answer questions users ask,
-synthesize verified training examples for each domain, build the reference's phase mixes and export
-phase 7 for mlx-lm."""
+`asyncio` and the installed Typer package (real code nobody here wrote) and the sample web site,
+answer questions users ask, synthesize verified training examples for each domain, build the
+reference's phase mixes and export phase 7 for mlx-lm."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ QUESTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("Which images lack alt text?", "site", "check_accessibility", {"rules": ["image-alt"]}),
 )
 
-EXAMPLES = (("shop", 100), ("asyncio", 200), ("site", 40))
+EXAMPLES = (("shop", 100), ("asyncio", 200), ("typer", 60), ("site", 40))
 """Examples synthesized per domain, at the reference's 76/24 tool-call/direct balance."""
 
 
@@ -60,22 +60,31 @@ def _describe(match: dict[str, Any]) -> str:
     return f"{where}  {match.get('signature', match.get('name', ''))}"
 
 
-def run_quickstart(store: Store, mixes: Path, exports: Path, shown: int = 8) -> Iterator[str]:
-    for target, domain in ((SAMPLE, "shop"), (Path(asyncio.__file__).parent, "asyncio"), (SITE, "site")):
+def sources() -> list[tuple[Path, str]]:
+    """(folder, domain) of what the quickstart mines: the sample project, the stdlib's asyncio, the
+    installed Typer package and the sample web site."""
+    import typer
+
+    return [
+        (SAMPLE, "shop"),
+        (Path(asyncio.__file__).parent, "asyncio"),
+        (Path(typer.__file__).parent, "typer"),
+        (SITE, "site"),
+    ]
+
+
+def mine_samples(store: Store) -> Iterator[str]:
+    for target, domain in sources():
         stats = mine(store, target, domain=domain)
         facts = sum(stats.facts.values())
         yield (
             f"mined {domain}: {stats.files} files ({stats.mined} parsed, {stats.unchanged} unchanged, "
             f"{sum(stats.failed.values())} failed){f', {facts} facts' if facts else ''}"
         )
-    for question, domain, tool, arguments in QUESTIONS:
-        result = call_tool(store, domain, tool, arguments, limit=shown)
-        count = f"showing {len(result.matches)} of {result.total}" if result.truncated else f"{result.total}"
-        yield ""
-        yield f"? {question}  [{tool} {arguments or ''} on {domain}: {count}]"
-        for match in result.matches:
-            yield f"  {_describe(match)}"
-    yield ""
+
+
+def synthesize_samples(store: Store) -> Iterator[str]:
+    """Synthesize every domain's examples (all verified), then validate the whole store."""
     for domain, wanted in EXAMPLES:
         synthesis, added = run_synth(store, domain, wanted, run_id=f"quickstart-synth-{domain}", seed=0)
         made = synthesis.stats()
@@ -88,13 +97,26 @@ def run_quickstart(store: Store, mixes: Path, exports: Path, shown: int = 8) -> 
     yield f"validated {validation.examples} stored examples: " + ", ".join(
         f"{status} {count}" for status, count in sorted(validation.status.items())
     )
+
+
+def run_quickstart(store: Store, mixes: Path, exports: Path, shown: int = 8) -> Iterator[str]:
+    yield from mine_samples(store)
+    for question, domain, tool, arguments in QUESTIONS:
+        result = call_tool(store, domain, tool, arguments, limit=shown)
+        count = f"showing {len(result.matches)} of {result.total}" if result.truncated else f"{result.total}"
+        yield ""
+        yield f"? {question}  [{tool} {arguments or ''} on {domain}: {count}]"
+        for match in result.matches:
+            yield f"  {_describe(match)}"
+    yield ""
+    yield from synthesize_samples(store)
     shown_example = store.examples(domain="shop", kind="tool_call")[0]
     yield ""
     yield conversation(shown_example).rstrip()
     yield ""
     yield from curate_and_export(store, mixes, exports)
     yield ""
-    yield "Next: curate audit --mix phase7 --html audit.html; curate mix diff phase6 phase7; curate examples"
+    yield "Next: curate audit --mix phase7 --html audit.html; curate mix diff phase6 phase7; curate demo"
 
 
 def curate_and_export(store: Store, mixes: Path, exports: Path) -> Iterator[str]:

@@ -1,12 +1,17 @@
-"""`curate report mixes`: built mixes side by side, the table the training issue extends with
-losses and accuracies."""
+"""`curate report mixes` (built mixes side by side) and `curate report phases` (training runs side
+by side: the reference's phase comparison, from the store)."""
 
 from __future__ import annotations
 
+import json
+import math
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from curate.charts import val_curves
 from curate.mix import lock_path, read_lockfile, recipe_names
 from curate.store import Store
 
@@ -55,8 +60,119 @@ def render_mixes(rows: list[MixRow]) -> str:
         ("train / valid / test", *(f"{row.train} / {row.valid} / {row.test}" for row in rows)),
         ("mean tokens", *(f"{row.mean_tokens:,.0f}" for row in rows)),
     ]
-    table = [header, *lines]
-    widths = [max(len(line[column]) for line in table) for column in range(len(header))]
+    return markdown_table([header, *lines])
+
+
+def markdown_table(table: list[tuple[str, ...]]) -> str:
+    """The first row is the header."""
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     rendered = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)) + " |" for line in table]
     rendered.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(rendered) + "\n"
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    """One training run as a column of the phase table; None where the run has no such figure."""
+
+    run_id: str
+    mix: str
+    model: str
+    status: str
+    examples: int | None
+    domains: int | None
+    iterations: int | None
+    initial_val_loss: float | None
+    final_val_loss: float | None
+    best_val_loss: float | None
+    final_train_loss: float | None
+    peak_memory_gb: float | None
+    iterations_per_second: float | None
+    minutes: float | None
+    accuracy: float | None
+    call_f1: float | None
+    latency_p50: float | None
+
+
+def phase_rows(store: Store, run_ids: list[str] | None = None) -> list[PhaseRow]:
+    """The given runs, or else the latest run of each mix (by mix name), with their latest scores."""
+    runs = store.train_runs(run_ids)
+    if run_ids is None:
+        latest = {run.mix: run for run in runs}
+        runs = [latest[mix] for mix in sorted(latest)]
+    else:
+        known = {run.run_id: run for run in runs}
+        runs = [known[run_id] for run_id in run_ids if run_id in known]
+    scores = {config: result for _, _, config, result in store.eval_results()}
+    rows = []
+    for run in runs:
+        reports = store.train_reports(run.run_id)
+        val = [info["val_loss"] for kind, _, info in reports if kind == "val" and math.isfinite(info["val_loss"])]
+        train = [info for kind, _, info in reports if kind == "train"]
+        manifest_path = Path(run.folder) / "data" / "manifest.json"
+        manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+        score = scores.get(run.run_id, {})
+        rows.append(
+            PhaseRow(
+                run_id=run.run_id,
+                mix=run.mix,
+                model=run.model,
+                status=run.status,
+                examples=sum(manifest["examples"].values()) if "examples" in manifest else None,
+                domains=len(manifest["domains"]) if "domains" in manifest else None,
+                iterations=max((iteration for _, iteration, _ in reports), default=None),
+                initial_val_loss=val[0] if val else None,
+                final_val_loss=val[-1] if val else None,
+                best_val_loss=min(val) if val else None,
+                final_train_loss=train[-1]["train_loss"] if train else None,
+                peak_memory_gb=max(info["peak_memory"] for info in train) if train else None,
+                iterations_per_second=statistics.fmean(info["iterations_per_second"] for info in train)
+                if train
+                else None,
+                minutes=run.seconds / 60 if run.seconds is not None else None,
+                accuracy=score.get("accuracy"),
+                call_f1=score.get("call_f1"),
+                latency_p50=score.get("latency_p50"),
+            )
+        )
+    return rows
+
+
+def render_phases(rows: list[PhaseRow]) -> str:
+    names = [row.mix for row in rows]
+    header = ("metric", *(f"{row.mix} ({row.run_id})" if names.count(row.mix) > 1 else row.mix for row in rows))
+
+    def line(label: str, value: Callable[[PhaseRow], Any], shown: str) -> tuple[str, ...]:
+        return (label, *("-" if value(row) is None else shown.format(value(row)) for row in rows))
+
+    lines = [
+        ("run", *(row.run_id for row in rows)),
+        ("model", *(row.model for row in rows)),
+        line("examples", lambda row: row.examples, "{:,}"),
+        line("domains", lambda row: row.domains, "{}"),
+        line("iterations", lambda row: row.iterations, "{}"),
+        line("initial val loss", lambda row: row.initial_val_loss, "{:.3f}"),
+        line("final val loss", lambda row: row.final_val_loss, "{:.3f}"),
+        line("best val loss", lambda row: row.best_val_loss, "{:.3f}"),
+        line("final train loss", lambda row: row.final_train_loss, "{:.3f}"),
+        line("peak memory", lambda row: row.peak_memory_gb, "{:.3f} GB"),
+        line("speed", lambda row: row.iterations_per_second, "{:.2f} it/s"),
+        line("time", lambda row: row.minutes, "{:.1f} min"),
+        line("call / no-call accuracy", lambda row: row.accuracy, "{:.1%}"),
+        line("call F1", lambda row: row.call_f1, "{:.3f}"),
+        line("latency p50", lambda row: row.latency_p50, "{:.2f} s"),
+    ]
+    return markdown_table([header, *lines])
+
+
+def phase_chart(store: Store, rows: list[PhaseRow], path: Path) -> Path:
+    """Every run's validation loss on one chart."""
+    curves = {
+        row.mix if [other.mix for other in rows].count(row.mix) == 1 else f"{row.mix} ({row.run_id})": [
+            (iteration, float(info["val_loss"]))
+            for kind, iteration, info in store.train_reports(row.run_id)
+            if kind == "val"
+        ]
+        for row in rows
+    }
+    return val_curves(path, "validation loss by phase", curves)

@@ -1,25 +1,29 @@
 """`curate train MIX`: export a built mix, train LoRA adapters on it with mlx-lm, and record the run.
 
 The run's folder (`data/runs/RUN/`) holds the export (`data/`), the model when it is the embedded
-tiny one (`model/`) and the adapters with mlx-lm's checkpoints (`adapters/`). The store records the
-settings, the state (running, finished, interrupted, failed) and every report as it arrives.
+tiny one (`model/`), the adapters with mlx-lm's checkpoints (`adapters/`) and the loss curve
+(`loss.png`). The store records the settings, the state (running, finished, interrupted, failed)
+and every report as it arrives. `curate train --resume RUN` goes on from the run's last checkpoint.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from curate.charts import run_curve
 from curate.errors import CheckFailed, InputError
 from curate.export import export
 from curate.store import Store
 from curate.store.training import TrainRun
-from train.lora import LoraSettings, train_lora
-from train.model import TinyModel, build_tiny_model
+from train import MlxUnavailable, require_mlx
+from train.lora import LoraSettings, SettingsError, checkpoints, train_lora
+from train.model import ModelNotFound, TinyModel, build_tiny_model, locate_model
 from train.roundtrip import check_export
 from train.tokenizer import build_tokenizer
 
@@ -28,8 +32,8 @@ Progress = Callable[[str, int, dict[str, Any]], None]
 
 
 def resolve_model(model: str, run_folder: Path) -> str:
-    """`tiny` builds the embedded model on the run's export; anything else must be a model folder:
-    there is no network here to reach a hub id."""
+    """`tiny` builds the embedded model on the run's export; anything else is a model folder or a
+    hub id (fetched, or found in the local Hugging Face cache)."""
     if model == TINY:
         rows = [
             json.loads(line)
@@ -38,13 +42,20 @@ def resolve_model(model: str, run_folder: Path) -> str:
             for line in (run_folder / "data" / f"{split}.jsonl").open(encoding="utf-8")
         ]
         return str(build_tiny_model(rows, run_folder / "model", TinyModel()))
-    folder = Path(model)
-    if not (folder / "config.json").is_file():
-        raise InputError(
-            f"no model folder at {model!r} (a folder with config.json, weights and a tokenizer)",
-            hint="pass a local path, or `tiny` for the embedded model; hub ids need the network",
-        )
-    return str(folder)
+    try:
+        return str(locate_model(model))
+    except ModelNotFound as error:
+        raise InputError(str(error), hint="pass a local model folder, a hub id, or `tiny`") from None
+
+
+def model_folder(run: TrainRun) -> str:
+    """The model a run was trained on."""
+    if run.model == TINY:
+        return str(Path(run.folder) / "model")
+    try:
+        return str(locate_model(run.model))
+    except ModelNotFound as error:
+        raise InputError(f"run {run.run_id}: {error}") from None
 
 
 def run_training(
@@ -58,27 +69,78 @@ def run_training(
     run_id: str,
     on_report: Progress | None = None,
 ) -> TrainRun:
+    """A new run: nothing of it is kept (folder or record) when bad input stops it before training."""
+    _require_mlx()
     folder = runs / run_id
-    export(store, mixes, mix, folder / "data", check=check_export, build_tokenizer=build_tokenizer)
-    if not (folder / "data" / "valid.jsonl").exists() or not (folder / "data" / "train.jsonl").exists():
-        raise InputError(f"mix {mix!r} has an empty train or valid split", hint="adjust its [splits]")
-    model_path = resolve_model(model, folder)
-    lockfile_sha = json.loads((folder / "data" / "manifest.json").read_text())["lockfile_sha256"]
+    try:
+        export(store, mixes, mix, folder / "data", check=check_export, build_tokenizer=build_tokenizer)
+        for split in ("train", "valid"):
+            if not (folder / "data" / f"{split}.jsonl").exists():
+                raise InputError(f"mix {mix!r} has an empty {split} split", hint="give its [splits] a share")
+        model_path = resolve_model(model, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    lockfile_sha = json.loads((folder / "data" / "manifest.json").read_text("utf-8"))["lockfile_sha256"]
     run = TrainRun(run_id, mix, lockfile_sha, model, str(folder), asdict(settings), "running", None, None)
     store.start_train_run(run)
-    started = time.perf_counter()
+    try:
+        _train(store, run, model_path, settings, 0, on_report)
+    except InputError:
+        if not store.train_reports(run_id):  # stopped before its first step: keep nothing of it
+            store.delete_train_run(run_id)
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return store.train_runs([run_id])[0]
+
+
+def resume_training(store: Store, run_id: str, *, iters: int | None, on_report: Progress | None = None) -> TrainRun:
+    """Go on with a run from its last checkpoint, with its own settings (`iters` may grow)."""
+    _require_mlx()
+    found = store.train_runs([run_id])
+    if not found:
+        raise InputError(f"no training run {run_id!r}", hint="`curate runs` lists them")
+    run = found[0]
+    settings = _settings(run.settings)
+    if iters is not None:
+        settings = replace(settings, iters=iters)
+    saved = [iteration for iteration in checkpoints(Path(run.folder) / "adapters") if iteration < settings.iters]
+    if run.status == "finished" and iters is None:
+        raise InputError(f"run {run_id} is finished", hint="pass --iters above its last iteration to train on")
+    if not saved:
+        raise InputError(
+            f"run {run_id} has no checkpoint before iteration {settings.iters} to resume from",
+            hint="train it again",
+        )
+    start = saved[-1]
+    store.resume_train_run(run_id, f"{start:07d}_adapters.safetensors", start, asdict(settings))
+    _train(store, replace(run, settings=asdict(settings)), model_folder(run), settings, start, on_report)
+    return store.train_runs([run_id])[0]
+
+
+def write_loss_curve(store: Store, run: TrainRun) -> Path:
+    reports = store.train_reports(run.run_id)
+    train = [(iteration, float(info["train_loss"])) for kind, iteration, info in reports if kind == "train"]
+    val = [(iteration, float(info["val_loss"])) for kind, iteration, info in reports if kind == "val"]
+    return run_curve(Path(run.folder) / "loss.png", f"{run.run_id} ({run.mix}, {run.model})", train, val)
+
+
+def _train(
+    store: Store, run: TrainRun, model_path: str, settings: LoraSettings, start: int, on_report: Progress | None
+) -> None:
+    folder = Path(run.folder)
 
     def report(kind: str) -> Callable[[dict[str, Any]], None]:
         def record(info: dict[str, Any]) -> None:
-            # mlx-lm numbers a validation one lower than the training step it follows (0 before any)
-            iteration = int(info["iteration"]) + (1 if kind == "val" and info["iteration"] else 0)
-            store.add_train_report(run_id, kind, iteration, info)
+            iteration = int(info["iteration"])
+            store.add_train_report(run.run_id, kind, iteration, info)
             if on_report is not None:
                 on_report(kind, iteration, info)
 
         return record
 
     status = "failed"
+    started = time.perf_counter()
     try:
         train_lora(
             folder / "data",
@@ -87,13 +149,33 @@ def run_training(
             settings,
             on_train=report("train"),
             on_val=report("val"),
+            start=start,
         )
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
-        raise CheckFailed(f"run {run_id} interrupted; its checkpoints are in {folder / 'adapters'}") from None
-    except ValueError as error:
-        raise InputError(f"run {run_id}: {error}") from None
+        last = checkpoints(folder / "adapters")
+        where = f"its last checkpoint is at iteration {last[-1]}" if last else "it saved no checkpoint"
+        raise CheckFailed(
+            f"run {run.run_id} interrupted; {where}", hint=f"`curate train --resume {run.run_id}` goes on"
+        ) from None
+    except SettingsError as error:
+        raise InputError(f"run {run.run_id}: {error}") from None
     finally:
-        store.finish_train_run(run_id, status, time.perf_counter() - started)
-    return store.train_runs([run_id])[0]
+        store.finish_train_run(run.run_id, status, time.perf_counter() - started)
+        if store.train_reports(run.run_id):
+            write_loss_curve(store, run)
+
+
+def _settings(stored: dict[str, Any]) -> LoraSettings:
+    try:
+        return LoraSettings(**stored)
+    except (TypeError, SettingsError) as error:
+        raise InputError(f"the stored settings cannot be used by this curate: {error}") from None
+
+
+def _require_mlx() -> None:
+    try:
+        require_mlx()
+    except MlxUnavailable as error:
+        raise InputError(str(error)) from None

@@ -145,11 +145,12 @@ def test_the_readme_quickstart_runs(
     assert "  index.html:48  image-alt: image has no alt attribute" in out
     assert "synthesized shop: 76 tool calls + 24 direct answers (" in out
     assert "synthesized asyncio: 152 tool calls + 48 direct answers (" in out
+    assert "synthesized typer: 46 tool calls + 14 direct answers (" in out
     assert "synthesized site: 30 tool calls + 10 direct answers (" in out
-    assert "validated 340 stored examples: verified 340" in out
+    assert "validated 400 stored examples: verified 400" in out
     assert "checks: schema pass, arguments pass, replay pass, grounding pass, length pass" in out
-    assert "mix phase6: 240 examples (" in out and "mix phase7: 270 examples (" in out
-    assert "phase6 -> phase7: +30 examples, tool calls 76.2% -> 76.3%" in out
+    assert "mix phase6: 280 examples (" in out and "mix phase7: 310 examples (" in out
+    assert "phase6 -> phase7: +30 examples, tool calls 76.1% -> 76.1%" in out
     assert "exported phase7 for mlx-lm to data/exports/phase7: " in out
     assert (tmp_path / "data" / "exports" / "phase7" / "manifest.json").exists()
     assert (mixes / "phase7.lock.json").exists()

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sysconfig
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ from curate.dedup import dedup
 from curate.errors import InputError
 from curate.mine import mine
 from curate.mix import MixDeficit, build, diff, lock_path, resolve, write_lockfile
+from curate.quickstart import EXAMPLES, sources
 from curate.split import assign_splits
 from curate.store import Store
 from curate.synth import run_synth
@@ -20,20 +20,16 @@ from schemas import Splits
 from tests.conftest import REPO, SAMPLE
 
 MIXES = REPO / "data" / "mixes"
-ASYNCIO = Path(sysconfig.get_paths()["stdlib"]) / "asyncio"
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The quickstart's domains and example counts."""
     store = Store.open(tmp_path_factory.mktemp("mix") / "s.duckdb")
-    for target, domain, count in (
-        (SAMPLE, "shop", 100),
-        (ASYNCIO, "asyncio", 200),
-        (REPO / "data/samples/html/site", "site", 40),
-    ):
+    counts = dict(EXAMPLES)
+    for target, domain in sources():
         mine(store, target, domain=domain, jobs=2)
-        run_synth(store, domain, count, run_id=f"r-{domain}", seed=0)
+        run_synth(store, domain, counts[domain], run_id=f"r-{domain}", seed=0)
         dedup(store, domain)
     yield store
     store.close()
@@ -48,9 +44,9 @@ def mixes(tmp_path: Path) -> Path:
 
 def test_phase7_is_phase6_plus_exactly_30_html_examples(demo: Store, mixes: Path) -> None:
     phase6, phase7 = build(demo, mixes, "phase6"), build(demo, mixes, "phase7")
-    assert phase6.counts.total == 240 and phase7.counts.total == 270
-    assert phase6.counts.kinds == {"direct": 57, "tool_call": 183}
-    assert phase7.counts.domains == {"asyncio": 160, "shop": 80, "site": 30}
+    assert phase6.counts.total == 280 and phase7.counts.total == 310
+    assert phase6.counts.kinds == {"direct": 67, "tool_call": 213}
+    assert phase7.counts.domains == {"asyncio": 160, "shop": 80, "site": 30, "typer": 40}
     result = diff(demo, phase6, phase7)
     added = [example_id for ids in result.added.values() for example_id in ids]
     assert len(added) == 30 and not any(result.removed.values())
@@ -61,7 +57,7 @@ def test_phase7_is_phase6_plus_exactly_30_html_examples(demo: Store, mixes: Path
     kinds = Counter(str(item.record["kind"]) for item in demo.examples(ids=added))
     assert kinds == Counter({"tool_call": 23, "direct": 7})
     drift = {(d.dimension, d.value): (d.before, d.after) for d in result.drift}
-    assert drift[("domain", "site")] == (0.0, 30 / 270)
+    assert drift[("domain", "site")] == (0.0, 30 / 310)
 
 
 def test_builds_are_deterministic_and_written_atomically(demo: Store, mixes: Path) -> None:
@@ -160,7 +156,7 @@ def test_an_evaluation_set_is_decontaminated(demo: Store, mixes: Path) -> None:
     excluded = {item.example_id for item in clean.excluded}
     assert {item.id for item in chosen} <= excluded
     assert not excluded & set(clean.ids())
-    assert clean.counts.total == 240
+    assert clean.counts.total == 280
 
 
 def test_recipe_errors_are_clear(mixes: Path) -> None:

@@ -9,6 +9,7 @@ runs for real on any machine, in minutes on a CPU, without a model hub.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,6 +17,34 @@ from typing import Any
 
 from train.chat_template import render
 from train.tokenizer import build_tokenizer
+
+HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+class ModelNotFound(ValueError):
+    """A model that is neither a local folder nor a hub id that can be fetched."""
+
+
+def locate_model(name: str) -> Path:
+    """A local model folder, or a Hugging Face hub id fetched (or found in the local cache) the way
+    `mlx_lm.load` fetches it."""
+    folder = Path(name)
+    if folder.exists():
+        if not (folder / "config.json").is_file():
+            raise ModelNotFound(f"{name}: not a model folder (it has no config.json)")
+        return folder
+    if not HUB_ID.match(name):
+        raise ModelNotFound(f"no model folder at {name!r}, and it is not a hub id (owner/name)")
+    from huggingface_hub import snapshot_download
+    from mlx_lm.utils import DEFAULT_ALLOW_PATTERNS
+
+    try:
+        return Path(snapshot_download(name, allow_patterns=DEFAULT_ALLOW_PATTERNS))
+    except Exception as error:  # the hub client raises many kinds: offline, unknown repo, gated, ...
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelNotFound(
+            f"cannot fetch {name!r} from the Hugging Face Hub and it is not in the local cache ({reason})"
+        ) from None
 
 
 @dataclass(frozen=True)

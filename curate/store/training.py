@@ -40,7 +40,7 @@ class TrainRun:
     settings: dict[str, Any]
     status: str
     seconds: float | None
-    resumed_from: str | None
+    resumed_from: str | None  # the checkpoint it was last resumed from
 
 
 class TrainingTables:
@@ -68,11 +68,32 @@ class TrainingTables:
             )
 
     def finish_train_run(self, run_id: str, status: str, seconds: float) -> None:
+        """Record how a run (or its resumed part) ended; `seconds` adds to the time it already took."""
         with self.transaction():
             self._db.execute(
-                "UPDATE train_runs SET status = ?, finished = now(), seconds = ? WHERE run_id = ?",
+                "UPDATE train_runs SET status = ?, finished = now(), seconds = coalesce(seconds, 0) + ? "
+                "WHERE run_id = ?",
                 [status, seconds, run_id],
             )
+
+    def resume_train_run(self, run_id: str, checkpoint: str, iteration: int, settings: dict[str, Any]) -> None:
+        """Mark a run running again from its checkpoint at `iteration`: the reports after it describe
+        work that is redone, and go (the validation at `iteration` too, as the resumed part repeats it)."""
+        with self.transaction():
+            self._db.execute(
+                "DELETE FROM train_reports WHERE run_id = ? AND (iteration > ? OR (kind = 'val' AND iteration = ?))",
+                [run_id, iteration, iteration],
+            )
+            self._db.execute(
+                "UPDATE train_runs SET status = 'running', finished = NULL, resumed_from = ?, settings = ? "
+                "WHERE run_id = ?",
+                [checkpoint, json.dumps(settings, sort_keys=True), run_id],
+            )
+
+    def delete_train_run(self, run_id: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM train_reports WHERE run_id = ?", [run_id])
+            self._db.execute("DELETE FROM train_runs WHERE run_id = ?", [run_id])
 
     def add_train_report(self, run_id: str, kind: str, iteration: int, metrics: dict[str, Any]) -> None:
         with self.transaction():

@@ -1,0 +1,249 @@
+"""The training half of the command line: `train`, `fuse`, `eval`, `runs`, `report phases`, `demo`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from curate.cli_support import DEFAULT_EXPORTS, mixes_dir, open_store, run_id
+from curate.errors import InputError
+
+DEFAULT_RUNS = "data/runs"
+runs_option = click.option(
+    "--runs",
+    "runs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_RUNS,
+    show_default=True,
+    help="Where run folders go.",
+)
+# The LoRA options and the LoraSettings field each sets; a flag given on the command line wins over
+# --config, which wins over the defaults (a flag left out never overrides the file).
+SETTING_OPTIONS = (
+    "iters",
+    "batch_size",
+    "learning_rate",
+    "rank",
+    "scale",
+    "dropout",
+    "num_layers",
+    "max_seq_length",
+    "mask_prompt",
+    "grad_checkpoint",
+    "save_every",
+    "steps_per_eval",
+    "steps_per_report",
+    "val_batches",
+    "seed",
+)
+
+
+def show_report(kind: str, iteration: int, info: dict[str, Any]) -> None:
+    if kind == "val":
+        click.echo(f"iter {iteration}: val loss {info['val_loss']:.3f}")
+    else:
+        click.echo(
+            f"iter {iteration}: train loss {info['train_loss']:.3f}, {info['iterations_per_second']:.2f} it/s, "
+            f"{info['tokens_per_second']:.0f} tok/s, peak {info['peak_memory']:.2f} GB"
+        )
+
+
+@click.command("train")
+@click.argument("mix_name", required=False)
+@click.option("--model", help="A local model folder, a hub id, or `tiny` (embedded; the default).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="An mlx-lm LoRA YAML.")
+@click.option("--resume", "resume_run", help="Go on with this run from its last checkpoint.")
+@click.option("--iters", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
+@click.option("--learning-rate", type=float, default=1e-5, show_default=True)
+@click.option("--rank", type=click.IntRange(min=1), default=8, show_default=True, help="LoRA rank.")
+@click.option("--scale", type=float, default=20.0, show_default=True, help="LoRA scale.")
+@click.option("--dropout", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="LoRA dropout.")
+@click.option("--num-layers", type=click.IntRange(min=1), default=16, show_default=True, help="Layers to adapt.")
+@click.option("--max-seq-length", type=click.IntRange(min=1), default=2048, show_default=True)
+@click.option("--mask-prompt/--no-mask-prompt", default=True, show_default=True, help="Train only the last turn.")
+@click.option("--grad-checkpoint", is_flag=True, help="Trade compute for memory.")
+@click.option("--save-every", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--steps-per-eval", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--steps-per-report", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--val-batches", type=int, default=25, show_default=True, help="-1: the whole validation set.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@runs_option
+@click.pass_context
+def train_command(
+    ctx: click.Context,
+    /,
+    mix_name: str | None,
+    model: str | None,
+    config_path: Path | None,
+    resume_run: str | None,
+    runs_dir: Path,
+    **options: Any,
+) -> None:
+    """Train LoRA adapters on a built mix with mlx-lm, recording the run and every report in the store."""
+    from curate.training import resume_training, run_training
+
+    given = {
+        name
+        for name in SETTING_OPTIONS
+        if ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
+    }
+    if resume_run:
+        if mix_name or model or config_path or given - {"iters"}:
+            raise InputError("--resume takes the run's own mix, model and settings; only --iters may change")
+        with open_store(ctx) as store:
+            run = resume_training(
+                store, resume_run, iters=options["iters"] if "iters" in given else None, on_report=show_report
+            )
+    else:
+        if not mix_name:
+            raise InputError("which mix? `curate train MIX` (or `--resume RUN`)")
+        settings, model = _settings(config_path, model, {name: options[name] for name in given})
+        with open_store(ctx) as store:
+            run = run_training(
+                store,
+                mixes_dir(ctx),
+                mix_name,
+                model=model,
+                settings=settings,
+                runs=runs_dir,
+                run_id=run_id(f"train-{mix_name}"),
+                on_report=show_report,
+            )
+    click.echo(
+        f"run {run.run_id} {run.status} in {run.seconds or 0:.1f}s: adapters in {run.folder}/adapters, "
+        f"loss curve {run.folder}/loss.png"
+    )
+
+
+def _settings(config_path: Path | None, model: str | None, flags: dict[str, Any]) -> tuple[Any, str]:
+    """LoRA settings from the defaults, then --config, then the flags given; and the model."""
+    from dataclasses import replace
+
+    import yaml
+
+    from train.lora import LoraSettings, SettingsError, settings_from_config
+
+    try:
+        settings = LoraSettings()
+        if config_path is not None:
+            try:
+                loaded = yaml.safe_load(config_path.read_text("utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+                raise InputError(f"cannot read it: {str(error).splitlines()[0]}", path=str(config_path)) from None
+            if not isinstance(loaded, dict):
+                raise InputError("an mlx-lm config is a YAML mapping", path=str(config_path))
+            settings, configured_model, notes = settings_from_config(loaded)
+            if notes:
+                click.echo(f"{config_path}: left to curate: {', '.join(notes)}")
+            model = model or configured_model
+        return replace(settings, **flags), model or "tiny"
+    except SettingsError as error:
+        raise InputError(str(error), path=str(config_path) if config_path else None) from None
+
+
+@click.command("fuse")
+@click.argument("run_name")
+@click.option("--quantize", "bits", type=click.Choice(["2", "3", "4", "5", "6", "8"]), help="Quantize to these bits.")
+@click.option("--group-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's fused[-qN]/.")
+@click.pass_context
+def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size: int, out: Path | None) -> None:
+    """Fuse a run's adapters into its base model (dequantized), optionally quantize, save a model folder."""
+    from curate.training import model_folder
+    from train.fuse import FuseError, fuse
+
+    with open_store(ctx, read_only=True) as store:
+        found = store.train_runs([run_name])
+    if not found:
+        raise InputError(f"no training run {run_name!r}", hint="`curate runs` lists them")
+    run = found[0]
+    target = out or Path(run.folder) / (f"fused-q{bits}" if bits else "fused")
+    try:
+        fuse(
+            model_folder(run),
+            Path(run.folder) / "adapters",
+            target,
+            bits=int(bits) if bits else None,
+            group_size=group_size,
+        )
+    except FuseError as error:
+        raise InputError(str(error)) from None
+    click.echo(f"fused {run.run_id} -> {target}{f' ({bits}-bit)' if bits else ''}")
+
+
+@click.command("eval")
+@click.argument("mix_name")
+@click.option("--configs", multiple=True, required=True, help="`base`, a run id or a model folder (repeatable).")
+@click.option("--model", help="The model `base` means (default: the first run's).")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.pass_context
+def eval_command(
+    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int
+) -> None:
+    """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store."""
+    from curate.evaluation import evaluate, render_scores
+
+    with open_store(ctx) as store:
+        results = evaluate(
+            store, mixes_dir(ctx), mix_name, list(configs), eval_id=run_id("eval"), model=model, max_tokens=max_tokens
+        )
+    click.echo(render_scores(results), nl=False)
+
+
+@click.command()
+@click.pass_context
+def runs(ctx: click.Context) -> None:
+    """List training runs with their state, iterations and validation losses."""
+    with open_store(ctx, read_only=True) as store:
+        for run in store.train_runs():
+            reports = store.train_reports(run.run_id)
+            val = [m["val_loss"] for kind, _, m in reports if kind == "val"]
+            last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
+            done = max((iteration for _, iteration, _ in reports), default=0)
+            click.echo(
+                f"{run.run_id}\t{run.mix}\t{run.model}\t{run.status}\t{done}/{run.settings['iters']} iterations\t{last}"
+            )
+
+
+@click.command("phases")
+@click.argument("run_names", nargs=-1)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=f"{DEFAULT_RUNS}/phases.png",
+    show_default=True,
+    help="Where the validation-loss chart goes.",
+)
+@click.pass_context
+def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path) -> None:
+    """Training runs side by side (default: each mix's latest): losses, memory, speed, call/no-call scores."""
+    from curate.report import phase_chart, phase_rows, render_phases
+
+    with open_store(ctx, read_only=True) as store:
+        rows = phase_rows(store, list(run_names) or None)
+        missing = sorted(set(run_names) - {row.run_id for row in rows})
+        if missing:
+            raise InputError(f"no training run {missing[0]!r}", hint="`curate runs` lists them")
+        if not rows:
+            raise InputError("no training run yet", hint="run `curate train MIX`")
+        phase_chart(store, rows, chart)
+    click.echo(render_phases(rows), nl=False)
+    click.echo(f"validation loss by run: {chart}")
+
+
+@click.command()
+@click.option("--iters", type=click.IntRange(min=1), default=30, show_default=True, help="Training iterations a phase.")
+@runs_option
+@click.pass_context
+def demo(ctx: click.Context, iters: int, runs_dir: Path) -> None:
+    """The whole pipeline on embedded defaults: mine, synthesize, verify, audit, build the phase mixes,
+    export, train the tiny model on phase 6 and phase 7, evaluate them against the base, compare."""
+    from curate.demo import run_demo
+
+    say: Callable[[str], None] = click.echo
+    with open_store(ctx) as store:
+        run_demo(store, mixes_dir(ctx), Path(DEFAULT_EXPORTS), runs_dir, iters=iters, say=say, on_report=show_report)
