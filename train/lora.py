@@ -248,8 +248,7 @@ def train_lora(
         if not arguments.get("loop"):
             yield from drawn(iterate_batches(**arguments), np.random.RandomState(settings.seed + 1))
             return
-        done = 0
-        for batch in drawn(iterate_batches(**arguments), order):
+        for done, batch in enumerate(drawn(iterate_batches(**arguments), order)):
             if done >= start:
                 # asked for the next batch, so iteration `done` is over, its checkpoint written
                 local = done - start
@@ -257,7 +256,6 @@ def train_lora(
                     state = dict(tree_flatten(optimizer.state))
                     mx.save_safetensors(str(written / f"{local:07d}_optimizer.safetensors"), state)
                 yield batch
-            done += 1
 
     class Forward(TrainingCallback):
         def on_train_loss_report(self, train_info: dict[str, Any]) -> None:
