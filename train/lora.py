@@ -24,6 +24,7 @@ at the same iteration, and mlx-lm's `adapter_config.json` (so `mlx_lm.generate -
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -94,18 +95,24 @@ def settings_from_config(
     """Read an mlx-lm LoRA config (the YAML `mlx_lm lora --config` takes) over `base`:
     (settings, its `model` if any, the keys left to curate or ignored, for the user to see)."""
     names = {item.name for item in fields(LoraSettings)}
+    defaults = asdict(LoraSettings()).items()
+    typed = {name: type(value) for name, value in defaults if isinstance(value, int | float | str)}
     changes: dict[str, Any] = {}
     notes: list[str] = []
     for key, value in config.items():
         if key == "lora_parameters":
             if not isinstance(value, Mapping):
                 raise SettingsError("lora_parameters must be a mapping of rank, scale and dropout")
-            unknown = sorted(set(value) - {"rank", "scale", "dropout", "alpha"})
+            unknown = sorted(name for name in set(value) - {"rank", "scale", "dropout"} if value[name] is not None)
             if unknown:
                 raise SettingsError(f"lora_parameters: unsupported key(s) {', '.join(unknown)}")
-            changes.update({name: value[name] for name in ("rank", "scale", "dropout") if name in value})
+            changes.update(
+                {name: _typed(name, value[name], typed[name]) for name in ("rank", "scale", "dropout") if name in value}
+            )
         elif key in names:
             changes[key] = value
+            if value is not None and key in typed:
+                changes[key] = _typed(key, value, typed[key])
         elif key in OWNED_KEYS:
             if key != "model":
                 notes.append(f"{key} (curate sets it)")
@@ -118,6 +125,29 @@ def settings_from_config(
         return replace(base, **changes), str(model) if model is not None else None, notes
     except TypeError as error:
         raise SettingsError(str(error)) from None
+
+
+def _typed(name: str, value: Any, kind: type) -> Any:
+    """YAML 1.1 reads `1e-5` as a string (mlx-lm patches its loader for it): take numbers written
+    either way, and nothing else."""
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+        elif kind is int:
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+            if isinstance(value, float | str) and float(value).is_integer():
+                return int(float(value))
+        elif kind is float:
+            if not isinstance(value, bool):
+                return float(value)
+        elif isinstance(value, str):
+            return value
+    except ValueError:
+        pass
+    wanted = {bool: "true or false", int: "an integer", float: "a number"}.get(kind, "a string")
+    raise SettingsError(f"{name} must be {wanted}, not {value!r}")
 
 
 def checkpoints(adapters: Path) -> list[int]:
@@ -222,6 +252,8 @@ def train_lora(
         state: Any = mx.load(str(saved_optimizer))
         optimizer.state = tree_unflatten(list(state.items()))
 
+    if start:
+        shutil.rmtree(written, ignore_errors=True)  # what a killed resume left
     written.mkdir(parents=True, exist_ok=True)
     save_config(dict(args), adapters / "adapter_config.json")
     order = np.random.RandomState(settings.seed)

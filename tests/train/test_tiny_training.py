@@ -69,7 +69,9 @@ def test_lora_training_lowers_validation_loss_and_checkpoints(tiny: Path, tmp_pa
     names = sorted(path.name for path in (tmp_path / "adapters").iterdir())
     assert names == [
         "0000006_adapters.safetensors",
+        "0000006_optimizer.safetensors",
         "0000012_adapters.safetensors",
+        "0000012_optimizer.safetensors",
         "adapter_config.json",
         "adapters.safetensors",
     ]
