@@ -4,7 +4,7 @@ Corpus: packages of the running Python's standard library, each mined as its own
 present on every machine; mining is not timed). Figures:
 
 - synth: `Synthesizer.run` for `--n` examples split evenly over the domains (76% tool calls), which
-  runs every tool call for real and verifies every candidate through the five stages; examples/s
+  runs every tool call for real and verifies every candidate through the six stages; examples/s
   end to end, and examples/s of each verification stage (examples / seconds spent in that stage);
 - re-verify: a fresh `Verifier` per domain over the same records (what `curate validate` does);
 - baseline: `schemas.Example.model_validate` over the same records, the floor any verifier pays;

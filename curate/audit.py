@@ -8,7 +8,7 @@ import re
 import statistics
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,13 @@ from curate.store import Store, StoredExample
 from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import AuditPolicy, AuditReport, LengthStats, Rejection, RejectionCount, Share
 
-DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source")
+DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source", "license")
 HISTOGRAM_BINS = 12
 
 
-def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> list[str]:
+def values_of(
+    item: StoredExample, dimension: str, splits: dict[str, str], licenses: Mapping[str, str | None] | None = None
+) -> list[str]:
     record = item.record
     if dimension == "tool":
         # each tool once per example, so shares stay shares of examples
@@ -40,14 +42,25 @@ def values_of(item: StoredExample, dimension: str, splits: dict[str, str]) -> li
         if provenance.get("card"):
             names.append(f"card:{provenance['card']}")
         return names or ["(none)"]
+    if dimension == "license":
+        provenance = record["provenance"]
+        found = [(licenses or {}).get(source["name"]) or "(unknown)" for source in provenance.get("sources", [])]
+        if provenance.get("imported"):
+            found.append("(imported)")
+        return sorted(set(found)) or ["(card only)"]
     if dimension == "template":
         template = str(record["template"])
         return [template.rsplit("/", 1)[0] if record["kind"] == "tool_call" else template.split("/", 1)[0]]
     return [str(record[dimension])]
 
 
-def breakdown(examples: Sequence[StoredExample], dimension: str, splits: dict[str, str]) -> list[Share]:
-    counts = Counter(value for item in examples for value in values_of(item, dimension, splits))
+def breakdown(
+    examples: Sequence[StoredExample],
+    dimension: str,
+    splits: dict[str, str],
+    licenses: Mapping[str, str | None] | None = None,
+) -> list[Share]:
+    counts = Counter(value for item in examples for value in values_of(item, dimension, splits, licenses))
     total = len(examples) or 1
     return [
         Share(value=value, count=count, share=count / total)
@@ -109,7 +122,11 @@ def audit(
     count_tokens: Callable[[StoredExample], int] | None = None,
     counted_with: str = "stored estimate",
     policy: AuditPolicy | None = None,
+    secrets: Sequence[str] = (),
+    licenses: Mapping[str, str | None] | None = None,
 ) -> AuditReport:
+    """`secrets`: the kind of every secret redacted while mining the scope's sources; `licenses`:
+    each source's license, by source name."""
     ids = {item.id for item in examples}
     pair_members = Counter(str(item.record["pair_id"]) for item in examples if item.record.get("pair_id"))
     paired = sum(count for count in pair_members.values() if count >= 2)
@@ -123,7 +140,7 @@ def audit(
     report = AuditReport(
         scope=scope,
         examples=len(examples),
-        breakdowns={dimension: breakdown(examples, dimension, splits) for dimension in DIMENSIONS},
+        breakdowns={dimension: breakdown(examples, dimension, splits, licenses) for dimension in DIMENSIONS},
         pairs=sum(1 for count in pair_members.values() if count >= 2),
         paired_share=paired / len(examples) if examples else 0.0,
         broken_pairs=broken,
@@ -131,6 +148,7 @@ def audit(
         lengths=length_stats(tokens, counted_with),
         near_duplicate_clusters=sum(1 for size in cluster_sizes.values() if size >= 2),
         examples_in_clusters=sum(size for size in cluster_sizes.values() if size >= 2),
+        secrets=dict(sorted(Counter(secrets).items())),
         rejections=[
             RejectionCount(stage=stage, reason=reason, count=count)
             for (stage, reason), count in sorted(ledger.items(), key=lambda pair: (pair[0][0], -pair[1], pair[0][1]))
@@ -206,6 +224,9 @@ def render_text(report: AuditReport, top: int = 8) -> str:
     lines.append(
         f"  near-duplicate clusters: {report.near_duplicate_clusters} ({report.examples_in_clusters} examples)"
     )
+    if report.secrets:
+        found = ", ".join(f"{kind} {count}" for kind, count in report.secrets.items())
+        lines.append(f"  secrets redacted while mining: {found} (none reaches an example)")
     for rejection in report.rejections:
         lines.append(f"  rejected at {rejection.stage}: {rejection.count} x {rejection.reason}")
     for violation in report.violations:
@@ -222,6 +243,17 @@ def mix_scope(
     return store.examples(ids=lockfile.ids(), light=light), splits
 
 
+def source_licenses(store: Store) -> dict[str, str | None]:
+    return {source.name: source.license for source in store.sources()}
+
+
+def secret_kinds(store: Store, examples: Sequence[StoredExample]) -> list[str]:
+    """The kind of every secret redacted from the sources of these examples' domains."""
+    domains = {str(item.record["domain"]) for item in examples}
+    sources = {source.name for source in store.sources() if source.domain in domains}
+    return [kind for source, _, _, kind in store.secrets() if source in sources]
+
+
 def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:
     """`curate audit --mix NAME` with the stored token estimates."""
     examples, splits = mix_scope(store, mixes, name)
@@ -232,4 +264,6 @@ def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | Non
         clusters=store.clusters(),
         rejections=store.example_rejections(),
         policy=policy,
+        secrets=secret_kinds(store, examples),
+        licenses=source_licenses(store),
     )

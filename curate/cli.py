@@ -87,6 +87,9 @@ def mine(
     )
     if stats.facts:
         click.echo("facts: " + ", ".join(f"{kind} {count}" for kind, count in sorted(stats.facts.items())))
+    if stats.secrets:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(stats.secrets.items()))
+        click.echo(f"secrets redacted: {kinds} (see `curate audit`)")
     if failed:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failed.items()))
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
@@ -283,7 +286,7 @@ def examples(ctx: click.Context, domain: str | None, kind: str | None, show_id: 
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.pass_context
 def validate(ctx: click.Context, domain: str | None, max_tokens: int, tokenizer: str | None, as_json: bool) -> None:
-    """Re-run the five verification stages over the stored examples; exit 1 if any fails."""
+    """Re-run the six verification stages over the stored examples; exit 1 if any fails."""
     from curate.validate import validate as run_validation
 
     with open_store(ctx) as store:
@@ -463,7 +466,7 @@ def audit(
 ) -> None:
     """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
     from curate.audit import audit as run_audit
-    from curate.audit import load_policy, mix_scope, render_text
+    from curate.audit import load_policy, mix_scope, render_text, secret_kinds, source_licenses
     from curate.audit_html import render_html
     from curate.mix import atomic_write
     from curate.split import assign_splits
@@ -496,6 +499,8 @@ def audit(
             count_tokens=counter,
             counted_with=f"tokenizer {tokenizer}" if tokenizer else "estimate (3 bytes a token)",
             policy=rules,
+            secrets=secret_kinds(store, examples),
+            licenses=source_licenses(store),
         )
     if html_path:
         atomic_write(html_path, render_html(report))

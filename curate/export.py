@@ -33,6 +33,7 @@ from curate.errors import CheckFailed, InputError
 from curate.mix import lock_path, read_lockfile, recipe_hash, resolve
 from curate.store import Store
 from curate.store.examples import ExampleText, compact
+from curate.verify import StageFailure, check_schema, check_secrets
 from schemas import SPLIT_NAMES, Lockfile
 
 Format = Literal["mlx", "hf", "parquet"]
@@ -219,6 +220,13 @@ def export(
             f"mix {name!r} holds examples that no longer pass verification ({listed})",
             hint=f"see `curate rejections`, then `curate mix build {name}`",
         )
+    leaking = _secrets_in(store, store.unscanned_for_secrets(lockfile.ids()))
+    if leaking:
+        shown = "; ".join(f"{example_id}: {why}" for example_id, why in leaking[:3])
+        raise CheckFailed(
+            f"mix {name!r} would export {len(leaking)} example(s) holding secrets ({shown})",
+            hint="run `curate validate` to reject them, then rebuild the mix",
+        )
     lock_hash = sha256_file(lock_path(mixes, name))
     rows = load_rows(store, lockfile, turns)
     if not any(rows.values()):
@@ -297,3 +305,14 @@ def _round_trip(
         shown = "; ".join(outcome.problems[:3])
         raise CheckFailed(f"the export does not round-trip through mlx-lm ({len(outcome.problems)} rows): {shown}")
     return {"checked": True, "tokenizer": used, "rows": outcome.rows, "calls": outcome.calls}
+
+
+def _secrets_in(store: Store, ids: Sequence[str]) -> list[tuple[str, str]]:
+    """(example id, why) for each of these examples that holds a secret."""
+    found = []
+    for item in store.examples(ids=list(ids)) if ids else []:
+        try:
+            check_secrets(check_schema(item.record))
+        except StageFailure as failure:
+            found.append((str(item.record["id"]), failure.reason))
+    return found

@@ -44,6 +44,7 @@ class MineStats:
     deleted: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     facts: Counter[str] = field(default_factory=Counter)
+    secrets: Counter[str] = field(default_factory=Counter)
     linked: int = 0
     rejected_candidates: int = 0
     seconds: float = 0.0
@@ -58,6 +59,7 @@ class MineStats:
             "deleted": self.deleted,
             "failed": dict(sorted(self.failed.items())),
             "facts": dict(sorted(self.facts.items())),
+            "secrets": dict(sorted(self.secrets.items())),
             "linked": self.linked,
             "rejected_candidates": self.rejected_candidates,
             "seconds": round(self.seconds, 3),
@@ -172,8 +174,17 @@ def _extract_all(
         for row in extraction.rows:
             stats.facts[row[0]] += 1
         text = extraction.text
+        for kind, _ in extraction.secrets:
+            stats.secrets[kind] += 1
         pending.append(
-            FileWrite(record, text, extraction.rows, extraction.positions, EXTRACTOR_VERSIONS[item.language])
+            FileWrite(
+                record,
+                text,
+                extraction.rows,
+                extraction.positions,
+                EXTRACTOR_VERSIONS[item.language],
+                extraction.secrets,
+            )
         )
         done += 1
         if on_progress is not None:

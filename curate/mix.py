@@ -28,6 +28,7 @@ from curate.store import SCHEMA_VERSION, Store, StoredExample
 from schemas import (
     SPLIT_NAMES,
     Exclusion,
+    Licenses,
     Lockfile,
     MixCounts,
     MixRecipe,
@@ -120,6 +121,7 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         max_tokens=setting("max_tokens"),
         dedup=setting("dedup") or "near",
         decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
+        licenses=setting("licenses"),
     )
 
 
@@ -141,7 +143,9 @@ def share_counts(recipe: MixRecipe, total: int | None) -> list[int]:
 
 
 def recipe_hash(mix: ResolvedMix) -> str:
-    return hashlib.sha256(json.dumps(mix.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    # settings added since lockfiles were first written hash only when set, so old lockfiles stay valid
+    dumped = mix.model_dump(mode="json", exclude={"licenses"} if mix.licenses is None else set())
+    return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
 
 
 # -- building ---------------------------------------------------------------------------------------
@@ -182,6 +186,8 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         if not cluster.kept and (mix.dedup == "near" or (mix.dedup == "exact" and cluster.method == "exact"))
     }
     excluded = decontaminated(examples, mix.decontaminate, base or folder)
+    if mix.licenses is not None:
+        excluded += unlicensed(examples, {source.name: source.license for source in store.sources()}, mix.licenses)
     excluded_ids = {item.example_id for item in excluded}
     eligible = [
         item
@@ -242,6 +248,27 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         ),
         excluded=sorted(excluded, key=lambda item: item.example_id),
     )
+
+
+def unlicensed(examples: Sequence[StoredExample], licenses: dict[str, str | None], rule: Licenses) -> list[Exclusion]:
+    """The examples drawn from a source whose license the recipe does not allow."""
+    excluded = []
+    for item in examples:
+        for source in item.record["provenance"].get("sources", []):
+            license = licenses.get(source["name"])
+            if license is None:
+                refused = rule.unknown == "deny"
+            else:
+                refused = license in rule.deny or (bool(rule.allow) and license not in rule.allow)
+            if refused:
+                why = (
+                    f"source {source['name']} has license {license}"
+                    if license
+                    else f"source {source['name']} has no known license"
+                )
+                excluded.append(Exclusion(example_id=item.id, reason=f"{why}, which the recipe does not allow"))
+                break
+    return excluded
 
 
 def decontaminated(examples: Sequence[StoredExample], files: Sequence[str], base: Path) -> list[Exclusion]:

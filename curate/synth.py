@@ -1,7 +1,7 @@
 """Synthesis: grounded tool-call examples from a domain's facts, direct answers from knowledge cards.
 
 Every tool result in an example is a real run of the tool against the store, every answer is written
-from that result, and every example passes the five verification stages before it is kept; a
+from that result, and every example passes the six verification stages before it is kept; a
 candidate that fails is recorded in the rejections with its stage and reason. The same store, seed
 and arguments give byte-identical examples.
 """
@@ -38,7 +38,7 @@ tools (half of those paired with a tool-call example of the same topic where a c
 
 
 class Rewriter:
-    """What a teacher model offers synthesis: new wordings, which must pass the same five stages."""
+    """What a teacher model offers synthesis: new wordings, which must pass the same six stages."""
 
     name: str = "teacher"
 
@@ -112,7 +112,14 @@ class Synthesizer:
         self.cards = cards_for(list(cards) if cards is not None else load_cards(), self.languages)
         used = {intent.tool for intent in intents_for(self.languages)} | {"search_text"}
         self.tools = [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
-        self.sources = [{"name": source.name, "revision": source.revision} for source in store.sources(domain)]
+        self.sources = [
+            {
+                "name": source.name,
+                "revision": source.revision,
+                **({"license": source.license} if source.license else {}),
+            }
+            for source in store.sources(domain)
+        ]
         self.facts = DomainFacts(context, domain)
         self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain, light=True)}
         """Examples of this domain already in the store, with their pair ids."""

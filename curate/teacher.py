@@ -1,7 +1,7 @@
 """An optional teacher model behind any OpenAI-compatible `/v1/chat/completions` endpoint
 (mlx_lm.server, ollama, vLLM...) that rewords queries and answers.
 
-What it writes is never trusted: a reworded example passes the same five stages as any other, so a
+What it writes is never trusted: a reworded example passes the same six stages as any other, so a
 teacher that invents a name or a line number only gets its example rejected (and recorded).
 """
 

@@ -1,4 +1,4 @@
-"""`curate validate`: run the five verification stages again over what the store holds.
+"""`curate validate`: run the six verification stages again over what the store holds.
 
 An example whose replay now differs because its source was re-mined becomes `stale`; one that fails
 for any other reason becomes `rejected`. Each keeps its record, and its latest rejection says why.

@@ -1,4 +1,4 @@
-"""The five verification stages every example passes, in order; the first failure rejects it.
+"""The six verification stages every example passes, in order; the first failure rejects it.
 
 1. schema     it parses as an `Example`; roles come in a valid order; every tool call is answered
               exactly once; every called tool is offered and is the catalog's tool.
@@ -9,7 +9,8 @@
 4. grounding  every identifier, `path:line`, path, code block and number in a tool-call answer comes
               from the tool results (or the call's own arguments); a direct answer names nothing
               local to the domain's mined sources (public library names are fine).
-5. length     the conversation, tools included, fits the token budget.
+5. secrets    no message holds a secret (an API key, a token, a private key, a password...).
+6. length     the conversation, tools included, fits the token budget.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from curate.intents import INTENTS
 from curate.store import Store
 from curate.tools import TOOLS, Executor, result_content
 from schemas import VERIFICATION_STAGES, Example, Rejection, ToolResult
+from sources.secrets import find_secrets
 
 DEFAULT_MAX_TOKENS = 4096
 BYTES_PER_TOKEN = 3
@@ -110,6 +112,7 @@ class Verifier:
             else:
                 grounding = check_tool_grounding
             self._timed("grounding", checks, lambda: grounding(example))
+            self._timed("secrets", checks, lambda: check_secrets(example))
             tokens = self._timed("length", checks, lambda: self.check_length(example))
         except StageFailure as failure:
             checks[failure.stage] = "fail"
@@ -127,7 +130,7 @@ class Verifier:
         checks[stage] = "pass"
         return value
 
-    # -- stage 5 -------------------------------------------------------------------------------
+    # -- stage 6 -------------------------------------------------------------------------------
     def check_length(self, example: Example) -> int:
         tokens = self.count_tokens(conversation_text(example))
         if tokens > self.max_tokens:
@@ -558,7 +561,7 @@ def _names_of(*values: str) -> Iterable[str]:
         yield from value.split(".")
 
 
-# -- stage 5 ------------------------------------------------------------------------------------
+# -- stage 6 ------------------------------------------------------------------------------------
 def conversation_text(example: Example) -> str:
     return json.dumps(
         {"messages": [m.model_dump(exclude_none=True) for m in example.messages], "tools": example.tools},
@@ -581,3 +584,17 @@ def tokenizer_counter(path: str) -> TokenCounter:
     except Exception as error:
         raise InputError(f"not a tokenizer: {str(error).splitlines()[0]}", path=str(file)) from None
     return lambda text: len(tokenizer.encode(text).ids)
+
+
+# -- stage 5 -----------------------------------------------------------------------------------
+def check_secrets(example: Example) -> None:
+    """No secret in any message: mined sources are redacted as they are read, so this catches what
+    comes from elsewhere (an imported dataset, a teacher's wording, a card)."""
+    for number, message in enumerate(example.messages, start=1):
+        texts = [message.content or ""]
+        texts += [json.dumps(call.function.arguments, ensure_ascii=False) for call in message.tool_calls or ()]
+        for text in texts:
+            found = find_secrets(text)
+            if found:
+                kinds = ", ".join(sorted({kind for kind, _ in found}))
+                raise StageFailure("secrets", f"message {number} ({message.role}) holds a secret: {kinds}")

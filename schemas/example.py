@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictStr, model_validator
 
 ExampleKind = Literal["tool_call", "direct"]
 ExampleStatus = Literal["verified", "stale", "unverified", "rejected"]
-VERIFICATION_STAGES = ("schema", "arguments", "replay", "grounding", "length")
+VERIFICATION_STAGES = ("schema", "arguments", "replay", "grounding", "secrets", "length")
 
 
 class Record(BaseModel):
@@ -56,6 +56,8 @@ class Message(Record):
 class SourceRevision(Record):
     name: str
     revision: str
+    license: str | None = None
+    """The source's license (SPDX id) when curate could tell it."""
 
 
 class Provenance(Record):

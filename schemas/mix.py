@@ -59,6 +59,17 @@ class Quotas(MixRecord):
     rounding per component."""
 
 
+class Licenses(MixRecord):
+    """`[licenses]` of a recipe: which source licenses (SPDX ids, as `curate sources` shows them) its
+    examples may come from. An example drawn from several sources needs every one allowed."""
+
+    allow: list[str] = Field(default_factory=list)
+    """Only these (empty: any not denied)."""
+    deny: list[str] = Field(default_factory=list)
+    unknown: Literal["allow", "deny"] = "allow"
+    """A source whose license curate could not tell."""
+
+
 class MixRecipe(MixRecord):
     """`data/mixes/NAME.toml`. A recipe that `extends` another inherits its components (drawn with
     the parent's seed, so they pick the same examples) and any setting it does not set itself."""
@@ -82,6 +93,7 @@ class MixRecipe(MixRecord):
     decontaminate: list[str] = Field(default_factory=list)
     """JSONL files of evaluation conversations; examples whose query is a near-duplicate of one of
     theirs are left out (and listed in the lockfile)."""
+    licenses: Licenses | None = None
 
 
 class ResolvedComponent(MixRecord):
@@ -105,6 +117,7 @@ class ResolvedMix(MixRecord):
     max_tokens: int | None
     dedup: Literal["none", "exact", "near"]
     decontaminate: list[str]
+    licenses: Licenses | None = None
 
 
 class Exclusion(MixRecord):

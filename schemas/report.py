@@ -48,6 +48,8 @@ class AuditReport(ReportRecord):
     near_duplicate_clusters: int
     examples_in_clusters: int
     rejections: list[RejectionCount]
+    secrets: dict[str, int] = Field(default_factory=dict)
+    """Secrets redacted while mining the scope's sources, by kind (never the secrets)."""
     violations: list[str] = Field(default_factory=list)
 
 

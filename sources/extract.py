@@ -1,17 +1,24 @@
-"""One entry point for the worker processes: extract a file by its language."""
+"""One entry point for the worker processes: redact a file's secrets, then extract it by its language."""
 
 from __future__ import annotations
 
 from sources.extraction import Extraction
 from sources.html import extract_html
 from sources.python import extract_python
+from sources.secrets import redact_secrets
 
-EXTRACTOR_VERSIONS = {"python": "py1", "html": "html1"}
+EXTRACTOR_VERSIONS = {"python": "py2", "html": "html2"}
 """Bump a language's version when the facts extracted from the same bytes change: its stored files
 are then mined again."""
 
 
 def extract_file(path: str, data: bytes, language: str, module: str, is_package: bool) -> Extraction:
+    """Facts of one file, from its bytes with every secret redacted first: nothing extracted or stored
+    (facts, the file's text) can hold a secret; the findings come with the result."""
+    redacted, secrets = redact_secrets(data, html=language == "html")
     if language == "html":
-        return extract_html(path, data)
-    return extract_python(path, data, module, is_package)
+        extraction = extract_html(path, redacted)
+    else:
+        extraction = extract_python(path, redacted, module, is_package)
+    extraction.secrets = secrets
+    return extraction

@@ -58,6 +58,8 @@ class Extraction:
     error: str | None = None
     text: str | None = None
     lines: int = 0
+    secrets: list[tuple[str, int]] = field(default_factory=list)
+    """(kind, line) of each secret redacted from the file before extraction."""
     positions: str | None = None
 
     @property

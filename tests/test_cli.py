@@ -148,7 +148,7 @@ def test_the_readme_quickstart_runs(
     assert "synthesized typer: 46 tool calls + 14 direct answers (" in out
     assert "synthesized site: 30 tool calls + 10 direct answers (" in out
     assert "validated 400 stored examples: verified 400" in out
-    assert "checks: schema pass, arguments pass, replay pass, grounding pass, length pass" in out
+    assert "checks: schema pass, arguments pass, replay pass, grounding pass, secrets pass, length pass" in out
     assert "mix phase6: 280 examples (" in out and "mix phase7: 310 examples (" in out
     assert "phase6 -> phase7: +30 examples, tool calls 76.1% -> 76.1%" in out
     assert "exported phase7 for mlx-lm to data/exports/phase7: " in out

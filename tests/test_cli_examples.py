@@ -34,7 +34,7 @@ def test_synth_then_list_show_and_export_as_json_lines(mined: Path, capsys: pyte
     code, out, _ = run(capsys, "examples", "--show", first_call.id)
     assert code == 0
     assert out.startswith(f"example {first_call.id}  domain=shop  kind=tool_call  intent={first_call.intent}")
-    assert "checks: schema pass, arguments pass, replay pass, grounding pass, length pass" in out
+    assert "checks: schema pass, arguments pass, replay pass, grounding pass, secrets pass, length pass" in out
     assert f"[user] {first_call.query}" in out
     code, out, _ = run(capsys, "examples", "--domain", "shop", "--kind", "direct")
     assert len(out.splitlines()) == 6 and all("\tdirect\t" in line for line in out.splitlines())

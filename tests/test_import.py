@@ -96,6 +96,7 @@ def test_every_format_imports_to_the_same_example(store: Store, tmp_path: Path, 
         "arguments": "pass",
         "replay": "skipped",
         "grounding": "pass",
+        "secrets": "pass",
         "length": "pass",
     }
     assert tool_call.record["provenance"]["imported"] == "data.jsonl"

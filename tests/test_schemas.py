@@ -22,6 +22,7 @@ def test_public_api_is_guarded() -> None:
         "Exclusion",
         "Lockfile",
         "MixCounts",
+        "Licenses",
         "MixRecipe",
         "Quotas",
         "ResolvedComponent",

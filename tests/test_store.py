@@ -165,14 +165,16 @@ def test_any_facts_round_trip_through_the_store(store: Store, rows: list[tuple[s
     assert [Fact.model_validate(fact.model_dump()) for fact in stored] == stored
 
 
-def test_a_version_2_store_gains_the_training_tables(tmp_path: Path) -> None:
+def test_a_version_2_store_gains_the_training_and_secrets_tables(tmp_path: Path) -> None:
     import duckdb
 
     path = tmp_path / "old.duckdb"
     Store.open(path).close()
     with duckdb.connect(str(path)) as connection:
-        connection.execute("DROP TABLE train_runs; DROP TABLE train_reports; DROP TABLE eval_results")
+        connection.execute(
+            "DROP TABLE train_runs; DROP TABLE train_reports; DROP TABLE eval_results; DROP TABLE secrets"
+        )
         connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Store.open(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 3
-        assert store.train_runs() == []
+        assert store.schema_version() == SCHEMA_VERSION == 4
+        assert store.train_runs() == [] and store.secrets() == []

@@ -1,7 +1,7 @@
 """The teacher path against an OpenAI-compatible HTTP server on loopback.
 
 The server here is a small in-process fake that speaks the `/v1/chat/completions` contract; it tests
-the HTTP client, retries and errors, and that a teacher's words pass the same five stages."""
+the HTTP client, retries and errors, and that a teacher's words pass the same six stages."""
 
 from __future__ import annotations
 

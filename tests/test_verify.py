@@ -60,7 +60,7 @@ def test_synthesized_examples_pass_every_stage(mined: Store, records: dict[str, 
     for record in records.values():
         assert verdict(mined, record) == (None, ""), record["template"]
     outcome = Verifier(mined, "shop").verify(next(iter(records.values())))
-    assert outcome.checks == dict.fromkeys(("schema", "arguments", "replay", "grounding", "length"), "pass")
+    assert outcome.checks == dict.fromkeys(("schema", "arguments", "replay", "grounding", "secrets", "length"), "pass")
 
 
 def test_a_tampered_tool_result_fails_replay(mined: Store, records: dict[str, Record]) -> None:
@@ -209,6 +209,7 @@ def test_stage_order_first_failure_wins(mined: Store, records: dict[str, Record]
         "arguments": "fail",
         "replay": "not run",
         "grounding": "not run",
+        "secrets": "not run",
         "length": "not run",
     }
 

@@ -25,7 +25,7 @@ from curate.store.training import TRAINING_TABLES, TrainingTables
 from schemas import Fact, FileRecord, Source
 from sources.extraction import FactRow, dump_detail, to_rows
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -55,6 +55,12 @@ MIGRATIONS: dict[int, str] = {
     """,
     2: EXAMPLE_TABLES,
     3: TRAINING_TABLES,
+    # the secrets redacted from each file before extraction: kind and line, never the secret
+    4: """
+    CREATE TABLE secrets (
+        source VARCHAR NOT NULL, path VARCHAR NOT NULL, line INTEGER NOT NULL, kind VARCHAR NOT NULL
+    );
+    """,
 }
 
 FILE_COLUMNS = (
@@ -87,6 +93,7 @@ class FileWrite:
     rows: Sequence[FactRow]
     positions: str | None = None
     extractor: str = ""
+    secrets: Sequence[tuple[str, int]] = ()
 
 
 class Store(ExampleTables, TrainingTables):
@@ -253,7 +260,13 @@ class Store(ExampleTables, TrainingTables):
             self._db.execute(
                 "DELETE FROM files WHERE source = ? AND path IN (SELECT path FROM incoming_paths)", [source]
             )
+            self._db.execute(
+                "DELETE FROM secrets WHERE source = ? AND path IN (SELECT path FROM incoming_paths)", [source]
+            )
             self._db.unregister("incoming_paths")
+            secrets = [(source, write.record.path, line, kind) for write in writes for kind, line in write.secrets]
+            if secrets:
+                self._db.executemany("INSERT INTO secrets VALUES (?, ?, ?, ?)", secrets)
             self._insert("files", pa.table(file_rows))
             self._db.register("incoming_contents", contents)
             self._db.execute(
@@ -261,6 +274,16 @@ class Store(ExampleTables, TrainingTables):
             )
             self._db.unregister("incoming_contents")
             self._insert_facts(_fact_table(source, rows, "extract"))
+
+    def secrets(self, domain: str | None = None) -> list[tuple[str, str, int, str]]:
+        """(source, path, line, kind) of every secret redacted while mining, in file order."""
+        query = "SELECT source, path, line, kind FROM secrets"
+        params: list[Any] = []
+        if domain is not None:
+            query += " WHERE source IN (SELECT name FROM sources WHERE domain = ?)"
+            params.append(domain)
+        rows = self._db.execute(query + " ORDER BY source, path, line, kind", params).fetchall()
+        return [(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
         table = pa.table({"path": list(paths)})
@@ -270,6 +293,7 @@ class Store(ExampleTables, TrainingTables):
             self._db.register("gone", table)
             self._db.execute("DELETE FROM facts WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
             self._db.execute("DELETE FROM files WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
+            self._db.execute("DELETE FROM secrets WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
             self._db.unregister("gone")
             self._drop_orphan_contents()
 

@@ -258,6 +258,16 @@ class ExampleTables:
         ).fetchall()
         return {row[0]: int(row[1]) for row in rows}
 
+    def unscanned_for_secrets(self, ids: Sequence[str]) -> list[str]:
+        """Of these examples, those whose checks do not say the secrets stage passed (stored by an
+        older curate): they must be scanned before they go anywhere."""
+        rows = self._db.execute(
+            "SELECT id FROM examples WHERE id IN (SELECT unnest(?)) "
+            "AND json_extract_string(checks, '$.secrets') IS DISTINCT FROM 'pass' ORDER BY id",
+            [list(ids)],
+        ).fetchall()
+        return [row[0] for row in rows]
+
     def example_ids(self, domain: str | None = None) -> set[str]:
         query, params = "SELECT id FROM examples", []
         if domain is not None:

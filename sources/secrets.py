@@ -1,0 +1,161 @@
+"""Secrets in file contents: found and redacted before anything is extracted or stored.
+
+Patterns for the credentials that leak into repositories most (cloud keys, forge and chat tokens,
+payment keys, private keys, JWTs, passwords and high-entropy values assigned to secret-sounding
+names, credentials in URLs), in the style of detect-secrets and gitleaks. Each pattern has a cheap
+marker (a substring its matches always contain) so a file without any marker costs one pass of
+`bytes.find` per marker and no regex at all.
+
+A secret is replaced by `<REDACTED:KIND>` (`&lt;REDACTED:KIND&gt;` in HTML, where `<` would open a
+tag); a secret spanning lines (a private key) keeps its line breaks, so every later line keeps its
+number. A finding records the kind and the line, never the secret.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SecretFinding = tuple[str, int]
+"""(kind, line)."""
+
+_ASSIGNED = rb"""(?:\s*[:=]\s*|\s*=>\s*|["']\s*:\s*)[rbuRBU]?(["'])([^"'\r\n]{%d,200})\1"""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    kind: str
+    markers: tuple[bytes, ...]
+    regex: re.Pattern[bytes]
+    group: int = 0
+    """The part of the match that is the secret (the rest is context, kept)."""
+    check: Callable[[bytes], bool] | None = None
+
+
+def _entropy(value: bytes) -> float:
+    counts = Counter(value)
+    return -sum(count / len(value) * math.log2(count / len(value)) for count in counts.values())
+
+
+PLACEHOLDERS = re.compile(
+    rb"(?i)^(?:x+|\*+|\.+|-+|<.*>|\{.*\}|\$\{.*\}|%\(.*\)s|changeme|change_me|password|passwd|secret|"
+    rb"example\w*|your[_-]?\w*|dummy\w*|test\w*|fake\w*|none|null|true|false|redacted.*)$"
+)
+
+
+def _looks_real(value: bytes) -> bool:
+    return not PLACEHOLDERS.match(value) and not value.startswith(b"<REDACTED:")
+
+
+def _high_entropy(value: bytes) -> bool:
+    return _looks_real(value) and _entropy(value) >= 3.5 and any(48 <= c <= 57 for c in value)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern(
+        "private_key",
+        (b"PRIVATE KEY-----",),
+        re.compile(rb"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]{16,8000}?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
+    ),
+    Pattern("aws_access_key", (b"AKIA", b"ASIA"), re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+    Pattern(
+        "aws_secret_key",
+        (b"aws_secret", b"AWS_SECRET", b"SecretAccessKey"),
+        re.compile(rb"(?i)(?:aws_secret_access_key|aws_secret_key|secretaccesskey)" + _ASSIGNED % 40),
+        group=2,
+        check=lambda value: len(value) == 40 and _looks_real(value),
+    ),
+    Pattern(
+        "github_token", (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"), re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36}\b")
+    ),
+    Pattern("github_token", (b"github_pat_",), re.compile(rb"\bgithub_pat_[A-Za-z0-9_]{82}\b")),
+    Pattern("gitlab_token", (b"glpat-",), re.compile(rb"\bglpat-[A-Za-z0-9_\-]{20}\b")),
+    Pattern("slack_token", (b"xox",), re.compile(rb"\bxox[abposr]-[A-Za-z0-9-]{10,250}")),
+    Pattern(
+        "slack_webhook",
+        (b"hooks.slack.com",),
+        re.compile(rb"https://hooks\.slack\.com/services/T[A-Za-z0-9_]{8,}/B[A-Za-z0-9_]{8,}/[A-Za-z0-9_]{24}"),
+    ),
+    Pattern("stripe_key", (b"_live_", b"_test_"), re.compile(rb"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{24,99}\b")),
+    Pattern("google_api_key", (b"AIza",), re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}\b")),
+    Pattern(
+        "openai_key",
+        (b"sk-",),
+        re.compile(rb"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}\b"),
+    ),
+    Pattern("anthropic_key", (b"sk-ant-",), re.compile(rb"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,120}\b")),
+    Pattern("huggingface_token", (b"hf_",), re.compile(rb"\bhf_[A-Za-z]{34}\b")),
+    Pattern("npm_token", (b"npm_",), re.compile(rb"\bnpm_[A-Za-z0-9]{36}\b")),
+    Pattern("sendgrid_key", (b"SG.",), re.compile(rb"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b")),
+    Pattern("twilio_key", (b"SK",), re.compile(rb"\bSK[0-9a-f]{32}\b")),
+    Pattern(
+        "jwt",
+        (b"eyJ",),
+        re.compile(rb"\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
+    ),
+    Pattern(
+        "url_credentials",
+        (b"://",),
+        re.compile(rb"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:([^\s:/@\"'<>]{3,128})@[A-Za-z0-9.\-]+"),
+        group=1,
+        check=_looks_real,
+    ),
+    Pattern(
+        "password",
+        (b"assw", b"ASSW", b"pwd", b"PWD"),
+        re.compile(rb"(?i)\b[a-z_]*(?:password|passwd|pwd)[a-z_]*" + _ASSIGNED % 8),
+        group=2,
+        check=lambda value: _looks_real(value) and not value.isalpha() and b" " not in value,
+    ),
+    Pattern(
+        "generic_secret",
+        (b"ecret", b"ECRET", b"oken", b"OKEN", b"pi_key", b"PI_KEY", b"piKey", b"ccess_key", b"CCESS_KEY"),
+        re.compile(rb"(?i)\b[a-z_]*(?:secret|token|api_?key|access_?key)[a-z_]*" + _ASSIGNED % 20),
+        group=2,
+        check=_high_entropy,
+    ),
+)
+
+LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+KINDS = tuple(sorted({pattern.kind for pattern in PATTERNS}))
+
+
+def redaction(kind: str, html: bool = False) -> bytes:
+    return (f"&lt;REDACTED:{kind}&gt;" if html else f"<REDACTED:{kind}>").encode()
+
+
+def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
+    """The bytes with every secret replaced, and the findings, in order of position."""
+    spans: list[tuple[int, int, str]] = []
+    for pattern in PATTERNS:
+        if not any(marker in data for marker in pattern.markers):
+            continue
+        for match in pattern.regex.finditer(data):
+            value = match.group(pattern.group)
+            if pattern.check is not None and not pattern.check(value):
+                continue
+            start, end = match.span(pattern.group)
+            if not any(start < other_end and other_start < end for other_start, other_end, _ in spans):
+                spans.append((start, end, pattern.kind))
+    if not spans:
+        return data, []
+    spans.sort()
+    parts: list[bytes] = []
+    findings: list[SecretFinding] = []
+    position = 0
+    for start, end, kind in spans:
+        parts.append(data[position:start])
+        secret = data[start:end]
+        parts.append(redaction(kind, html) + b"\n" * len(LINE_BREAK.findall(secret)))
+        findings.append((kind, len(LINE_BREAK.findall(data, 0, start)) + 1))
+        position = end
+    parts.append(data[position:])
+    return b"".join(parts), findings
+
+
+def find_secrets(text: str) -> list[SecretFinding]:
+    """The secrets still in a text (an export's rows, an imported example): a redacted one is gone."""
+    return redact_secrets(text.encode("utf-8", errors="surrogatepass"))[1]
