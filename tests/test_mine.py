@@ -87,11 +87,22 @@ def test_links_are_recorded_never_followed(store: Store, tmp_path: Path) -> None
     assert [n for _, _, n in names(store, "p", "find_symbols", kind="function")] == ["ok"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their permissions")
-def test_unreadable_files_are_recorded(store: Store, tmp_path: Path) -> None:
+def test_unreadable_files_are_recorded(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree(tmp_path / "proj", {"locked.py": "x = 1\n"})
     (root / "locked.py").chmod(0)
+    if os.geteuid() == 0:  # root reads whatever the permissions: let the OS refuse the way it would
+        import builtins
+
+        import sources.files
+
+        def refuse(file: str, *args: object, **kwargs: object) -> object:
+            if str(file).endswith("locked.py"):
+                raise PermissionError(13, "Permission denied", file)
+            return builtins.open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+        monkeypatch.setattr(sources.files, "open", refuse, raising=False)
     assert mine(store, root, domain="p", jobs=1).failed == {"unreadable": 1}
+    assert [(r.reason, r.error) for r in store.files("proj", status="failed")] == [("unreadable", "Permission denied")]
 
 
 def test_every_bad_file_is_recorded_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
