@@ -608,6 +608,37 @@ def report_mixes(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option(
+    "--outputs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folders of exports and runs to check (default: data/exports and data/runs).",
+)
+@click.option("--clean", is_flag=True, help="Remove the leftovers of killed processes.")
+@click.pass_context
+def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool) -> None:
+    """Check the store's integrity, the lockfiles and every export; exit 1 if anything is damaged."""
+    from curate.doctor import clean as remove
+    from curate.doctor import diagnose
+
+    with open_store(ctx, read_only=True) as store:
+        found = diagnose(store, mixes_dir(ctx), outputs or (Path(DEFAULT_EXPORTS), Path("data/runs")))
+    for checked in found.checked:
+        click.echo(f"checked {checked}")
+    for problem in found.problems:
+        click.echo(f"PROBLEM {problem}")
+    if found.leftovers:
+        if clean:
+            click.echo(f"removed {remove(found.leftovers)} leftovers of killed processes")
+        else:
+            shown = ", ".join(str(path) for path in found.leftovers[:3])
+            click.echo(f"{len(found.leftovers)} leftovers of killed processes ({shown}); `--clean` removes them")
+    if not found.healthy:
+        raise CheckFailed(f"{len(found.problems)} problems")
+    click.echo("healthy")
+
+
+@cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
     """The main job on embedded defaults: mine, answer, synthesize, verify, dedup, build mixes, export."""

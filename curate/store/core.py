@@ -275,6 +275,37 @@ class Store(ExampleTables, TrainingTables):
             self._db.unregister("incoming_contents")
             self._insert_facts(_fact_table(source, rows, "extract"))
 
+    def integrity_problems(self) -> list[str]:
+        """What is wrong inside the store: duplicate keys and rows pointing at nothing. Empty when
+        healthy. (A run left `running` by a killed process is a state, not damage.)"""
+        checks = {
+            "duplicate sources": "SELECT name FROM sources GROUP BY name HAVING count(*) > 1",
+            "duplicate files": "SELECT source || ':' || path FROM files GROUP BY source, path HAVING count(*) > 1",
+            "duplicate contents": "SELECT sha256 FROM contents GROUP BY sha256 HAVING count(*) > 1",
+            "duplicate examples": "SELECT id FROM examples GROUP BY id HAVING count(*) > 1",
+            "duplicate toolsets": "SELECT toolset FROM toolsets GROUP BY toolset HAVING count(*) > 1",
+            "duplicate training runs": "SELECT run_id FROM train_runs GROUP BY run_id HAVING count(*) > 1",
+            "files of no source": "SELECT DISTINCT source FROM files WHERE source NOT IN (SELECT name FROM sources)",
+            "facts of no mined file": "SELECT DISTINCT f.source || ':' || f.path FROM facts f "
+            "LEFT JOIN files USING (source, path) WHERE files.path IS NULL OR files.status <> 'ok'",
+            "mined files without their text": "SELECT source || ':' || path FROM files "
+            "WHERE status = 'ok' AND sha256 NOT IN (SELECT sha256 FROM contents)",
+            "secrets of no file": "SELECT DISTINCT s.source || ':' || s.path FROM secrets s "
+            "LEFT JOIN files USING (source, path) WHERE files.path IS NULL",
+            "examples without their tools": "SELECT id FROM examples "
+            "WHERE toolset NOT IN (SELECT toolset FROM toolsets)",
+            "dedup clusters of no example": "SELECT DISTINCT example_id FROM dedup_clusters "
+            "WHERE example_id NOT IN (SELECT id FROM examples)",
+            "reports of no training run": "SELECT DISTINCT run_id FROM train_reports "
+            "WHERE run_id NOT IN (SELECT run_id FROM train_runs)",
+        }
+        problems = []
+        for what, query in checks.items():
+            found = [str(row[0]) for row in self._db.execute(query + " ORDER BY 1 LIMIT 4").fetchall()]
+            if found:
+                problems.append(f"{what}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''}")
+        return problems
+
     def secrets(self, domain: str | None = None) -> list[tuple[str, str, int, str]]:
         """(source, path, line, kind) of every secret redacted while mining, in file order."""
         query = "SELECT source, path, line, kind FROM secrets"
