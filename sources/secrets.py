@@ -99,7 +99,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "url_credentials",
         (b"://",),
-        re.compile(rb"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:([^\s:/@\"'<>]{3,128})@[A-Za-z0-9.\-]+"),
+        re.compile(rb"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:([^\s:/@\"'<>]{3,128})(?=@[A-Za-z0-9.\-])"),
         group=1,
         check=_looks_real,
     ),
