@@ -204,3 +204,51 @@ def test_moved_examples_show_in_the_diff(demo: Store, mixes: Path) -> None:
     result = diff(demo, build(demo, mixes, "phase6"), build(demo, mixes, "moved"))
     assert not any(result.added.values()) and not any(result.removed.values())
     assert result.moved and all(before != after for _, before, after in result.moved)
+
+
+def test_a_recipe_allows_and_denies_source_licenses(tmp_path: Path) -> None:
+    from curate.audit import audit, source_licenses
+    from tests.conftest import write_tree
+
+    code = "async def fetch(url):\n    return url\n\n\ndef parse(text):\n    return text\n"
+    store = Store.open(tmp_path / "s.duckdb")
+    projects = {
+        "permissive": {"LICENSE": "MIT License\n\nPermission is hereby granted, free of charge", "p/core.py": code},
+        "copyleft": {"pyproject.toml": '[project]\nname = "c"\nlicense = "GPL-3.0-only"\n', "c/core.py": code},
+        "unlabelled": {"u/core.py": code},
+    }
+    for name, files in projects.items():
+        mine(store, write_tree(tmp_path / name, files), domain=name, jobs=1)
+        run_synth(store, name, 8, run_id=f"r-{name}", seed=0)
+    assert {source.name: source.license for source in store.sources()} == {
+        "permissive": "MIT",
+        "copyleft": "GPL-3.0-only",
+        "unlabelled": None,
+    }
+    (tmp_path / "mixes").mkdir()
+    (tmp_path / "mixes" / "open.toml").write_text(
+        'name = "open"\n[licenses]\ndeny = ["GPL-3.0-only"]\n[[components]]\ncount = 16\n'
+    )
+    built = build(store, tmp_path / "mixes", "open")
+    # a direct answer comes from a card (curate's own text), not from the source: the license is moot
+    chosen = {item.id: item.record for item in store.examples(ids=built.ids())}
+    assert {(r["domain"], r["kind"]) for r in chosen.values() if r["domain"] == "copyleft"} <= {("copyleft", "direct")}
+    excluded = {item.example_id: item.reason for item in built.excluded}
+    assert set(excluded.values()) == {"source copyleft has license GPL-3.0-only, which the recipe does not allow"}
+    copyleft_calls = {item.id for item in store.examples(domain="copyleft", kind="tool_call")}
+    assert set(excluded) == copyleft_calls and copyleft_calls
+    (tmp_path / "mixes" / "strict.toml").write_text(
+        'name = "strict"\n[licenses]\nallow = ["MIT"]\nunknown = "deny"\n[[components]]\ncount = 8\n'
+    )
+    strict = build(store, tmp_path / "mixes", "strict")
+    calls = [item.record for item in store.examples(ids=strict.ids()) if item.record["kind"] == "tool_call"]
+    assert calls and {record["domain"] for record in calls} == {"permissive"}
+    examples = store.examples()
+    report = audit(examples, scope="all", splits={}, licenses=source_licenses(store))
+    licenses = {share.value: share.count for share in report.breakdowns["license"]}
+    assert set(licenses) == {"GPL-3.0-only", "MIT", "(unknown)", "(card only)"} and sum(licenses.values()) == 24
+    taught = next(
+        item for item in examples if item.record["domain"] == "permissive" and item.record["provenance"].get("sources")
+    )
+    assert taught.record["provenance"]["sources"][0]["license"] == "MIT"
+    store.close()
