@@ -148,10 +148,10 @@ def _settings(config_path: Path | None, model: str | None, flags: dict[str, Any]
 @click.command("fuse")
 @click.argument("run_name")
 @click.option("--quantize", "bits", type=click.Choice(["2", "3", "4", "5", "6", "8"]), help="Quantize to these bits.")
-@click.option("--group-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--group-size", type=click.Choice(["32", "64", "128"]), default="64", show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's fused[-qN]/.")
 @click.pass_context
-def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size: int, out: Path | None) -> None:
+def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size: str, out: Path | None) -> None:
     """Fuse a run's adapters into its base model (dequantized), optionally quantize, save a model folder."""
     from curate.training import model_folder
     from train.fuse import FuseError, fuse
@@ -168,7 +168,7 @@ def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size
             Path(run.folder) / "adapters",
             target,
             bits=int(bits) if bits else None,
-            group_size=group_size,
+            group_size=int(group_size),
         )
     except FuseError as error:
         raise InputError(str(error)) from None

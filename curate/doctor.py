@@ -7,7 +7,8 @@
   is a half-written export;
 - staging folders and files a killed process left behind (`.NAME.tmp-*`, `.NAME.old-*`,
   `.NAME.partial`, `adapters/.resume-*`) are listed as leftovers: harmless (no output is ever read
-  from them), removed by `--clean`.
+  from them), removed by `--clean`. A running curate holds the store, so doctor never runs (or
+  cleans) beside one.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def clean(leftovers: Iterable[Path]) -> int:
 
 def _check_export(folder: Path) -> list[str]:
     try:
-        manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-        files = manifest["files"]
+        files = json.loads((folder / "manifest.json").read_text("utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError):
+        files = None
+    if not isinstance(files, dict) or not all(isinstance(entry, dict) for entry in files.values()):
         return [f"{folder}: manifest.json does not read"]
     problems = []
     for name, expected in sorted(files.items()):

@@ -224,7 +224,7 @@ def export(
     if leaking:
         shown = "; ".join(f"{example_id}: {why}" for example_id, why in leaking[:3])
         raise CheckFailed(
-            f"mix {name!r} would export {len(leaking)} example(s) holding secrets ({shown})",
+            f"mix {name!r} would export {len(leaking)} example(s) that fail the secrets check ({shown})",
             hint="run `curate validate` to reject them, then rebuild the mix",
         )
     lock_hash = sha256_file(lock_path(mixes, name))

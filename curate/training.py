@@ -113,8 +113,9 @@ def resume_training(store: Store, run_id: str, *, iters: int | None, on_report: 
             hint="train it again",
         )
     start = saved[-1]
+    model = model_folder(run)  # before the run is touched: a model that is gone leaves it as it was
     store.resume_train_run(run_id, f"{start:07d}_adapters.safetensors", start, asdict(settings))
-    _train(store, replace(run, settings=asdict(settings)), model_folder(run), settings, start, on_report)
+    _train(store, replace(run, settings=asdict(settings)), model, settings, start, on_report)
     return store.train_runs([run_id])[0]
 
 

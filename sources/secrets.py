@@ -33,6 +33,8 @@ class Pattern:
     group: int = 0
     """The part of the match that is the secret (the rest is context, kept)."""
     check: Callable[[bytes], bool] | None = None
+    pieces: re.Pattern[bytes] | None = None
+    """Redact only these parts of the match (a key split over string literals keeps its quotes)."""
 
 
 def _entropy(value: bytes) -> float:
@@ -54,11 +56,20 @@ def _high_entropy(value: bytes) -> bool:
     return _looks_real(value) and _entropy(value) >= 3.5 and any(48 <= c <= 57 for c in value)
 
 
+REDACTED = re.compile(rb"<REDACTED:[a-z_]+>|&lt;REDACTED:[a-z_]+&gt;")
+KEY_PIECE = re.compile(rb"[A-Za-z0-9+/]{4,}")
+
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "private_key",
         (b"PRIVATE KEY-----",),
-        re.compile(rb"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----[\s\S]{16,8000}?-----END (?:[A-Z]+ )*PRIVATE KEY-----"),
+        re.compile(
+            rb"(-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----)([\s\S]{16,8000}?)-----END (?:[A-Z]+ )*PRIVATE KEY-----"
+        ),
+        group=2,
+        check=lambda body: KEY_PIECE.search(REDACTED.sub(b"", body)) is not None,
+        # kept: redactions already there, and the escapes of a key written inside string literals
+        pieces=re.compile(rb"(<REDACTED:[a-z_]+>|&lt;REDACTED:[a-z_]+&gt;|\\[nrt])|[A-Za-z0-9+/]+={0,2}"),
     ),
     Pattern("aws_access_key", (b"AKIA", b"ASIA"), re.compile(rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     Pattern(
@@ -84,7 +95,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "openai_key",
         (b"sk-",),
-        re.compile(rb"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}T3BlbkFJ[A-Za-z0-9_\-]{20,}\b"),
+        re.compile(rb"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,200}T3BlbkFJ[A-Za-z0-9_\-]{20,200}\b"),
     ),
     Pattern("anthropic_key", (b"sk-ant-",), re.compile(rb"\bsk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_\-]{80,120}\b")),
     Pattern("huggingface_token", (b"hf_",), re.compile(rb"\bhf_[A-Za-z]{34}\b")),
@@ -94,7 +105,7 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "jwt",
         (b"eyJ",),
-        re.compile(rb"\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
+        re.compile(rb"\beyJ[A-Za-z0-9_\-]{10,4096}\.eyJ[A-Za-z0-9_\-]{10,4096}\.[A-Za-z0-9_\-]{10,4096}"),
     ),
     Pattern(
         "url_credentials",
@@ -106,14 +117,14 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "password",
         (b"assw", b"ASSW", b"pwd", b"PWD"),
-        re.compile(rb"(?i)\b[a-z_]*(?:password|passwd|pwd)[a-z_]*" + _ASSIGNED % 8),
+        re.compile(rb"(?i)\b[a-z_]{0,40}(?:password|passwd|pwd)[a-z_]{0,40}" + _ASSIGNED % 8),
         group=2,
         check=lambda value: _looks_real(value) and not value.isalpha() and b" " not in value,
     ),
     Pattern(
         "generic_secret",
         (b"ecret", b"ECRET", b"oken", b"OKEN", b"pi_key", b"PI_KEY", b"piKey", b"ccess_key", b"CCESS_KEY"),
-        re.compile(rb"(?i)\b[a-z_]*(?:secret|token|api_?key|access_?key)[a-z_]*" + _ASSIGNED % 20),
+        re.compile(rb"(?i)\b[a-z_]{0,40}(?:secret|token|api_?key|access_?key)[a-z_]{0,40}" + _ASSIGNED % 20),
         group=2,
         check=_high_entropy,
     ),
@@ -128,32 +139,46 @@ def redaction(kind: str, html: bool = False) -> bytes:
 
 
 def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
-    """The bytes with every secret replaced, and the findings, in order of position."""
-    spans: list[tuple[int, int, str]] = []
-    for pattern in PATTERNS:
+    """The bytes with every secret replaced, and the findings, in order of position. Linear in the
+    input: bounded patterns, one sorted sweep over the matches, lines counted as it goes."""
+    candidates: list[tuple[int, int, int, int]] = []  # start, priority, end, pattern
+    for priority, pattern in enumerate(PATTERNS):
         if not any(marker in data for marker in pattern.markers):
             continue
         for match in pattern.regex.finditer(data):
             value = match.group(pattern.group)
-            if pattern.check is not None and not pattern.check(value):
-                continue
-            start, end = match.span(pattern.group)
-            if not any(start < other_end and other_start < end for other_start, other_end, _ in spans):
-                spans.append((start, end, pattern.kind))
-    if not spans:
+            if pattern.check is None or pattern.check(value):
+                start, end = match.span(pattern.group)
+                candidates.append((start, priority, end, priority))
+    if not candidates:
         return data, []
-    spans.sort()
+    candidates.sort()
     parts: list[bytes] = []
     findings: list[SecretFinding] = []
-    position = 0
-    for start, end, kind in spans:
-        parts.append(data[position:start])
+    position = counted = 0
+    line = 1
+    for start, _, end, index in candidates:
+        if start < position:
+            continue  # overlaps a secret already taken (an earlier one, or a more specific pattern)
+        pattern = PATTERNS[index]
         secret = data[start:end]
-        parts.append(redaction(kind, html) + b"\n" * len(LINE_BREAK.findall(secret)))
-        findings.append((kind, len(LINE_BREAK.findall(data, 0, start)) + 1))
+        token = redaction(pattern.kind, html)
+        parts.append(data[position:start])
+        if pattern.pieces is not None:
+            parts.append(pattern.pieces.sub(_keep_redactions(token), secret))
+        else:
+            parts.append(token + b"\n" * len(LINE_BREAK.findall(secret)))
+        line += len(LINE_BREAK.findall(data, counted, start))
+        counted = start
+        findings.append((pattern.kind, line))
         position = end
     parts.append(data[position:])
     return b"".join(parts), findings
+
+
+def _keep_redactions(token: bytes) -> Callable[[re.Match[bytes]], bytes]:
+    """A piece of a secret becomes `token`; a redaction already there stays."""
+    return lambda piece: piece[1] or token
 
 
 def find_secrets(text: str) -> list[SecretFinding]:

@@ -199,5 +199,35 @@ def test_an_imported_secret_is_rejected_and_an_unscanned_one_stops_the_export(
     assert main(["--db", str(db), "--mixes", str(mixes), "mix", "build", "mine"]) == 0
     code = main(["--db", str(db), "--mixes", str(mixes), "export", "mine", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
-    assert code == 1 and "would export 1 example(s) holding secrets (0123456789abcdef: message 2" in err
+    assert code == 1 and "would export 1 example(s) that fail the secrets check (0123456789abcdef: message 2" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_key_split_over_string_literals_keeps_the_file_parsing() -> None:
+    import ast
+
+    body = PLANTED["private_key"].splitlines()
+    source = "KEY = (\n" + "".join(f'    "{line}\\n"\n' for line in body) + ")\n"
+    redacted, findings = redact_secrets(source.encode())
+    ast.parse(redacted)  # the quotes and escapes stay
+    assert findings == [("private_key", 2)]
+    assert all(line not in redacted.decode() for line in body[1:-1])
+    assert redact_secrets(redacted) == (redacted, [])
+
+
+def test_mining_again_replaces_a_text_an_older_curate_stored_unredacted(tmp_path: Path) -> None:
+    from curate.mine import mine
+    from curate.store import FileWrite
+    from schemas import FileRecord
+
+    root = write_tree(tmp_path / "p", {"keys.py": f'KEY = "{AWS}"\n'})
+    with Store.open(tmp_path / "s.duckdb") as store:
+        mine(store, root, domain="p", jobs=1)
+        (record,) = store.files("p")
+        # what a store written before secrets were redacted holds: the raw text, an older extractor
+        raw = (root / "keys.py").read_text()
+        stale = FileRecord.model_validate(record.model_dump())
+        store.write_files("p", [FileWrite(stale, raw, [], None, "py1")])
+        assert AWS in (store.file_text("p", "keys.py") or "")
+        mine(store, root, domain="p", jobs=1)
+        assert store.file_text("p", "keys.py") == 'KEY = "<REDACTED:aws_access_key>"\n'

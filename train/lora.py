@@ -45,6 +45,9 @@ IGNORED_KEYS = frozenset({"report_to", "project_name", "wandb", "trust_remote_co
 CHECKPOINT = re.compile(r"^(\d{7})_adapters\.safetensors$")
 
 
+_NAMES = {bool: "true or false", int: "an integer", float: "a number"}
+
+
 class SettingsError(ValueError):
     """A LoRA setting or an mlx-lm config that cannot be used."""
 
@@ -77,6 +80,28 @@ class LoraSettings:
     lr_schedule: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        for item in fields(self):
+            value, default = getattr(self, item.name), item.default
+            if isinstance(default, bool | int | float | str):
+                expected: Any = (int, float) if type(default) is float else type(default)
+                if (isinstance(value, bool) and type(default) is not bool) or not isinstance(value, expected):
+                    raise SettingsError(f"{item.name} must be {_NAMES.get(type(default), 'a string')}, not {value!r}")
+        if not isinstance(self.optimizer_config, dict) or not all(
+            isinstance(options, dict) for options in self.optimizer_config.values()
+        ):
+            raise SettingsError("optimizer_config must map an optimizer's name to its options")
+        if self.lr_schedule is not None and not isinstance(self.lr_schedule, dict):
+            raise SettingsError("lr_schedule must be a mapping (mlx-lm's name, arguments, warmup)")
+        if not 0 <= self.seed < 2**32 - 1:
+            raise SettingsError(f"seed must be between 0 and {2**32 - 2}, not {self.seed}")
+        if not 0 <= self.dropout <= 1:
+            raise SettingsError(f"dropout must be between 0 and 1, not {self.dropout}")
+        if self.save_every % self.grad_accumulation_steps:
+            # mlx-lm steps the optimizer by the iteration within a call: a resume must start on a step
+            raise SettingsError(
+                f"save_every ({self.save_every}) must be a multiple of grad_accumulation_steps "
+                f"({self.grad_accumulation_steps}) so that every checkpoint can be resumed exactly"
+            )
         if self.fine_tune_type not in FINE_TUNE_TYPES:
             raise SettingsError(f"fine_tune_type {self.fine_tune_type!r} is not one of {', '.join(FINE_TUNE_TYPES)}")
         if self.optimizer.lower() not in OPTIMIZERS:
@@ -146,7 +171,7 @@ def _typed(name: str, value: Any, kind: type) -> Any:
             return value
     except ValueError:
         pass
-    wanted = {bool: "true or false", int: "an integer", float: "a number"}.get(kind, "a string")
+    wanted = _NAMES.get(kind, "a string")
     raise SettingsError(f"{name} must be {wanted}, not {value!r}")
 
 
@@ -259,6 +284,12 @@ def train_lora(
     order = np.random.RandomState(settings.seed)
     iterate_batches: Any = mlx_batches
 
+    def save_optimizer(iteration: int) -> None:
+        """Written aside and renamed: a kill mid-write leaves no optimizer file to resume from."""
+        staged = written / f".{iteration:07d}_optimizer.partial.safetensors"
+        mx.save_safetensors(str(staged), dict(tree_flatten(optimizer.state)))
+        staged.replace(written / f"{iteration:07d}_optimizer.safetensors")
+
     def drawn(stream: Iterator[Any], generator: Any) -> Iterator[Any]:
         """`stream`, with NumPy's global generator swapped for `generator` while it draws."""
         while True:
@@ -285,8 +316,7 @@ def train_lora(
                 # asked for the next batch, so iteration `done` is over, its checkpoint written
                 local = done - start
                 if local and local % settings.save_every == 0:
-                    state = dict(tree_flatten(optimizer.state))
-                    mx.save_safetensors(str(written / f"{local:07d}_optimizer.safetensors"), state)
+                    save_optimizer(local)
                 yield batch
 
     class Forward(TrainingCallback):
@@ -324,8 +354,7 @@ def train_lora(
             training_callback=Forward(),
         )
         if (settings.iters - start) % settings.save_every == 0:
-            state = dict(tree_flatten(optimizer.state))
-            mx.save_safetensors(str(written / f"{settings.iters - start:07d}_optimizer.safetensors"), state)
+            save_optimizer(settings.iters - start)
     finally:
         if start:
             _move_renumbered(written, adapters, start)

@@ -269,9 +269,9 @@ class Store(ExampleTables, TrainingTables):
                 self._db.executemany("INSERT INTO secrets VALUES (?, ?, ?, ?)", secrets)
             self._insert("files", pa.table(file_rows))
             self._db.register("incoming_contents", contents)
-            self._db.execute(
-                "INSERT INTO contents SELECT * FROM incoming_contents WHERE sha256 NOT IN (SELECT sha256 FROM contents)"
-            )
+            # replaced, not kept: a text stored by an older extractor may hold what this one redacts
+            self._db.execute("DELETE FROM contents WHERE sha256 IN (SELECT sha256 FROM incoming_contents)")
+            self._db.execute("INSERT INTO contents SELECT * FROM incoming_contents")
             self._db.unregister("incoming_contents")
             self._insert_facts(_fact_table(source, rows, "extract"))
 

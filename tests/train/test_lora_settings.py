@@ -71,6 +71,12 @@ def test_an_mlx_lm_config_sets_what_it_names_and_says_what_curate_decides() -> N
         ({"batch_size": 1.5}, "batch_size must be an integer, not 1.5"),
         ({"mask_prompt": "yes"}, "mask_prompt must be true or false, not 'yes'"),
         ({"learning_rate": "fast"}, "learning_rate must be a number, not 'fast'"),
+        ({"optimizer": None}, "optimizer must be a string, not None"),
+        ({"optimizer_config": ["adam"]}, "optimizer_config must map an optimizer's name to its options"),
+        ({"lr_schedule": "cosine"}, "lr_schedule must be a mapping"),
+        ({"seed": -1}, "seed must be between 0 and 4294967294, not -1"),
+        ({"lora_parameters": {"dropout": 1.5}}, "dropout must be between 0 and 1, not 1.5"),
+        ({"save_every": 10, "grad_accumulation_steps": 4}, "save_every (10) must be a multiple of grad_accumulation"),
     ],
 )
 def test_a_config_that_cannot_be_used_says_why(config: dict[str, object], message: str) -> None:
