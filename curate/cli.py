@@ -38,7 +38,20 @@ def cli(db: str | None, mixes: str | None, debug: bool) -> None:
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--from",
+    "source_list",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mine every source this file lists (`SOURCE [DOMAIN]` a line; `pypi:NAME[==VERSION]` too).",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="data/cache/pypi",
+    show_default=True,
+    help="Where `pypi:` sources are downloaded.",
+)
 @click.option("--domain", help="The domain the facts belong to (default: the source's name).")
 @click.option("--name", help="The source's name (default: the folder or package name).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Parser processes (default: the number of cores).")
@@ -54,7 +67,9 @@ def cli(db: str | None, mixes: str | None, debug: bool) -> None:
 @click.pass_context
 def mine(
     ctx: click.Context,
-    path: Path,
+    path: Path | None,
+    source_list: Path | None,
+    cache: Path,
     domain: str | None,
     name: str | None,
     jobs: int | None,
@@ -62,8 +77,17 @@ def mine(
     batch: int,
     as_json: bool,
 ) -> None:
-    """Mine a Python project (a folder, an sdist .tar.gz or a wheel .whl) into the store."""
+    """Mine a project (a folder, an sdist .tar.gz or a wheel .whl), or a list of them, into the store."""
     from curate.mine import mine as mine_source
+
+    if path is None and source_list is None:
+        raise InputError("what to mine? a PATH, or --from FILE")
+    if path is not None and source_list is not None:
+        raise InputError("give a PATH or --from FILE, not both")
+    if source_list is not None:
+        _mine_list(ctx, source_list, cache, jobs)
+        return
+    assert path is not None
 
     with open_store(ctx) as store, progress_bar() as progress:
         task = progress.add_task(f"mining {path}", total=None)
@@ -95,11 +119,29 @@ def mine(
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
 
 
+def _mine_list(ctx: click.Context, source_list: Path, cache: Path, jobs: int | None) -> None:
+    from curate.mine import MineStats
+    from curate.source_list import mine_list
+
+    def show(entry: str, outcome: str, stats: MineStats | None) -> None:
+        detail = f": {stats.files} files, {stats.mined} mined, {stats.unchanged} unchanged" if stats else ""
+        click.echo(f"{entry}\t{outcome}{detail}")
+
+    with open_store(ctx) as store:
+        listed = mine_list(store, source_list, cache=cache, jobs=jobs, on_source=show)
+    click.echo(
+        f"{len(listed.mined)} mined, {len(listed.skipped)} unchanged, {len(listed.failed)} failed "
+        "(see `curate sources`)"
+    )
+    if listed.failed:
+        raise CheckFailed(f"{len(listed.failed)} of the listed sources failed")
+
+
 @cli.command()
 @click.option("--domain", help="Only this domain's sources.")
 @click.pass_context
 def sources(ctx: click.Context, domain: str | None) -> None:
-    """List the mined sources."""
+    """List the mined sources, and the listed ones (`mine --from`) that failed, with why."""
     with open_store(ctx, read_only=True) as store:
         for source in store.sources(domain):
             files = store.files(source.name)
@@ -108,6 +150,9 @@ def sources(ctx: click.Context, domain: str | None) -> None:
                 f"{source.name}\tdomain={source.domain}\t{source.origin}\t{len(files)} files\t{failed} failed"
                 f"\tlicense={source.license or '-'}\trevision={source.revision[:12]}"
             )
+        for entry, (_, status, reason, _, _) in store.listed().items():
+            if status != "mined" and domain is None:
+                click.echo(f"{entry}\t{status}\t{reason}")
 
 
 @cli.command()

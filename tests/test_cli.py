@@ -88,7 +88,7 @@ def test_schema_prints_json_schemas(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (["schema", "Nope"], 2, "curate: error: no record type 'Nope' (known: "),
         (["frobnicate"], 2, "curate: error: No such command 'frobnicate'.\n"),
-        (["mine"], 2, "curate: error: Missing argument 'PATH'.\n"),
+        (["mine"], 2, "curate: error: what to mine? a PATH, or --from FILE\n"),
     ],
 )
 def test_errors_are_one_line_with_exit_codes(

@@ -25,7 +25,7 @@ from curate.store.training import TRAINING_TABLES, TrainingTables
 from schemas import Fact, FileRecord, Source
 from sources.extraction import FactRow, dump_detail, to_rows
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -59,6 +59,13 @@ MIGRATIONS: dict[int, str] = {
     4: """
     CREATE TABLE secrets (
         source VARCHAR NOT NULL, path VARCHAR NOT NULL, line INTEGER NOT NULL, kind VARCHAR NOT NULL
+    );
+    """,
+    # `curate mine --from FILE`: each listed entry's state, so a rerun goes on where a run stopped
+    5: """
+    CREATE TABLE listed_sources (
+        entry VARCHAR NOT NULL, domain VARCHAR, status VARCHAR NOT NULL, reason VARCHAR, source VARCHAR,
+        sha256 VARCHAR, updated TIMESTAMP NOT NULL
     );
     """,
 }
@@ -274,6 +281,24 @@ class Store(ExampleTables, TrainingTables):
             self._db.execute("INSERT INTO contents SELECT * FROM incoming_contents")
             self._db.unregister("incoming_contents")
             self._insert_facts(_fact_table(source, rows, "extract"))
+
+    def record_listed(
+        self, entry: str, domain: str | None, status: str, reason: str | None, source: str | None, sha256: str | None
+    ) -> None:
+        """The state of one entry of a source list: `mined` (from content `sha256`) or `failed`."""
+        with self.transaction():
+            self._db.execute("DELETE FROM listed_sources WHERE entry = ?", [entry])
+            self._db.execute(
+                "INSERT INTO listed_sources VALUES (?, ?, ?, ?, ?, ?, now())",
+                [entry, domain, status, reason, source, sha256],
+            )
+
+    def listed(self) -> dict[str, tuple[str | None, str, str | None, str | None, str | None]]:
+        """entry -> (domain, status, reason, source, sha256)."""
+        rows = self._db.execute(
+            "SELECT entry, domain, status, reason, source, sha256 FROM listed_sources ORDER BY entry"
+        ).fetchall()
+        return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
 
     def integrity_problems(self) -> list[str]:
         """What is wrong inside the store: duplicate keys and rows pointing at nothing. Empty when
