@@ -63,6 +63,14 @@ def cli(db: str | None, mixes: str | None, debug: bool) -> None:
     show_default=True,
     help="Files per commit: a killed run loses at most one batch.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Extract in a local process pool, or on Ray Data (curate[ray]).",
+)
+@click.option("--ray-address", help="A Ray cluster to use (default: start a local Ray runtime).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's statistics as JSON.")
 @click.pass_context
 def mine(
@@ -75,6 +83,8 @@ def mine(
     jobs: int | None,
     exclude: tuple[str, ...],
     batch: int,
+    engine: str,
+    ray_address: str | None,
     as_json: bool,
 ) -> None:
     """Mine a project (a folder, an sdist .tar.gz or a wheel .whl), or a list of them, into the store."""
@@ -85,7 +95,7 @@ def mine(
     if path is not None and source_list is not None:
         raise InputError("give a PATH or --from FILE, not both")
     if source_list is not None:
-        _mine_list(ctx, source_list, cache, jobs)
+        _mine_list(ctx, source_list, cache, jobs, engine, ray_address)
         return
     assert path is not None
 
@@ -100,6 +110,8 @@ def mine(
             exclude=exclude,
             batch_files=batch,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            engine=engine,  # type: ignore[arg-type]
+            ray_address=ray_address,
         )
     if as_json:
         emit_json(stats.as_dict())
@@ -119,7 +131,9 @@ def mine(
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
 
 
-def _mine_list(ctx: click.Context, source_list: Path, cache: Path, jobs: int | None) -> None:
+def _mine_list(
+    ctx: click.Context, source_list: Path, cache: Path, jobs: int | None, engine: str, ray_address: str | None
+) -> None:
     from curate.mine import MineStats
     from curate.source_list import mine_list
 
@@ -128,7 +142,15 @@ def _mine_list(ctx: click.Context, source_list: Path, cache: Path, jobs: int | N
         click.echo(f"{entry}\t{outcome}{detail}")
 
     with open_store(ctx) as store:
-        listed = mine_list(store, source_list, cache=cache, jobs=jobs, on_source=show)
+        listed = mine_list(
+            store,
+            source_list,
+            cache=cache,
+            jobs=jobs,
+            on_source=show,
+            engine=engine,  # type: ignore[arg-type]
+            ray_address=ray_address,
+        )
     click.echo(
         f"{len(listed.mined)} mined, {len(listed.skipped)} unchanged, {len(listed.failed)} failed "
         "(see `curate sources`)"

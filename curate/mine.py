@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from curate.errors import InputError
 from curate.pool import run_tasks
@@ -31,6 +32,7 @@ LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command"
 BATCH_FILES = 200
 BATCH_SECONDS = 2.0
 
+Engine = Literal["local", "ray"]
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -87,7 +89,11 @@ def mine(
     exclude: Sequence[str] = (),
     on_progress: ProgressCallback | None = None,
     batch_files: int = BATCH_FILES,
+    engine: Engine = "local",
+    ray_address: str | None = None,
 ) -> MineStats:
+    """Mine one source. `engine="ray"` extracts on Ray Data (`curate.ray_engine`) and writes the
+    source's files in one transaction; the facts are the same as the local process pool's."""
     started = time.perf_counter()
     root = Path(target)
     if not root.exists():
@@ -121,7 +127,20 @@ def mine(
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))
     root_is_package = origin == "folder" and any(item.path == "__init__.py" for item in files)
     root_package = root.resolve().name if root_is_package and root.resolve().name.isidentifier() else None
-    _extract_all(store, source_name, todo, shas, package_dirs, root_package, jobs, stats, on_progress, batch_files)
+    _extract_all(
+        store,
+        source_name,
+        todo,
+        shas,
+        package_dirs,
+        root_package,
+        jobs,
+        stats,
+        on_progress,
+        batch_files,
+        engine,
+        ray_address,
+    )
     if todo or gone or store.linked_revision(source_name) != revision:
         facts = [stored.fact for stored in store.facts(source=source_name, kinds=LINK_KINDS)]
         linked = link(facts)
@@ -144,6 +163,8 @@ def _extract_all(
     stats: MineStats,
     on_progress: ProgressCallback | None,
     batch_files: int,
+    engine: Engine = "local",
+    ray_address: str | None = None,
 ) -> None:
     pending: list[FileWrite] = []
     last_flush = time.monotonic()
@@ -189,7 +210,7 @@ def _extract_all(
         done += 1
         if on_progress is not None:
             on_progress(done, len(todo))
-        if len(pending) >= batch_files or time.monotonic() - last_flush > BATCH_SECONDS:
+        if engine == "local" and (len(pending) >= batch_files or time.monotonic() - last_flush > BATCH_SECONDS):
             flush()
 
     readable: list[SourceFile] = []
@@ -205,6 +226,13 @@ def _extract_all(
             module_name(item.path, package_dirs, root_package) if item.language == "python" else ("", False)
         )
         tasks.append((item.path, item.data, item.language, module, is_package))
+    if engine == "ray":
+        from curate import ray_engine
+
+        for index, extraction in ray_engine.extract(tasks, ray_address):
+            add(readable[index], extraction)
+        flush()
+        return
     run_tasks(
         "sources.extract:extract_file",
         tasks,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.errors import CurateError, InputError
-from curate.mine import MineStats, mine
+from curate.mine import Engine, MineStats, mine
 from curate.store import Store
 
 PYPI = re.compile(r"^pypi:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:==(?P<version>[A-Za-z0-9.+!_-]+))?$")
@@ -126,6 +126,8 @@ def mine_list(
     cache: Path,
     jobs: int | None = None,
     on_source: Callable[[str, str, MineStats | None], None] | None = None,
+    engine: Engine = "local",
+    ray_address: str | None = None,
 ) -> ListStats:
     """Mine every entry of the list at `path`; `on_source(entry, outcome, stats)` after each."""
     stats = ListStats()
@@ -157,7 +159,7 @@ def mine_list(
                 if on_source is not None:
                     on_source(listed.entry, "unchanged", None)
                 continue
-            mined = mine(store, target, domain=listed.domain, jobs=jobs)
+            mined = mine(store, target, domain=listed.domain, jobs=jobs, engine=engine, ray_address=ray_address)
         except Exception as error:  # one source never stops the list: a broken archive raises anything
             reason = str(error) if isinstance(error, CurateError) else f"{type(error).__name__}: {error}"
             store.record_listed(listed.entry, listed.domain, "failed", reason, None, None)

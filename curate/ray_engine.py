@@ -1,0 +1,109 @@
+"""`curate mine --engine ray`: extraction on Ray Data, DuckDB still the store of record.
+
+The files are read by the same reader as the local engine (`sources.files`: its limits, its refusal
+of links and archive members that climb out), so both engines see the same bytes. Ray Data spreads
+the extraction over the cluster (`--ray-address`) or a local Ray runtime, each batch running the
+very function the local worker pool runs (`sources.extract.extract_file`), and writes its results
+as Parquet shards; the driver reads the shards back and ingests a source's files in one
+transaction. The same function on the same bytes gives the same facts: a test compares the two
+engines' stores.
+
+Ray is an optional extra (`curate[ray]`), imported only here, and only when asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from curate.errors import InputError
+from sources.extraction import Extraction
+
+BATCH_SIZE = 32
+
+
+def _extract_batch(batch: dict[str, Any]) -> dict[str, list[Any]]:
+    from sources.extract import extract_file
+
+    columns: dict[str, list[Any]] = {
+        name: [] for name in ("index", "rows", "status", "reason", "error", "text", "lines", "positions", "secrets")
+    }
+    for index, path, data, language, module, is_package in zip(
+        batch["index"],
+        batch["path"],
+        batch["data"],
+        batch["language"],
+        batch["module"],
+        batch["is_package"],
+        strict=True,
+    ):
+        try:
+            extraction = extract_file(str(path), bytes(data or b""), str(language), str(module), bool(is_package))
+        except Exception as error:  # what the local pool records as a crashed parser
+            extraction = Extraction(status="failed", reason="parser_crashed", error=f"{type(error).__name__}: {error}")
+        columns["index"].append(int(index))
+        columns["rows"].append(json.dumps(extraction.rows, ensure_ascii=False))
+        columns["status"].append(extraction.status)
+        columns["reason"].append(extraction.reason)
+        columns["error"].append(extraction.error)
+        columns["text"].append(extraction.text)
+        columns["lines"].append(extraction.lines)
+        columns["positions"].append(extraction.positions)
+        columns["secrets"].append(json.dumps(extraction.secrets))
+    return columns
+
+
+def start(address: str | None) -> None:
+    try:
+        import ray
+    except ImportError:
+        raise InputError("the ray engine needs Ray", hint="install curate[ray] (`uv sync --extra ray`)") from None
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as error:
+            raise InputError(f"cannot start or reach Ray at {address or 'a local runtime'}: {error}") from None
+        ray.data.DataContext.get_current().enable_progress_bars = False
+
+
+def extract(
+    tasks: Sequence[tuple[str, bytes | None, str, str, bool]], address: str | None
+) -> Iterator[tuple[int, Extraction]]:
+    """(task index, extraction) for every task, in task order."""
+    if not tasks:
+        return
+    start(address)
+    import pyarrow.parquet as pq
+    import ray
+
+    items = [
+        {"index": index, "path": path, "data": data, "language": language, "module": module, "is_package": package}
+        for index, (path, data, language, module, package) in enumerate(tasks)
+    ]
+    with tempfile.TemporaryDirectory(prefix="curate-shards-") as shards:
+        dataset = ray.data.from_items(items).map_batches(_extract_batch, batch_size=BATCH_SIZE, batch_format="numpy")
+        dataset.write_parquet(shards)
+        table = pq.read_table(shards)
+    for row in sorted(table.to_pylist(), key=lambda row: row["index"]):
+        yield (
+            row["index"],
+            Extraction(
+                rows=[tuple(fact) for fact in json.loads(row["rows"])],
+                status=row["status"],
+                reason=row["reason"],
+                error=row["error"],
+                text=row["text"],
+                lines=row["lines"],
+                positions=row["positions"],
+                secrets=[(kind, line) for kind, line in json.loads(row["secrets"])],
+            ),
+        )
+
+
+def stop() -> None:
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()

@@ -1,0 +1,46 @@
+"""`--engine ray` and the local engine mine the same 22 real sources into the same facts, files and
+texts. Skipped where Ray is not installed (it is the optional extra `curate[ray]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from curate.source_list import mine_list
+from curate.store import Store
+from tests.test_source_list import INSTALLED, STDLIB_PACKAGES, write_list
+
+
+@pytest.fixture
+def ray_runtime() -> Iterator[None]:
+    pytest.importorskip("ray", reason="the ray engine is the optional extra curate[ray]")
+    from curate import ray_engine
+
+    yield
+    ray_engine.stop()
+
+
+def snapshot(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str, str, str, int]], list[str | None]]:
+    with Store.open(path, read_only=True) as store:
+        facts = sorted((item.source, item.fact.model_dump_json()) for item in store.facts())
+        files = [
+            (source.name, record.path, record.sha256, record.status, record.lines)
+            for source in store.sources()
+            for record in store.files(source.name)
+        ]
+        texts = [store.file_text(source, path) for source, path, *_ in files]
+    return facts, files, texts  # type: ignore[return-value]
+
+
+@pytest.mark.slow
+def test_both_engines_give_identical_facts(ray_runtime: None, tmp_path: Path) -> None:
+    source_list = write_list(tmp_path / "lists")
+    for engine in ("local", "ray"):
+        with Store.open(tmp_path / f"{engine}.duckdb") as store:
+            stats = mine_list(store, source_list, cache=tmp_path / "cache", engine=engine)
+        assert len(stats.mined) == len(STDLIB_PACKAGES) + len(INSTALLED) >= 20 and len(stats.failed) == 2
+    local, ray = snapshot(tmp_path / "local.duckdb"), snapshot(tmp_path / "ray.duckdb")
+    assert len(local[0]) > 10_000
+    assert local == ray
