@@ -384,15 +384,29 @@ def validate(ctx: click.Context, domain: str | None, max_tokens: int, tokenizer:
     show_default=True,
     help="Near-duplicate queries: the MinHash Jaccard similarity that makes a cluster.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Compute the MinHashes here, or on Ray Data (curate[ray]): the same clusters either way.",
+)
+@click.option("--ray-address", help="A Ray cluster to use (default: start a local Ray runtime).")
 @click.pass_context
-def dedup(ctx: click.Context, domain: str | None, threshold: float) -> None:
+def dedup(ctx: click.Context, domain: str | None, threshold: float, engine: str, ray_address: str | None) -> None:
     """Record exact and near-duplicate clusters; one example of each is kept."""
+    from curate.dedup import Hasher, minhashes
     from curate.dedup import dedup as run_dedup
 
+    hasher: Hasher = minhashes
+    if engine == "ray":
+        from curate import ray_engine
+
+        hasher = lambda texts: ray_engine.minhashes(texts, ray_address)  # noqa: E731
     with open_store(ctx) as store:
         domains = [domain] if domain else sorted({str(item.record["domain"]) for item in store.examples()})
         for name in domains:
-            report = run_dedup(store, name, threshold)
+            report = run_dedup(store, name, threshold, hasher)
             click.echo(
                 f"{name}: {report.examples} examples, {report.exact_clusters} exact clusters "
                 f"({report.exact_dropped} duplicates), {report.near_clusters} near-duplicate clusters "

@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,8 +76,15 @@ class UnionFind:
         return [members for members in grouped.values() if len(members) > 1]
 
 
+Hasher = Callable[[Sequence[str]], list[Any]]
+"""Texts to their MinHashes: `minhashes` here, or the same computed on Ray (`curate.ray_engine`)."""
+
+
 def near_duplicate_groups(
-    texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, partitions: Sequence[str] | None = None
+    texts: Sequence[str],
+    threshold: float = DEFAULT_THRESHOLD,
+    partitions: Sequence[str] | None = None,
+    hasher: Hasher = minhashes,
 ) -> list[list[int]]:
     """Groups (indexes into `texts`) whose MinHash-estimated Jaccard similarity reaches `threshold`,
     linked transitively. LSH finds candidates; each candidate pair is confirmed on its estimate.
@@ -86,7 +93,7 @@ def near_duplicate_groups(
         raise ValueError("threshold must be in (0, 1]")
     from datasketch import MinHashLSH
 
-    hashes = minhashes(texts)
+    hashes = hasher(texts)
     index = MinHashLSH(threshold=min(threshold, 0.95), num_perm=NUM_PERM)
     found = UnionFind(len(texts))
     for position, minhash in enumerate(hashes):
@@ -111,7 +118,7 @@ def _keeper(members: Iterable[StoredExample]) -> StoredExample:
     return min(members, key=lambda item: (item.status != "verified", item.id))
 
 
-def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD) -> DedupReport:
+def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD, hasher: Hasher = minhashes) -> DedupReport:
     examples = store.examples(domain=domain)
     clusters: list[Cluster] = []
     by_content: dict[str, list[StoredExample]] = defaultdict(list)
@@ -124,7 +131,8 @@ def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD) -> De
     survivors.sort(key=lambda item: item.id)
     # a near-duplicate asks the same thing: the same call (or, for direct answers, no call) in other
     # words; "subclasses of MessageError" and "of MessageID" are different questions, however alike
-    groups = near_duplicate_groups([item.query for item in survivors], threshold, [calls_key(i) for i in survivors])
+    queries, calls = [item.query for item in survivors], [calls_key(item) for item in survivors]
+    groups = near_duplicate_groups(queries, threshold, calls, hasher)
     for group in groups:
         clusters.extend(_cluster(domain, "near", [survivors[index] for index in group]))
     store.save_clusters(domain, clusters)

@@ -107,3 +107,34 @@ def stop() -> None:
 
     if ray.is_initialized():
         ray.shutdown()
+
+
+def _hash_batch(batch: dict[str, Any]) -> dict[str, Any]:
+    from curate.dedup import minhashes
+
+    hashes = minhashes([str(text) for text in batch["text"]])
+    return {
+        "index": batch["index"],
+        "hashvalues": [minhash.hashvalues for minhash in hashes],
+        "scheme": [minhash.scheme for minhash in hashes],
+    }
+
+
+def minhashes(texts: Sequence[str], address: str | None = None) -> list[Any]:
+    """`curate.dedup.minhashes` computed on Ray Data: the same seed and permutations, so the same
+    hashes, so the same clusters."""
+    from datasketch import MinHash
+
+    from curate.dedup import NUM_PERM
+
+    if not texts:
+        return []
+    start(address)
+    import ray
+
+    items = [{"index": index, "text": text} for index, text in enumerate(texts)]
+    rows = ray.data.from_items(items).map_batches(_hash_batch, batch_size=1024, batch_format="numpy").take_all()
+    rows.sort(key=lambda row: int(row["index"]))
+    return [
+        MinHash(num_perm=NUM_PERM, seed=1, hashvalues=row["hashvalues"], scheme=str(row["scheme"])) for row in rows
+    ]

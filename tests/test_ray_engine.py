@@ -44,3 +44,16 @@ def test_both_engines_give_identical_facts(ray_runtime: None, tmp_path: Path) ->
     local, ray = snapshot(tmp_path / "local.duckdb"), snapshot(tmp_path / "ray.duckdb")
     assert len(local[0]) > 10_000
     assert local == ray
+
+
+@pytest.mark.slow
+def test_near_duplicates_on_ray_are_the_local_clusters(ray_runtime: None) -> None:
+    from curate import ray_engine
+    from curate.cards import load_cards
+    from curate.dedup import near_duplicate_groups
+
+    questions = [question for card in load_cards() for question in card.questions]
+    texts = questions + [question.rstrip("?") + " exactly?" for question in questions[::3]]
+    local = near_duplicate_groups(texts, 0.7)
+    on_ray = near_duplicate_groups(texts, 0.7, hasher=ray_engine.minhashes)
+    assert len(local) >= 50 and on_ray == local
