@@ -24,7 +24,29 @@ from sources.extraction import Extraction
 BATCH_SIZE = 32
 
 
-def _extract_batch(batch: dict[str, Any]) -> dict[str, list[Any]]:
+def _schema() -> Any:
+    """Every shard's columns, typed: a batch whose `reason`s are all null must still be strings."""
+    import pyarrow as pa
+
+    text = pa.large_string()
+    return pa.schema(
+        [
+            ("index", pa.int64()),
+            ("rows", text),
+            ("status", pa.string()),
+            ("reason", pa.string()),
+            ("error", text),
+            ("text", text),
+            ("lines", pa.int64()),
+            ("positions", pa.string()),
+            ("secrets", pa.string()),
+        ]
+    )
+
+
+def _extract_batch(batch: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
     from sources.extract import extract_file
 
     columns: dict[str, list[Any]] = {
@@ -52,7 +74,7 @@ def _extract_batch(batch: dict[str, Any]) -> dict[str, list[Any]]:
         columns["lines"].append(extraction.lines)
         columns["positions"].append(extraction.positions)
         columns["secrets"].append(json.dumps(extraction.secrets))
-    return columns
+    return pa.table(columns, schema=_schema())
 
 
 def start(address: str | None) -> None:

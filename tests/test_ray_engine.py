@@ -57,3 +57,19 @@ def test_near_duplicates_on_ray_are_the_local_clusters(ray_runtime: None) -> Non
     local = near_duplicate_groups(texts, 0.7)
     on_ray = near_duplicate_groups(texts, 0.7, hasher=ray_engine.minhashes)
     assert len(local) >= 50 and on_ray == local
+
+
+@pytest.mark.slow
+def test_shards_mixing_mined_and_failed_files_merge(ray_runtime: None, tmp_path: Path) -> None:
+    """A batch of only good files (no reasons) and a batch of only bad ones write one dataset."""
+    from curate.mine import mine
+    from tests.conftest import write_tree
+
+    files = {f"a{number:03d}.py": f"def f{number}():\n    return {number}\n" for number in range(40)}
+    files |= {f"b{number:03d}.py": "def broken(:\n" for number in range(40)}
+    root = write_tree(tmp_path / "mixed", files)
+    for engine in ("local", "ray"):
+        with Store.open(tmp_path / f"{engine}.duckdb") as store:
+            stats = mine(store, root, domain="mixed", engine=engine)  # type: ignore[arg-type]
+            assert (stats.mined, dict(stats.failed)) == (40, {"syntax_error": 40})
+    assert snapshot(tmp_path / "local.duckdb") == snapshot(tmp_path / "ray.duckdb")
