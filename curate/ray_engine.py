@@ -157,6 +157,4 @@ def minhashes(texts: Sequence[str], address: str | None = None) -> list[Any]:
     items = [{"index": index, "text": text} for index, text in enumerate(texts)]
     rows = ray.data.from_items(items).map_batches(_hash_batch, batch_size=1024, batch_format="numpy").take_all()
     rows.sort(key=lambda row: int(row["index"]))
-    return [
-        MinHash(num_perm=NUM_PERM, seed=1, hashvalues=row["hashvalues"], scheme=str(row["scheme"])) for row in rows
-    ]
+    return [MinHash(num_perm=NUM_PERM, seed=1, hashvalues=row["hashvalues"], scheme=str(row["scheme"])) for row in rows]
