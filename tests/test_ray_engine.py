@@ -1,5 +1,8 @@
 """`--engine ray` and the local engine mine the same 22 real sources into the same facts, files and
-texts. Skipped where Ray is not installed (it is the optional extra `curate[ray]`)."""
+texts. Skipped where Ray is not installed (it is the optional extra `curate[ray]`):
+
+    uv run --extra ray pytest tests/test_ray_engine.py
+"""
 
 from __future__ import annotations
 
