@@ -38,13 +38,14 @@ def test_killed_runs_leave_a_whole_store_and_whole_outputs(tmp_path: Path, capsy
         ["dedup", "--domain", "shop"],
     ]
     rng = random.Random(8)
-    killed = 0
-    for kill in range(KILLS):
+    killed = attempt = 0
+    while killed < KILLS and attempt < 3 * KILLS:  # a command that finished before its kill does not count
+        kill, attempt = attempt, attempt + 1
         command = [part.replace("{seed}", str(kill)) for part in commands[kill % len(commands)]]
         child = subprocess.Popen(
             [sys.executable, "-m", "curate", *common, *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        time.sleep(rng.uniform(0.3, 2.5))
+        time.sleep(rng.uniform(0.3, 2.0))
         if child.poll() is None:
             os.kill(child.pid, signal.SIGKILL)
             killed += 1
@@ -57,4 +58,4 @@ def test_killed_runs_leave_a_whole_store_and_whole_outputs(tmp_path: Path, capsy
         assert main([*common, "doctor", "--outputs", str(exports)]) == 0, (kill, command, capsys.readouterr())
         capsys.readouterr()
     assert (exports / "shop" / "manifest.json").exists()
-    assert killed >= KILLS * 3 // 4, f"only {killed} of {KILLS} runs were still running when killed"
+    assert killed == KILLS, f"only {killed} of {attempt} runs were still running when killed"
