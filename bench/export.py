@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import datetime
-import os
 import platform
 import sys
 import tempfile
@@ -31,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
-from mine_python import cpu_model, invocation, print_table, replace_section, verdict
+from mine_python import print_table, verdict, write_figures
 from synth import DOMAINS, STDLIB
 
 from curate.audit import audit
@@ -146,16 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print_table(rows)
     if arguments.write:
-        machine = f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.machine()}"
         versions = f"Python {platform.python_version()}, duckdb {version('duckdb')}, mlx-lm {version('mlx-lm')}"
-        table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-        body = (
-            f"## {SECTION}\n\n`{invocation('bench/export.py', argv)}` on {datetime.date.today().isoformat()}: "
-            f"{machine}; {versions}.\n\n| figure | value |\n|---|---|\n{table}\n"
-        )
-        text = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else "# Benchmarks\n"
-        arguments.write.write_text(replace_section(text, SECTION, body), encoding="utf-8")
-        print(f"\nwrote the {SECTION} section of {arguments.write}")
+        write_figures(arguments.write, SECTION, "bench/export.py", argv, versions, rows)
     return 0 if ratio <= EXPORT_TARGET and audit_seconds <= AUDIT_TARGET else 1
 
 

@@ -247,6 +247,28 @@ def replace_section(text: str, name: str, body: str) -> str:
     return "".join(lines[:start]) + body + ("\n" + tail if tail else "")
 
 
+def write_figures(
+    path: Path,
+    section: str,
+    script: str,
+    argv: Sequence[str] | None,
+    versions: str,
+    rows: Sequence[tuple[str, str]],
+    note: str = "",
+) -> None:
+    """Write `rows` as the `## section` of `path`: the command, the date, this machine, `versions`,
+    `note`, then a figure table; the other sections stay as they are."""
+    machine = f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.machine()}"
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    body = (
+        f"## {section}\n\n`{invocation(script, argv)}` on {datetime.date.today().isoformat()}: "
+        f"{machine}; {versions}.{note}\n\n| figure | value |\n|---|---|\n{table}\n"
+    )
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    path.write_text(replace_section(text, section, body), encoding="utf-8")
+    print(f"\nwrote the {section} section of {path}")
+
+
 def write_section(path: Path, body: str) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     path.write_text(replace_section(text, SECTION, body), encoding="utf-8")

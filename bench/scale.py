@@ -14,8 +14,6 @@ Usage: uv run --extra ray python bench/scale.py [--files 5000] [--repeat 1] [--w
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
 import platform
 import shutil
 import subprocess
@@ -27,7 +25,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from mine_python import cpu_model, invocation, print_table, replace_section, verdict
+from mine_python import print_table, verdict, write_figures
 
 TARGET = 1.3
 SECTION = "scale"
@@ -97,17 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print_table(rows)
     if arguments.write:
-        machine = f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.machine()}"
         versions = f"Python {platform.python_version()}, ray {version('ray')}, duckdb {version('duckdb')}"
-        table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-        body = (
-            f"## {SECTION}\n\n`{invocation('bench/scale.py', argv)}` on {datetime.date.today().isoformat()}: "
-            f"{machine}; {versions}. Both engines cold, each in a fresh process and store, best of "
-            f"{arguments.repeat}.\n\n| figure | value |\n|---|---|\n{table}\n"
-        )
-        text = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else "# Benchmarks\n"
-        arguments.write.write_text(replace_section(text, SECTION, body), encoding="utf-8")
-        print(f"\nwrote the {SECTION} section of {arguments.write}")
+        note = f" Both engines cold, each in a fresh process and store, best of {arguments.repeat}."
+        write_figures(arguments.write, SECTION, "bench/scale.py", argv, versions, rows, note=note)
     return 0 if ratio <= TARGET else 1
 
 

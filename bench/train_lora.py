@@ -24,9 +24,7 @@ Usage: uv run python bench/train_lora.py [--examples 40] [--iters N] [--repeat 2
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -36,7 +34,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from mine_python import cpu_model, invocation, print_table, replace_section, verdict
+from mine_python import print_table, verdict, write_figures
 
 from curate.cli import main as curate
 from curate.mine import mine
@@ -123,16 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     print_table(rows_table)
     if arguments.write:
-        machine = f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.machine()}"
         versions = f"Python {platform.python_version()}, mlx {version('mlx')}, mlx-lm {version('mlx-lm')}"
-        table = "\n".join(f"| {name} | {value} |" for name, value in rows_table)
-        body = (
-            f"## {SECTION}\n\n`{invocation('bench/train_lora.py', argv)}` on {datetime.date.today().isoformat()}: "
-            f"{machine}; {versions}.\n\n| figure | value |\n|---|---|\n{table}\n"
-        )
-        text = arguments.write.read_text(encoding="utf-8") if arguments.write.exists() else "# Benchmarks\n"
-        arguments.write.write_text(replace_section(text, SECTION, body), encoding="utf-8")
-        print(f"\nwrote the {SECTION} section of {arguments.write}")
+        write_figures(arguments.write, SECTION, "bench/train_lora.py", argv, versions, rows_table)
     return 0 if ratio <= TARGET else 1
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from curate.export import sha256_file
 from curate.mix import read_lockfile, recipe_names
 from curate.store import Store
 
@@ -110,17 +110,9 @@ def _check_export(folder: Path) -> list[str]:
             problems.append(
                 f"{folder}: {name} has {path.stat().st_size} bytes, the manifest says {expected.get('bytes')}"
             )
-        elif _sha256(path) != expected.get("sha256"):
+        elif sha256_file(path) != expected.get("sha256"):
             problems.append(f"{folder}: {name} does not match its sha256")
     return problems
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _leftovers(folder: Path) -> list[Path]:

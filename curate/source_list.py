@@ -13,7 +13,6 @@ fetch, an archive that does not open) is recorded with its reason and the run go
 
 from __future__ import annotations
 
-import hashlib
 import re
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.errors import CurateError, InputError
+from curate.export import sha256_file
 from curate.mine import Engine, MineStats, mine
 from curate.store import Store
 
@@ -109,16 +109,6 @@ def _archives(folder: Path, name: str, version: str | None) -> list[Path]:
     return [path for _, _, path in sorted(found, reverse=True)]
 
 
-def _sha256(path: Path) -> str | None:
-    if not path.is_file():
-        return None
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def mine_list(
     store: Store,
     path: Path,
@@ -142,7 +132,7 @@ def mine_list(
                 target = (path.parent / listed.entry).resolve()
                 if not target.exists():
                     raise InputError("no such file or folder", path=str(target))
-            sha = _sha256(target)
+            sha = sha256_file(target) if target.is_file() else None  # a folder re-mines its changed files
             previous = done.get(listed.entry)
             if (
                 sha is not None
