@@ -13,7 +13,10 @@ Ray is an optional extra (`curate[ray]`), imported only here, and only when aske
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
+import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +24,9 @@ from typing import Any
 from curate.errors import InputError
 from sources.extraction import Extraction
 
-BATCH_SIZE = 32
+BATCH_SIZE = 128
+"""Files per Ray task. Each task costs Ray Data a schedule, a block fetch and a Parquet file: on
+5,000 files, 128 a task mined in 130 s where 32 took 139 s (2 cores)."""
 
 
 def _schema() -> Any:
@@ -44,10 +49,20 @@ def _schema() -> Any:
     )
 
 
+@functools.cache  # once per worker process, before its first batch
+def _freeze_worker_heap() -> None:
+    """Keep the worker's own heap (Ray, Arrow, Ray Data: some 150,000 objects) out of the garbage
+    collector's full passes, which extraction's many short-lived objects trigger: about a fifth of
+    the extraction time otherwise."""
+    gc.freeze()
+
+
 def _extract_batch(batch: dict[str, Any]) -> Any:
     import pyarrow as pa
 
     from sources.extract import extract_file
+
+    _freeze_worker_heap()
 
     columns: dict[str, list[Any]] = {
         name: [] for name in ("index", "rows", "status", "reason", "error", "text", "lines", "positions", "secrets")
@@ -78,6 +93,12 @@ def _extract_batch(batch: dict[str, Any]) -> Any:
 
 
 def start(address: str | None) -> None:
+    if address is None:
+        # Under `uv run`, Ray (2.43+) starts every local worker with `uv run` in a packaged copy of
+        # the working folder, which re-resolves and installs the project's environment for each
+        # copy: minutes, or a hang without the registry. Local workers share this interpreter, so
+        # they need none of it. Read when ray is imported; a user's own setting wins.
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
         import ray
     except ImportError:

@@ -17,7 +17,10 @@ from tests.test_source_list import INSTALLED, STDLIB_PACKAGES, write_list
 
 
 @pytest.fixture
-def ray_runtime() -> Iterator[None]:
+def ray_runtime(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Before ray is imported, which reads it: under `uv run pytest`, Ray would otherwise start its
+    # workers with `uv run` in a copy of the project (what `curate.ray_engine.start` turns off).
+    monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     pytest.importorskip("ray", reason="the ray engine is the optional extra curate[ray]")
     from curate import ray_engine
 
