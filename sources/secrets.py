@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 SecretFinding = tuple[str, int]
@@ -35,6 +35,12 @@ class Pattern:
     check: Callable[[bytes], bool] | None = None
     pieces: re.Pattern[bytes] | None = None
     """Redact only these parts of the match (a key split over string literals keeps its quotes)."""
+    anchor: re.Pattern[bytes] | None = None
+    """A part every match holds within `reach` bytes of its start, which the regex engine finds fast
+    (a literal). `regex` begins with a class tried at every word boundary, which costs more than all
+    the other patterns together on pages full of URLs; with an anchor, `regex` is tried only at the
+    starts within reach of one. Same matches: a test holds the two ways equal."""
+    reach: int = 0
 
 
 def _entropy(value: bytes) -> float:
@@ -113,6 +119,8 @@ PATTERNS: tuple[Pattern, ...] = (
         re.compile(rb"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@\"'<>]{1,64}:([^\s:/@\"'<>]{3,128})(?=@[A-Za-z0-9.\-])"),
         group=1,
         check=_looks_real,
+        anchor=re.compile(rb"://[^\s:/@\"'<>]{1,64}:[^\s:/@\"'<>]{3}"),
+        reach=21,
     ),
     Pattern(
         "password",
@@ -120,6 +128,8 @@ PATTERNS: tuple[Pattern, ...] = (
         re.compile(rb"(?i)\b[a-z_]{0,40}(?:password|passwd|pwd)[a-z_]{0,40}" + _ASSIGNED % 8),
         group=2,
         check=lambda value: _looks_real(value) and not value.isalpha() and b" " not in value,
+        anchor=re.compile(rb"(?i)passw|pwd"),
+        reach=40,
     ),
     Pattern(
         "generic_secret",
@@ -127,6 +137,8 @@ PATTERNS: tuple[Pattern, ...] = (
         re.compile(rb"(?i)\b[a-z_]{0,40}(?:secret|token|api_?key|access_?key)[a-z_]{0,40}" + _ASSIGNED % 20),
         group=2,
         check=_high_entropy,
+        anchor=re.compile(rb"(?i)secret|token|api_?key|access_?key"),
+        reach=40,
     ),
 )
 
@@ -145,7 +157,7 @@ def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[Secr
     for priority, pattern in enumerate(PATTERNS):
         if not any(marker in data for marker in pattern.markers):
             continue
-        for match in pattern.regex.finditer(data):
+        for match in matches(pattern, data):
             value = match.group(pattern.group)
             if pattern.check is None or pattern.check(value):
                 start, end = match.span(pattern.group)
@@ -174,6 +186,26 @@ def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[Secr
         position = end
     parts.append(data[position:])
     return b"".join(parts), findings
+
+
+def matches(pattern: Pattern, data: bytes) -> Iterator[re.Match[bytes]]:
+    """`pattern.regex.finditer(data)`, found from the pattern's anchor where it has one: every match
+    starts within reach before an anchor, so only those starts are tried, in order."""
+    if pattern.anchor is None:
+        yield from pattern.regex.finditer(data)
+        return
+    match_at = pattern.regex.match
+    done = 0  # every start before this was tried, or lies inside a match (finditer's matches never overlap)
+    for anchor in pattern.anchor.finditer(data):
+        at = anchor.start()
+        for start in range(max(at - pattern.reach, done), at + 1):
+            found = match_at(data, start)
+            if found is not None:
+                yield found
+                done = found.end()
+                break
+        else:
+            done = max(done, at + 1)
 
 
 def _keep_redactions(token: bytes) -> Callable[[re.Match[bytes]], bytes]:

@@ -23,9 +23,10 @@ from curate.importer import import_file
 from curate.mine import mine
 from curate.store import Store
 from curate.verify import Verifier
-from sources.html import extract_html
+from sources.html import extract_html, parse_html
+from sources.html.document import HtmlParseError
 from sources.python import extract_python
-from sources.secrets import LINE_BREAK, redact_secrets
+from sources.secrets import LINE_BREAK, PATTERNS, matches, redact_secrets
 from tests.conftest import SAMPLE
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -72,6 +73,17 @@ def test_the_html_extractor_takes_anything(data: bytes) -> None:
         assert 1 <= fact.line <= max(result.lines, 1)
 
 
+@given(st.lists(HTML_PIECES, max_size=40).map("".join))
+def test_element_paths_are_libxml2s(text: str) -> None:
+    try:
+        document = parse_html(text)
+    except HtmlParseError:
+        return
+    tree = document.root.getroottree()
+    for element in document.elements():
+        assert document.xpath_of(element) == tree.getpath(element)
+
+
 SECRET_PIECES = st.sampled_from(
     [
         "AKIA" + "QX7ZL4MR2TNB6WEP", "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8", "password = 'Tr0ub4dor&3'",
@@ -87,6 +99,24 @@ def test_redaction_keeps_every_line_and_leaves_nothing_to_find(data: bytes) -> N
     assert redact_secrets(redacted) == (redacted, [])
     assert len(LINE_BREAK.findall(redacted)) == len(LINE_BREAK.findall(data))
     assert [line for _, line in findings] == sorted(line for _, line in findings)
+
+
+ANCHORED = [pattern for pattern in PATTERNS if pattern.anchor is not None]
+NEAR_MISSES = st.sampled_from(
+    [
+        "://", "http", "s3+x.y-z", "x://", "a", "u", ":", "@", "@h.io", "/", "pwd", "PassWord", "passwd", "token",
+        "Secret", "api_key", "apikey", "ACCESS_KEY", "_", "__", "x1", "é", " = ", ": ", " => ", "'", '"', "r'",
+        "hunter22", "f9a8d7c6b5e4f3a2b1c0d9e8", "Tr0ub4dor&3", "\\n", "\n", " ", "<", ">", "b" * 39, "c" * 41,
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(NEAR_MISSES, max_size=40).map("".join).map(str.encode) | st.binary(max_size=500))
+def test_anchored_patterns_find_what_their_regex_finds(data: bytes) -> None:
+    for pattern in ANCHORED:
+        assert [match.span() for match in matches(pattern, data)] == [
+            match.span() for match in pattern.regex.finditer(data)
+        ]
 
 
 @pytest.fixture(scope="module")
