@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from multiprocessing.connection import Connection
@@ -12,6 +13,7 @@ def main(argv: list[str]) -> None:
     outbox = Connection(int(argv[1]), readable=False)
     module_name, _, function_name = argv[2].partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
+    gc.freeze()  # the imported modules' objects: out of every later full collection
     while True:
         try:
             message = inbox.recv()
