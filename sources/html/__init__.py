@@ -95,5 +95,5 @@ def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
         ),
         None,
     )
-    head = page(title=title or None, lang=document.root.get("lang"), elements=sum(1 for _ in document.elements()))
+    head = page(title=title or None, lang=document.root.get("lang"), elements=document.count())
     return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")

@@ -14,6 +14,8 @@ XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 ROLE_ATTRIBUTE = re.compile(r"\srole\s*=", re.IGNORECASE)
 DOCUMENT_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 LIBXML_VERSION = ".".join(str(part) for part in etree.LIBXML_VERSION)
+COUNT_ELEMENTS = etree.XPath("count(//*)")
+MAX_CACHED_DEPTH = 256
 
 
 class HtmlParseError(Exception):
@@ -21,8 +23,9 @@ class HtmlParseError(Exception):
 
 
 class HtmlDocument:
-    """A parsed page. Lines are found per tag name, the first time one is asked for: pages have
-    hundreds of tags, and extraction asks for a handful of names."""
+    """A parsed page. Lines are libxml2's, unless a cheap search says they may be wrong; then they are
+    found per tag name, the first time one is asked for: pages have hundreds of tags, and
+    extraction asks for a handful of names."""
 
     def __init__(self, text: str, root: etree._Element) -> None:
         self.text = text
@@ -33,6 +36,7 @@ class HtmlDocument:
         self.dropped: set[etree._Element] = set()
         """Elements made from tags browsers drop (a `<form>` inside a form)."""
         self._tree = root.getroottree()
+        self._paths: dict[etree._Element, str] = {}
 
     @functools.cached_property
     def has_roles(self) -> bool:
@@ -43,13 +47,27 @@ class HtmlDocument:
         """Every element in document order (comments and processing instructions left out)."""
         return self.root.iter(etree.Element)
 
+    @functools.cached_property
+    def needs_scan(self) -> bool:
+        """Whether libxml2's lines can be wrong here, or a form can sit in a form (see `_needs_scan`)."""
+        return _needs_scan(self.text)
+
+    def count(self) -> int:
+        """How many elements the page has (counted by libxml2, not in Python)."""
+        counted = COUNT_ELEMENTS(self.root)
+        return int(counted) if isinstance(counted, float) else 0
+
     def line(self, element: etree._Element) -> int:
+        if not self.needs_scan:
+            return sourceline(element) or 1
         tag = str(element.tag).lower()
         if tag not in self._located:
             self._locate(tag)
         return self._lines.get(element) or sourceline(element) or 1
 
     def is_dropped(self, element: etree._Element) -> bool:
+        if not self.needs_scan:
+            return False
         tag = str(element.tag).lower()
         if tag not in self._located:
             self._locate(tag)
@@ -58,9 +76,6 @@ class HtmlDocument:
     def _locate(self, tag: str) -> None:
         self._located.add(tag)
         if self._tags is None:
-            if not _needs_scan(self.text):
-                self._tags = {}
-                return
             self._tags = scan_start_tags(self.text)
         locator = TagLocator(self._tags.get(tag, []))
         for element in self.root.iter(tag):  # libxml2's HTML parser lower-cases tag names
@@ -74,7 +89,44 @@ class HtmlDocument:
                     self.dropped.add(element)
 
     def xpath_of(self, element: etree._Element) -> str:
-        return str(self._tree.getpath(element))
+        """The element's path, as libxml2's `getpath` writes it (`/html/body/ul/li[3]/a`): a step
+        is numbered when its parent has more than one child of that name. Made here from the
+        parent's path, each parent's children numbered once: libxml2 counts the siblings of every
+        ancestor on each call, which is quadratic on long lists (a 2 MB page: 3 s)."""
+        path = self._paths.get(element)
+        if path is not None:
+            return path
+        unknown = []
+        node: etree._Element | None = element
+        while node is not None and node not in self._paths:
+            unknown.append(node)
+            node = node.getparent()
+            if len(unknown) > MAX_CACHED_DEPTH:  # paths of every ancestor would take depth² memory
+                return str(self._tree.getpath(element))
+        for node in reversed(unknown):  # from the top down, so a parent always has its path
+            if node in self._paths:
+                continue  # numbered with a sibling
+            parent = node.getparent()
+            if parent is None:
+                self._paths[node] = str(self._tree.getpath(node))
+            else:
+                self._number_children(parent)
+        return self._paths[element]
+
+    def _number_children(self, parent: etree._Element) -> None:
+        prefix = self._paths[parent] + "/"
+        children = [child for child in parent if isinstance(child.tag, str)]
+        if len(children) == 1:  # most links and images: one element in their parent
+            self._paths[children[0]] = prefix + str(children[0].tag)
+            return
+        totals: dict[str, int] = {}
+        for child in children:
+            totals[child.tag] = totals.get(child.tag, 0) + 1
+        seen: dict[str, int] = {}
+        for child in children:
+            tag = str(child.tag)
+            number = seen[tag] = seen.get(tag, 0) + 1
+            self._paths[child] = prefix + tag if totals[tag] == 1 else f"{prefix}{tag}[{number}]"
 
 
 # A start tag running over a line end, quotes honoured: only then is libxml2's line not the `<`'s.

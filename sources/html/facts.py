@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
@@ -33,12 +33,28 @@ HEADING_TAGS = tuple(f"h{level}" for level in range(1, 7))
 FACT_TAGS = (*LANDMARK_TAGS, *HEADING_TAGS, "form", "table", "img", "a")
 
 
-def elements(document: HtmlDocument, tags: Iterable[str]) -> Iterator[etree._Element]:
-    """The elements with these names, in document order; every element when any has a `role`
-    (which can make a `div` a landmark or a heading)."""
-    if document.has_roles:
-        return document.elements()
-    return document.root.iter(*tags)
+ROLE_BEARERS = etree.XPath("//*[@role]")
+# The roles that make an element of any name count: a landmark or a heading.
+MEANINGFUL_ROLES = LANDMARK_ROLES | {"heading"}
+
+
+def elements(document: HtmlDocument, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    """The elements with these names, in document order, and any other element whose `role` makes it
+    a landmark or a heading (`<div role="navigation">`)."""
+    if not document.has_roles:
+        return document.root.iter(*tags)
+    found = ROLE_BEARERS(document.root)
+    others = {
+        element
+        for element in (found if isinstance(found, list) else [])
+        if isinstance(element, etree._Element)
+        and tag_of(element) not in tags
+        and (element.get("role") or "").strip().lower() in MEANINGFUL_ROLES
+    }
+    if not others:
+        return document.root.iter(*tags)
+    names = {str(element.tag) for element in others}
+    return (element for element in document.root.iter(*tags, *names) if element.tag in tags or element in others)
 
 
 CONTROL_TAGS = frozenset({"input", "select", "textarea", "button"})

@@ -16,6 +16,8 @@ def clean(text: str | None, limit: int = MAX_TEXT) -> str:
 
 def text_of(element: etree._Element) -> str:
     """Visible text, with the alt text of images standing in for them."""
+    if not len(element) and element.tag not in SPECIAL:  # text only (most links): nothing to walk
+        return clean(element.text) if isinstance(element.tag, str) else ""
     if next(element.iter(*SPECIAL), None) is None:
         return clean("".join(str(part) for part in element.itertext()))
     parts: list[str] = []

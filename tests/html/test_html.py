@@ -329,3 +329,23 @@ def test_every_fact_of_the_samples_is_valid_as_built() -> None:
         result = extract_html(page_path.name, page_path.read_bytes())
         assert result.status == "ok" and len(result.rows) > 5
         assert to_rows(result.facts) == result.rows, page_path
+
+
+def test_paths_are_the_ones_libxml2_writes() -> None:
+    """Paths are built from the parent's (libxml2's `getpath` is quadratic on long lists); each must
+    be the one `getpath` gives, on long flat lists, mixed siblings, and nesting past the cache."""
+    from pathlib import Path
+
+    from sources.html.document import MAX_CACHED_DEPTH
+
+    site = Path(__file__).resolve().parents[2] / "data" / "samples" / "html" / "site"
+    texts = [decode_html(path.read_bytes()).text for path in sorted(site.rglob("*.html"))]
+    texts.append("<ul>" + "<li><a href='#'>x</a></li>" * 300 + "</ul><p>a<br>b<span>c</span><br><!-- d --><br></p>")
+    texts.append("<div>" * (MAX_CACHED_DEPTH + 20) + "<a href='#'>deep</a><a href='#'>twin</a>")
+    for text in texts:
+        document = parse_html(text)
+        tree = document.root.getroottree()
+        elements = list(document.elements())
+        assert len(elements) > 5
+        for element in reversed(elements):  # deepest first: the cache is filled from the bottom too
+            assert document.xpath_of(element) == tree.getpath(element)
