@@ -20,6 +20,7 @@ import argparse
 import datetime
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -36,7 +37,7 @@ import lxml.html  # type: ignore[import-untyped, unused-ignore]
 from mine_python import Summary, cpu_model, invocation, print_table, replace_section, verdict
 
 from curate.mine import MineStats, mine
-from curate.store import Store
+from curate.store import FileWrite, Store
 from sources.files import MAX_READ_BYTES, SKIPPED_DIRS
 
 RUST_DOCS = "/root/.rustup/toolchains/*/share/doc/rust/html"
@@ -172,28 +173,64 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class Cpu:
+    """Where a cold mine's processor time went: its worker processes (secret scan, parse, extract),
+    and the parent (read, hash, collect results, write the store, link), of which the store writes.
+    The parent is one process: its time is a floor under the cold mine's wall time."""
+
+    workers: float
+    parent: float
+    store_writes: float
+
+
+@dataclass(frozen=True)
 class Run:
     baseline: float
     baseline_failed: int
     cold: float
     cold_stats: MineStats
+    cold_cpu: Cpu
     warm: float
     warm_stats: MineStats
     failures: tuple[Failure, ...]
 
 
-def timed_mine(store: Store, corpus: Corpus) -> tuple[float, MineStats]:
+class TimedStore(Store):
+    """The store, with the time its `write_files` took (the parent writes every mined file's rows)."""
+
+    writing = 0.0
+
+    def write_files(self, source: str, writes: Sequence[FileWrite]) -> None:
+        started = time.perf_counter()
+        super().write_files(source, writes)
+        self.writing += time.perf_counter() - started
+
+
+def timed_mine(store: TimedStore, corpus: Corpus) -> tuple[float, MineStats, Cpu]:
+    before, children, writing = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+        store.writing,
+    )
     started = time.perf_counter()
     stats = mine(store, corpus.folder, domain=DOMAIN)
-    return time.perf_counter() - started, stats
+    seconds = time.perf_counter() - started
+    after, children_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = Cpu(
+        workers=children_after.ru_utime + children_after.ru_stime - children.ru_utime - children.ru_stime,
+        parent=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
+        store_writes=store.writing - writing,
+    )
+    return seconds, stats, cpu
 
 
 def measure(corpus: Corpus, stores: Path, number: int) -> Run:
     baseline, baseline_failed = parse_all(corpus.paths)
-    store = Store.open(stores / f"run{number}.duckdb")
+    store = TimedStore.open(stores / f"run{number}.duckdb")
+    assert isinstance(store, TimedStore)
     try:
-        cold, cold_stats = timed_mine(store, corpus)
-        warm, warm_stats = timed_mine(store, corpus)
+        cold, cold_stats, cold_cpu = timed_mine(store, corpus)
+        warm, warm_stats, _ = timed_mine(store, corpus)
         failures = tuple(
             Failure(record.path, record.reason or "unknown", record.error or "")
             for record in store.files(cold_stats.source, status="failed")
@@ -202,7 +239,7 @@ def measure(corpus: Corpus, stores: Path, number: int) -> Run:
         store.close()
     if cold_stats.files != len(corpus.pages):
         raise SystemExit(f"mine_html: error: the miner saw {cold_stats.files} files, the baseline {len(corpus.pages)}")
-    return Run(baseline, baseline_failed, cold, cold_stats, warm, warm_stats, failures)
+    return Run(baseline, baseline_failed, cold, cold_stats, cold_cpu, warm, warm_stats, failures)
 
 
 def parsed(stats: MineStats) -> int:
@@ -212,7 +249,9 @@ def parsed(stats: MineStats) -> int:
 def describe_run(number: int, repeat: int, run: Run) -> str:
     return (
         f"run {number}/{repeat}: baseline {run.baseline:.2f} s ({run.baseline_failed} rejected by lxml), "
-        f"cold {run.cold:.2f} s ({run.cold_stats.mined} mined, {sum(run.cold_stats.failed.values())} failed), "
+        f"cold {run.cold:.2f} s ({run.cold_stats.mined} mined, {sum(run.cold_stats.failed.values())} failed; "
+        f"CPU: workers {run.cold_cpu.workers:.2f} s, parent {run.cold_cpu.parent:.2f} s, "
+        f"of which store writes {run.cold_cpu.store_writes:.2f} s), "
         f"warm {run.warm:.3f} s ({parsed(run.warm_stats)} parsed, {run.warm_stats.unchanged} unchanged)"
     )
 
@@ -233,6 +272,7 @@ def describe_mined(run: Run) -> list[str]:
 
 def table(corpus: Corpus, runs: Sequence[Run], summary: Summary, machine: Machine) -> list[tuple[str, str]]:
     last = runs[-1].cold_stats
+    cpu = min(runs, key=lambda run: run.cold).cold_cpu  # the best run's
     return [
         ("pages", f"{len(corpus.pages):,}"),
         ("bytes", f"{corpus.size:,}"),
@@ -242,6 +282,10 @@ def table(corpus: Corpus, runs: Sequence[Run], summary: Summary, machine: Machin
         ("warm mine, nothing changed", f"{summary.warm:.3f} s"),
         (f"cold / baseline (target <= {COLD_TARGET})", f"{summary.cold_ratio:.3f} {verdict(summary.cold_passed)}"),
         (f"warm / cold (target <= {WARM_TARGET})", f"{summary.warm_ratio:.3f} {verdict(summary.warm_passed)}"),
+        ("cold mine CPU: workers (scan, parse, extract)", f"{cpu.workers:.2f} s"),
+        ("cold mine CPU: parent (read, hash, collect, store, link)", f"{cpu.parent:.2f} s"),
+        ("  of which the store writes", f"{cpu.store_writes:.2f} s"),
+        ("floor: parent CPU / baseline (one process writes the store)", f"{cpu.parent / summary.baseline:.3f}"),
     ]
 
 
