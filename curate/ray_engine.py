@@ -93,11 +93,12 @@ def _extract_batch(batch: dict[str, Any]) -> Any:
 
 
 def start(address: str | None) -> None:
-    if address is None:
+    if address is None and not os.environ.get("RAY_ADDRESS"):
         # Under `uv run`, Ray (2.43+) starts every local worker with `uv run` in a packaged copy of
         # the working folder, which re-resolves and installs the project's environment for each
         # copy: minutes, or a hang without the registry. Local workers share this interpreter, so
-        # they need none of it. Read when ray is imported; a user's own setting wins.
+        # they need none of it. Read when ray is imported; a user's own setting wins, and a
+        # cluster (`--ray-address` or `RAY_ADDRESS`) keeps Ray's default.
         os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
     try:
         import ray
