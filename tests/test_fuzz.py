@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from curate.importer import import_file
 from curate.mine import mine
@@ -80,7 +81,7 @@ def test_element_paths_are_libxml2s(text: str) -> None:
     except HtmlParseError:
         return
     tree = document.root.getroottree()
-    for element in document.elements():
+    for element in document.root.iter(etree.Element):
         assert document.xpath_of(element) == tree.getpath(element)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
 
 from lxml import etree
 
@@ -43,10 +42,6 @@ class HtmlDocument:
         """Whether any element may carry a `role` (which can make a `div` a landmark or a heading)."""
         return ROLE_ATTRIBUTE.search(self.text) is not None
 
-    def elements(self) -> Iterator[etree._Element]:
-        """Every element in document order (comments and processing instructions left out)."""
-        return self.root.iter(etree.Element)
-
     @functools.cached_property
     def needs_scan(self) -> bool:
         """Whether libxml2's lines can be wrong here, or a form can sit in a form (see `_needs_scan`)."""
@@ -58,20 +53,21 @@ class HtmlDocument:
         return int(counted) if isinstance(counted, float) else 0
 
     def line(self, element: etree._Element) -> int:
-        if not self.needs_scan:
+        if not self._scanned(element):
             return sourceline(element) or 1
-        tag = str(element.tag).lower()
-        if tag not in self._located:
-            self._locate(tag)
         return self._lines.get(element) or sourceline(element) or 1
 
     def is_dropped(self, element: etree._Element) -> bool:
+        return self._scanned(element) and element in self.dropped
+
+    def _scanned(self, element: etree._Element) -> bool:
+        """Whether the page needs the scan; if so, the element's tag has been located."""
         if not self.needs_scan:
             return False
         tag = str(element.tag).lower()
         if tag not in self._located:
             self._locate(tag)
-        return element in self.dropped
+        return True
 
     def _locate(self, tag: str) -> None:
         self._located.add(tag)
@@ -115,16 +111,16 @@ class HtmlDocument:
 
     def _number_children(self, parent: etree._Element) -> None:
         prefix = self._paths[parent] + "/"
-        children = [child for child in parent if isinstance(child.tag, str)]
+        children = [(child, child.tag) for child in parent if isinstance(child.tag, str)]
         if len(children) == 1:  # most links and images: one element in their parent
-            self._paths[children[0]] = prefix + str(children[0].tag)
+            child, tag = children[0]
+            self._paths[child] = prefix + tag
             return
         totals: dict[str, int] = {}
-        for child in children:
-            totals[child.tag] = totals.get(child.tag, 0) + 1
+        for _, tag in children:
+            totals[tag] = totals.get(tag, 0) + 1
         seen: dict[str, int] = {}
-        for child in children:
-            tag = str(child.tag)
+        for child, tag in children:
             number = seen[tag] = seen.get(tag, 0) + 1
             self._paths[child] = prefix + tag if totals[tag] == 1 else f"{prefix}{tag}[{number}]"
 

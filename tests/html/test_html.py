@@ -6,6 +6,7 @@ import textwrap
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from schemas import Fact
 from sources.html import extract_html, parse_html
@@ -345,7 +346,7 @@ def test_paths_are_the_ones_libxml2_writes() -> None:
     for text in texts:
         document = parse_html(text)
         tree = document.root.getroottree()
-        elements = list(document.elements())
+        elements = list(document.root.iter(etree.Element))
         assert len(elements) > 5
         for element in reversed(elements):  # deepest first: the cache is filled from the bottom too
             assert document.xpath_of(element) == tree.getpath(element)
