@@ -18,6 +18,7 @@ counts, and the round trip's result.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -82,21 +83,77 @@ class Export:
     manifest: dict[str, Any]
 
 
-def replaceable(out: Path) -> None:
-    """Only an empty folder or an earlier export may be replaced: `--out` must never delete data."""
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / "manifest.json").is_file())):
+MANIFEST = "manifest.json"
+GENERATOR = "curate export"
+
+
+def owned_files(out: Path) -> set[str] | None:
+    """The files an earlier `curate export` wrote into `out`, from its manifest, or None when no
+    manifest says curate wrote the folder. A manifest from before `generator` was recorded counts only
+    with the keys that only curate's export writes."""
+    try:
+        manifest = json.loads((out / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):  # missing, unreadable or not JSON: not ours
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("mix"), str):
+        return None
+    ours = manifest.get("generator") == GENERATOR or (
+        "generator" not in manifest and {"lockfile_sha256", "recipe_hash", "round_trip"} <= manifest.keys()
+    )
+    files = manifest.get("files")
+    if not ours or not isinstance(files, dict):
+        return None
+    return {str(name) for name in files} | {MANIFEST}
+
+
+def replaceable(out: Path) -> set[str]:
+    """What replacing `out` would delete: nothing for a new or empty folder, the files an earlier export
+    listed in its manifest otherwise. Anything else in `out` (a foreign `manifest.json`, a file the
+    manifest does not list) refuses the export: `--out` must never delete what curate did not write."""
+    if not out.exists() and not out.is_symlink():
+        return set()
+    if out.is_symlink() or not out.is_dir():
+        what = "a link" if out.is_symlink() else "not a folder"
+        raise InputError(f"exists and is {what}: refusing to replace it", path=str(out), hint="choose a new folder")
+    present = [path for path in out.rglob("*") if path.is_symlink() or not path.is_dir()]
+    if not present and not any(out.iterdir()):
+        return set()
+    owned = owned_files(out)
+    if owned is None:
         raise InputError(
-            "not an earlier export (no manifest.json) and not empty: refusing to replace it",
+            "not an earlier curate export (no manifest.json written by curate) and not empty: refusing to replace it",
             path=str(out),
             hint="choose an empty or new folder",
         )
+    foreign = sorted(relative for path in present if (relative := path.relative_to(out).as_posix()) not in owned)
+    if foreign:
+        raise InputError(
+            f"holds {len(foreign)} file(s) that the earlier export's manifest does not list"
+            f" (first: {foreign[0]}): refusing to replace it",
+            path=str(out),
+            hint="move them out, or choose an empty or new folder",
+        )
+    return owned
+
+
+def remove_owned(folder: Path, owned: set[str]) -> None:
+    """Delete the files an export wrote, then the folders they leave empty; anything that appeared
+    since the check stays where it is (`curate doctor` lists the folder as a leftover)."""
+    for name in owned:
+        (folder / name).unlink(missing_ok=True)
+    folders = [path for path in folder.rglob("*") if path.is_dir() and not path.is_symlink()]
+    for directory in sorted(folders, reverse=True):
+        with contextlib.suppress(OSError):  # not empty: something curate did not write
+            directory.rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 @contextmanager
 def staged(out: Path) -> Iterator[Path]:
     """A fresh folder beside `out` that replaces it only when everything in it was written."""
-    out = out.resolve()
-    replaceable(out)
+    out = Path(os.path.abspath(out))  # `..` folded, a link at `out` itself kept (and refused)
+    owned = replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
     try:
@@ -117,7 +174,8 @@ def staged(out: Path) -> Iterator[Path]:
             os.replace(retired, out)
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    if retired.exists():
+        remove_owned(retired, owned)
 
 
 def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[Row]]:
@@ -204,6 +262,7 @@ def export(
 ) -> Export:
     """Write a built mix to `out`. `check(folder, tokenizer_dir)` is the round trip (train's
     `check_export`); without `tokenizer`, `build_tokenizer(texts, folder)` makes a small one."""
+    replaceable(Path(os.path.abspath(out)))  # refused before any work; checked again when replaced
     lockfile = read_lockfile(mixes, name)
     if recipe_hash(resolve(mixes, name)) != lockfile.recipe_hash:
         raise InputError(
@@ -253,6 +312,7 @@ def export(
                 if f"{part}{suffix}" in files:
                     files[f"{part}{suffix}"]["rows"] = len(part_rows)
         manifest = {
+            "generator": GENERATOR,
             "mix": name,
             "lockfile_sha256": lock_hash,
             "recipe_hash": lockfile.recipe_hash,
@@ -265,7 +325,7 @@ def export(
             "files": files,
             "round_trip": round_trip,
         }
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return Export(out, manifest)
 
 

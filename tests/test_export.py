@@ -137,7 +137,7 @@ def test_export_never_replaces_a_folder_that_is_not_an_export(built: tuple[Store
     precious = tmp_path / "precious"
     precious.mkdir()
     (precious / "thesis.txt").write_text("keep")
-    with pytest.raises(InputError, match="not an earlier export"):
+    with pytest.raises(InputError, match="not an earlier curate export"):
         run(built, precious)
     assert (precious / "thesis.txt").read_text() == "keep"
     run(built, tmp_path / "fresh")
@@ -145,6 +145,81 @@ def test_export_never_replaces_a_folder_that_is_not_an_export(built: tuple[Store
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "fresh").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_export_refuses_a_project_holding_its_own_manifest(built: tuple[Store, Path], tmp_path: Path) -> None:
+    project = tmp_path / "webapp"
+    (project / "src").mkdir(parents=True)
+    (project / "manifest.json").write_text('{"name": "my extension", "files": {"a": {}}, "mix": "x"}')
+    (project / "src" / "app.js").write_text("console.log(1)")
+
+    def contents() -> list[tuple[Path, bytes]]:
+        return sorted((path.relative_to(project), path.read_bytes()) for path in project.rglob("*") if path.is_file())
+
+    before = contents()
+    with pytest.raises(InputError, match="not an earlier curate export"):
+        run(built, project)
+    assert contents() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["webapp"]
+
+
+def test_the_cli_refuses_out_dot_in_a_project_with_a_manifest(
+    built: tuple[Store, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from curate.cli import main
+
+    _, mixes = built
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "manifest.json").write_text('{"manifest_version": 3}')
+    (project / "background.js").write_text("chrome.runtime")
+    monkeypatch.chdir(project)
+    Store.open(tmp_path / "other.duckdb").close()
+    code = main(["--db", str(tmp_path / "other.duckdb"), "--mixes", str(mixes), "export", "tiny", "--out", "."])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("curate: error: ") and "refusing to replace it" in err and "\n" not in err
+    assert sorted(path.name for path in project.iterdir()) == ["background.js", "manifest.json"]
+
+
+def test_an_earlier_export_with_a_file_added_is_not_replaced(built: tuple[Store, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(built, out)
+    (out / "notes.md").write_text("mine")
+    with pytest.raises(InputError, match=r"does not list.*first: notes\.md"):
+        run(built, out)
+    assert (out / "notes.md").read_text() == "mine" and (out / "train.jsonl").exists()
+
+
+def test_replacing_an_export_deletes_only_what_its_manifest_lists(built: tuple[Store, Path], tmp_path: Path) -> None:
+    from curate.export import remove_owned
+
+    out = tmp_path / "out"
+    run(built, out, format="hf")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["generator"] == "curate export"
+    (out / "hf" / "late.txt").write_text("appeared after the check")
+    remove_owned(out, set(manifest["files"]) | {"manifest.json"})
+    assert [path.relative_to(out).as_posix() for path in out.rglob("*")] == ["hf", "hf/late.txt"]
+
+
+def test_an_export_by_an_older_curate_is_still_replaced(built: tuple[Store, Path], tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(built, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["generator"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert run(built, out).manifest["generator"] == "curate export"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_link_at_out_is_refused(built: tuple[Store, Path], tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    run(built, target)
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(InputError, match="is a link"):
+        run(built, tmp_path / "link")
+    assert (target / "manifest.json").exists()
 
 
 def test_a_recipe_edited_after_its_build_must_be_rebuilt(built: tuple[Store, Path], tmp_path: Path) -> None:
