@@ -102,8 +102,9 @@ class Synthesizer:
         self.domain = domain
         self.seed = seed
         self.executor = Executor(store, domain)
-        self.verifier = Verifier(store, domain, max_tokens=max_tokens, count_tokens=count_tokens)
-        self.verifier._executor = self.executor
+        self.verifier = Verifier(
+            store, domain, max_tokens=max_tokens, count_tokens=count_tokens, executor=self.executor
+        )
         self.tool_limit = tool_limit
         self.teacher = teacher
         context = self.executor.context

@@ -1,0 +1,251 @@
+"""Stage 4 for tool-call answers: every identifier, `path:line`, path, code block and number in the
+answer comes from the tool results (or the call's own arguments), and the question asks for what the
+call does. An imported answer whose results are not in our shape is read against them as text.
+
+The grounding stage also sends direct answers to `curate.verify.locality`, which checks that they name
+nothing local to the domain's mined sources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from curate.verify.locality import check_direct_grounding
+from curate.verify.stage import Context, Stage, StageFailure, tool_results
+from schemas import Example, ToolResult
+
+FENCE = re.compile(r"```[^\n]*\n(.*?)\n```", re.S)
+SPAN = re.compile(r"``\s(.+?)\s``|`([^`\n]+)`")
+LOCATION = re.compile(r"^(.+?\.[\w]+|.+/.+):(\d+)$")
+NUMBER = re.compile(r"(?<![\w.])\d+(?!\w|\.\d)")
+LINE_RANGE = re.compile(r"\blines (\d+)-(\d+)\b")
+PATHLIKE = re.compile(r"[\w./-]+\.(?:py|pyi|html?)(?::\d+)?\b")
+WORD = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")
+NUMBER_WORDS = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|hundred|dozen)s?\b",
+    re.I,
+)
+EMPTY_CLAIM = re.compile(r"^(?:there (?:is|are) no|no|none|nothing)\b|\bhas no headings\b", re.I)
+RESULT_SHAPE = re.compile(r'\{"tool":"[^"]*","total":\d+,"truncated":(?:true|false),"matches":\[')
+NOT_COUNTS = frozenset({"line", "end_line"})
+
+
+@cache
+def template_words() -> frozenset[str]:
+    """The words of the intents' question templates, which a question may use freely. The one place
+    verification reads the intent catalog (imported here, on first use)."""
+    from curate.intents import INTENTS
+
+    return frozenset(word for intent in INTENTS.values() for t in intent.templates for word in re.findall(r"\w+", t))
+
+
+def identifier_like(word: str) -> bool:
+    """Names a model could invent: snake_case, dotted.names, CamelCase (two capitals and a small letter)."""
+    core = word.strip("_")
+    return "_" in core or "." in core or (sum(c.isupper() for c in core) >= 2 and any(c.islower() for c in core))
+
+
+def flattened(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from flattened(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from flattened(item)
+    else:
+        yield value
+
+
+@dataclass
+class Evidence:
+    """What a tool-call answer may say: the results' values, counts and locations, and the arguments."""
+
+    strings: set[str] = field(default_factory=set)
+    counts: set[int] = field(default_factory=set)
+    locations: dict[tuple[str, int], set[str]] = field(default_factory=dict)
+    ranges: set[tuple[int, int]] = field(default_factory=set)
+    paths: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)
+    hits: set[str] = field(default_factory=set)
+    totals: list[int] = field(default_factory=list)
+    arguments: set[str] = field(default_factory=set)
+
+    def add_counts(self, match: dict[str, Any]) -> None:
+        for key, value in match.items():
+            if isinstance(value, list):
+                self.counts.add(len(value))
+                for item in value:
+                    if isinstance(item, dict):
+                        self.add_counts(item)
+            elif isinstance(value, dict):
+                self.add_counts(value)
+            elif isinstance(value, int) and not isinstance(value, bool) and key not in NOT_COUNTS:
+                self.counts.add(value)
+
+    def contains(self, text: str) -> bool:
+        return text in self.strings or text in self.arguments or any(text in value for value in self.strings)
+
+
+def evidence_of(example: Example) -> Evidence:
+    evidence = Evidence()
+    for call in example.calls:
+        for value in flattened(call.function.arguments):
+            if isinstance(value, str):
+                evidence.arguments.update({value, value.removeprefix("xpath:"), "@" + value})
+    for content in tool_results(example).values():
+        try:
+            result = ToolResult.model_validate_json(content)
+        except ValidationError:
+            raise StageFailure("grounding", "a tool turn does not hold a tool result") from None
+        evidence.totals.append(result.total)
+        evidence.counts.update({result.total, len(result.matches)})
+        for match in result.matches:
+            values = {str(value) for value in flattened(match) if isinstance(value, str | int) and value is not True}
+            evidence.strings.update(value for value in flattened(match) if isinstance(value, str))
+            evidence.add_counts(match)
+            path, line = match.get("path"), match.get("line")
+            if not isinstance(path, str) or not isinstance(line, int):
+                continue
+            evidence.paths.add(path)
+            evidence.strings.add(f"{path}:{line}")
+            evidence.locations.setdefault((path, line), set()).update(values)
+            if isinstance(match.get("end_line"), int):
+                evidence.ranges.add((line, match["end_line"]))
+            if isinstance(match.get("source"), str):
+                evidence.sources.add(match["source"])
+            if isinstance(match.get("text"), str):
+                evidence.hits.add(f"{path}:{line}: {match['text']}")
+    return evidence
+
+
+def check_tool_grounding(example: Example) -> None:
+    evidence = evidence_of(example)
+    check_query(example, evidence)
+    answer = example.answer
+    for block in FENCE.findall(answer):
+        if block not in evidence.sources and not all(line in evidence.hits for line in block.splitlines()):
+            raise StageFailure("grounding", "a code block in the answer is not a source or hits the tool returned")
+    prose = FENCE.sub(" ", answer)
+    first_line = prose.strip().split("\n", 1)[0]
+    found = sum(evidence.totals)
+    if found and EMPTY_CLAIM.search(first_line):
+        raise StageFailure("grounding", f"the answer says nothing was found, but the tool found {found}")
+    if not found and not EMPTY_CLAIM.search(first_line):
+        raise StageFailure("grounding", "the tool found nothing, but the answer does not say so")
+    for line in prose.split("\n"):
+        check_line(line, evidence)
+    bare = SPAN.sub(" ", prose)
+    for first, last in ((int(a), int(b)) for a, b in LINE_RANGE.findall(bare)):
+        if (first, last) not in evidence.ranges:
+            raise StageFailure("grounding", f"lines {first}-{last} are not a range in the tool result")
+    bare = LINE_RANGE.sub(" ", bare)
+    if word := NUMBER_WORDS.search(bare):
+        raise StageFailure("grounding", f"the answer counts in words ({word.group(0)!r}); counts must be digits")
+    mentioned_counts = {int(number) for number in NUMBER.findall(PATHLIKE.sub(" ", bare))}
+    for number in sorted(mentioned_counts):
+        if number not in evidence.counts:
+            raise StageFailure("grounding", f"the number {number} in the answer is not a count in the tool result")
+    for total in evidence.totals:
+        if total > 1 and total not in mentioned_counts:
+            raise StageFailure("grounding", f"the answer does not say how many were found ({total})")
+
+
+def check_line(line: str, evidence: Evidence) -> None:
+    """Backticked values on a line that names a location must belong to that location's match."""
+    spans = [first or second for first, second in SPAN.findall(line)]
+    here: set[str] = set()
+    for span in spans:
+        location = LOCATION.match(span)
+        if location and "/" not in span.split(":")[0] and "." not in span.split(":")[0]:
+            location = None
+        if location:
+            place = (location.group(1), int(location.group(2)))
+            if place not in evidence.locations:
+                raise StageFailure("grounding", f"{span} is not a location in the tool result")
+            here |= evidence.locations[place]
+    for span in spans:
+        if span in evidence.arguments or (LOCATION.match(span) and span in evidence.strings):
+            continue
+        if here and span not in here:
+            raise StageFailure("grounding", f"`{span}` does not belong to the match at that location")
+        if span not in evidence.strings:
+            raise StageFailure("grounding", f"`{span}` is not in the tool result")
+    bare = SPAN.sub(" ", line)
+    for token in PATHLIKE.findall(bare):
+        path, _, number = token.partition(":")
+        if path not in evidence.paths:
+            raise StageFailure("grounding", f"the answer names {path}, which the tool result does not contain")
+        if number and (path, int(number)) not in evidence.locations:
+            raise StageFailure("grounding", f"{token} is not a location in the tool result")
+    for word in WORD.findall(PATHLIKE.sub(" ", bare)):
+        if identifier_like(word) and not evidence.contains(word):
+            raise StageFailure("grounding", f"the answer names {word!r}, which the tool result does not contain")
+
+
+def check_query(example: Example, evidence: Evidence) -> None:
+    """The question must ask for what the call does: every free-text argument appears in it."""
+    query = example.query.casefold()
+    offered = {tool["function"]["name"]: tool["function"]["parameters"] for tool in example.tools}
+    for call in example.calls:
+        properties = offered.get(call.function.name, {}).get("properties", {})
+        for name, value in call.function.arguments.items():
+            schema = properties.get(name, {})
+            if "enum" in schema or "enum" in schema.get("items", {}) or isinstance(value, bool | list):
+                continue
+            shown = str(value).removeprefix("xpath:") if isinstance(value, str) else str(value)
+            if shown.casefold() not in query:
+                raise StageFailure("grounding", f"the question does not ask for {name}={shown!r}")
+    templates = template_words()
+    for word in WORD.findall(example.query):
+        if identifier_like(word) and word not in templates and not any(word in v for v in evidence.arguments):
+            raise StageFailure("grounding", f"the question names {word!r}, which the call does not use")
+
+
+def check_imported_grounding(example: Example) -> None:
+    """An imported tool-call answer. Results in our own shape (an export imported back) get the full
+    check; results of any other shape are read as text: every backticked value and identifier-like
+    word must occur in one, every number too."""
+    contents = list(tool_results(example).values())
+    if all(RESULT_SHAPE.match(content) for content in contents):
+        check_tool_grounding(example)
+        return
+    arguments = {str(v) for call in example.calls for v in flattened(call.function.arguments)}
+    numbers = {int(n) for content in contents for n in NUMBER.findall(content)}
+
+    def present(text: str) -> bool:
+        return any(text in content for content in contents) or text in arguments
+
+    prose = FENCE.sub(" ", example.answer)
+    for block in FENCE.findall(example.answer):
+        for line in block.splitlines():
+            if line.strip() and not present(line.strip()):
+                raise StageFailure("grounding", f"code in the answer is not in the tool result: {line.strip()[:80]!r}")
+    for first, second in SPAN.findall(prose):
+        if not present(first or second):
+            raise StageFailure("grounding", f"`{first or second}` is not in the tool result")
+    bare = SPAN.sub(" ", prose)
+    for word in WORD.findall(bare):
+        if identifier_like(word) and not present(word):
+            raise StageFailure("grounding", f"the answer names {word!r}, which the tool result does not contain")
+    for number in NUMBER.findall(bare):
+        if int(number) not in numbers and number not in arguments:
+            raise StageFailure("grounding", f"the number {number} in the answer is not in the tool result")
+
+
+def check_grounding(example: Example, context: Context) -> None:
+    if example.kind == "direct":
+        check_direct_grounding(example, context)
+    elif example.provenance.imported is not None:
+        check_imported_grounding(example)
+    else:
+        check_tool_grounding(example)
+
+
+GROUNDING = Stage("grounding", check_grounding)
