@@ -66,8 +66,9 @@ def extra_intents(*folders: Path) -> Iterator[Catalog]:
     """The shipped intents and those of the files under `folders`, in `INTENTS` until the block ends.
 
     Writers and builders the files name must be registered first (`@writer("name")`). Examples
-    synthesized meanwhile still record the shipped `CATALOG_VERSION`; the yielded catalog's version
-    covers the extra files too."""
+    synthesized meanwhile still record the shipped `CATALOG_VERSION` (the yielded catalog's version
+    covers the extra files too), and verification knows only the shipped templates' words, so an
+    extra template should not use identifier-like words (snake_case, CamelCase) of its own."""
     catalog = load_catalog(INTENTS_DIR, *folders)
     saved = dict(INTENTS)
     INTENTS.clear()

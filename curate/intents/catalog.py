@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from pydantic import ValidationError
+
 from curate.errors import InputError
 from curate.intents.calls import BUILDERS, SLOTS
 from curate.intents.model import Intent, placeholders
@@ -117,7 +119,7 @@ class IntentFile:
         if not isinstance(entries, list) or not entries:
             self.fail("no [[intent]] entries", 1)
         return [
-            (self.intent(number, entry), self.entry_line(number, None, None)) for number, entry in enumerate(entries)
+            (self.intent(number, entry), self.entry_line(number, "name", None)) for number, entry in enumerate(entries)
         ]
 
     def intent(self, number: int, entry: object) -> Intent:
@@ -146,6 +148,13 @@ class IntentFile:
         if not isinstance(templates, list) or not templates or not all(isinstance(t, str) for t in templates):
             fail(f"{name}: templates must be a non-empty list of strings", "templates")
         calls_table, answer_table = (self.named_table(entry, key, name, fail) for key in ("calls", "answer"))
+        try:  # the fixed arguments only: the builder adds the others
+            TOOLS[tool].arguments.model_validate(calls_table.get("arguments") or {})
+        except ValidationError as error:
+            for problem in error.errors():
+                if problem["type"] != "missing":
+                    where = ".".join(str(part) for part in problem["loc"])
+                    fail(f"{name}: calls: arguments for {tool}: {where}: {problem['msg']}", "calls")
         try:
             build = BUILDERS.get(calls_table.pop("builder"))
             calls = build.bind(calls_table)
