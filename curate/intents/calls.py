@@ -1,0 +1,148 @@
+"""Call builders: from a domain's facts, the tool calls an intent can ask about.
+
+Each builder is registered by name with the slot sets its calls fill (a call over everything fills
+none; a call narrowed to a folder fills `path`), so the catalog can check at load that every
+template can be used. Intent files give a builder's keyword-only parameters; `arguments` are fixed
+tool arguments every call carries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from curate.intents.model import MAX_SOURCE_LINES, Call, DomainFacts, usable
+from curate.intents.registry import Registry
+
+BUILDERS: Registry[list[Call]] = Registry("call builder")
+SLOTS: dict[str, tuple[frozenset[str], ...]] = {}
+"""The slot sets each builder's calls fill, by builder name."""
+
+
+def builder(name: str, *slots: str) -> Callable[[Callable[..., list[Call]]], Callable[..., list[Call]]]:
+    """Register a builder; each slot set is written as space-separated names ('' for none)."""
+    SLOTS[name] = tuple(frozenset(names.split()) for names in slots)
+    return BUILDERS.register(name)
+
+
+def whole_and_by(key: str, values: Iterable[str], **fixed: Any) -> list[Call]:
+    """One call over everything, plus one per value of `key` (a folder, a page, a scope...)."""
+    return [Call(dict(fixed)), *(Call({**fixed, key: value}, {key: value}) for value in values if usable(value))]
+
+
+def each(key: str, values: Iterable[str], *, expect: bool = True, **fixed: Any) -> list[Call]:
+    """One call per value; by default each value comes from the facts, so each call must find something."""
+    return [Call({**fixed, key: value}, {key: value}, expect) for value in values if usable(value)]
+
+
+def pages(facts: DomainFacts) -> list[str]:
+    return facts.files("html_document")
+
+
+@builder("everything", "")
+def everything(facts: DomainFacts, *, arguments: dict[str, Any] | None = None) -> list[Call]:
+    """One call with the fixed arguments only."""
+    return [Call(dict(arguments or {}))]
+
+
+@builder("by_folder", "", "path")
+def by_folder(facts: DomainFacts, *, fact_kind: str, arguments: dict[str, Any] | None = None) -> list[Call]:
+    """Everything, then each folder that holds facts of `fact_kind`."""
+    return whole_and_by("path", facts.folders(fact_kind), **(arguments or {}))
+
+
+@builder("decorators", "decorator")
+def decorators(facts: DomainFacts) -> list[Call]:
+    written = {
+        decorator["written"].split("(", 1)[0]
+        for _, fact in facts.of("function")
+        if not fact.detail["is_method"]
+        for decorator in fact.detail["decorators"]
+    }
+    return each("decorator", sorted(written), kind="function")
+
+
+@builder("bases", "base")
+def bases(facts: DomainFacts) -> list[Call]:
+    names = {base for _, fact in facts.of("class") for base in fact.detail["bases"] if base.isidentifier()}
+    return each("base", sorted(names), kind="class")
+
+
+@builder("method_names", "name")
+def method_names(facts: DomainFacts) -> list[Call]:
+    names = {
+        fact.name
+        for _, fact in facts.of("function")
+        if fact.detail["is_method"] and not (fact.name.startswith("__") and fact.name.endswith("__"))
+    }
+    return each("name", sorted(names), kind="method")
+
+
+@builder("route_methods", "", "method")
+def route_methods(facts: DomainFacts) -> list[Call]:
+    methods = {method for _, fact in facts.of("route") for method in fact.detail["methods"]}
+    return whole_and_by("method", sorted(methods))
+
+
+@builder("fixture_scopes", "", "scope")
+def fixture_scopes(facts: DomainFacts) -> list[Call]:
+    return whole_and_by("scope", sorted({fact.detail["scope"] for _, fact in facts.of("fixture")}))
+
+
+@builder("test_files", "", "path")
+def test_files(facts: DomainFacts) -> list[Call]:
+    return whole_and_by("path", facts.files("test"))
+
+
+@builder("imported_modules", "module")
+def imported_modules(facts: DomainFacts) -> list[Call]:
+    modules = {fact.detail["module"] for _, fact in facts.of("import") if fact.detail["module"]}
+    return each("module", sorted(module for module in modules if not module.startswith(".")))
+
+
+@builder("readable_symbols", "qualname")
+def readable_symbols(facts: DomainFacts) -> list[Call]:
+    names = {
+        fact.qualname
+        for _, fact in facts.of("function", "class")
+        if fact.end_line - fact.detail.get("start_line", fact.line) < MAX_SOURCE_LINES and "<" not in fact.qualname
+    }
+    return each("qualname", sorted(names))
+
+
+@builder("searchable_names", "pattern")
+def searchable_names(facts: DomainFacts) -> list[Call]:
+    names = {fact.name for _, fact in facts.of("function", "class") if len(fact.name) >= 4}
+    return each("pattern", sorted(names))
+
+
+@builder("by_page", "", "path")
+def by_page(facts: DomainFacts, *, arguments: dict[str, Any] | None = None) -> list[Call]:
+    """Every page, then each page alone."""
+    return whole_and_by("path", pages(facts), **(arguments or {}))
+
+
+@builder("page_outlines", "path", "path max_level")
+def page_outlines(facts: DomainFacts, *, max_level: int) -> list[Call]:
+    """Each page's outline, whole and down to `max_level`."""
+    return [
+        *each("path", pages(facts), expect=False),
+        *(
+            Call({"path": page, "max_level": max_level}, {"path": page, "max_level": str(max_level)})
+            for page in pages(facts)
+        ),
+    ]
+
+
+@builder("css_selectors", "selector")
+def css_selectors(facts: DomainFacts, *, selectors: list[str]) -> list[Call]:
+    """Each selector of the pool, when the domain has pages (a selector may match nothing)."""
+    return each("selector", selectors, expect=False) if pages(facts) else []
+
+
+@builder("xpaths", "xpath")
+def xpaths(facts: DomainFacts, *, expressions: list[str]) -> list[Call]:
+    """Each XPath expression of the pool, when the domain has pages."""
+    if not pages(facts):
+        return []
+    return [Call({"selector": f"xpath:{xpath}"}, {"xpath": xpath}) for xpath in expressions]
