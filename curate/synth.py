@@ -20,7 +20,7 @@ from typing import Any
 from curate.answers import STYLES
 from curate.cards import cards_for, load_cards
 from curate.errors import CheckFailed, InputError
-from curate.intents import CATALOG_VERSION, INTENTS, Call, DomainFacts, Intent, intents_for
+from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
 from curate.store import Store, StoredExample
 from curate.store.examples import dumps
 from curate.tools import TOOLS, Executor, result_content
@@ -247,7 +247,7 @@ class Synthesizer:
                     "seed": self.seed,
                     **provenance,
                 },
-                "catalog_version": CATALOG_VERSION,
+                "catalog_version": active_catalog().version,
             }
         )
 

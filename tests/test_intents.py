@@ -96,6 +96,7 @@ def test_a_toy_intent_from_a_file_synthesizes_verified_examples(tmp_path: Path, 
                 store, "shop", 3, run_id="toy", tool_ratio=1.0, seed=1, intents=["toy_classes"]
             )
         assert "toy_classes" not in INTENTS
+        assert {item.record["catalog_version"] for item in synthesis.examples} == {catalog.version}
         assert added == 3
         verifier = Verifier(store, "shop")
         for item in synthesis.examples:

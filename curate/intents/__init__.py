@@ -40,6 +40,7 @@ __all__ = [
     "Catalog",
     "DomainFacts",
     "Intent",
+    "active_catalog",
     "builder",
     "extra_intents",
     "intents_for",
@@ -51,6 +52,14 @@ __all__ = [
 
 CATALOG_VERSION = shipped().version
 INTENTS: dict[str, Intent] = dict(shipped().intents)
+"""The intents in use: the shipped ones, or with `extra_intents` those of more files too."""
+_active: list[Catalog] = [shipped()]
+
+
+def active_catalog() -> Catalog:
+    """The catalog `INTENTS` holds now: its version is what examples record, its template words
+    what verification lets a question use."""
+    return _active[-1]
 
 
 def intents_for(languages: Iterable[str], names: Iterable[str] | None = None) -> list[Intent]:
@@ -66,15 +75,16 @@ def extra_intents(*folders: Path) -> Iterator[Catalog]:
     """The shipped intents and those of the files under `folders`, in `INTENTS` until the block ends.
 
     Writers and builders the files name must be registered first (`@writer("name")`). Examples
-    synthesized meanwhile still record the shipped `CATALOG_VERSION` (the yielded catalog's version
-    covers the extra files too), and verification knows only the shipped templates' words, so an
-    extra template should not use identifier-like words (snake_case, CamelCase) of its own."""
+    synthesized meanwhile record this catalog's version (a hash of all its files), and verification
+    lets questions use the words of its templates."""
     catalog = load_catalog(INTENTS_DIR, *folders)
     saved = dict(INTENTS)
     INTENTS.clear()
     INTENTS.update(catalog.intents)
+    _active.append(catalog)
     try:
         yield catalog
     finally:
+        _active.remove(catalog)
         INTENTS.clear()
         INTENTS.update(saved)

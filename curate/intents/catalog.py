@@ -49,6 +49,7 @@ TOOL_LANGUAGES: dict[str, frozenset[str]] = {
     ),
 }
 """The languages whose domains each tool serves: an intent's language must be one of its tool's."""
+WORD = re.compile(r"\w+")
 KEYS = ("name", "tool", "language", "calls", "answer", "templates")
 
 
@@ -58,6 +59,13 @@ class Catalog:
     version: str
     """A short hash of the files' names and bytes."""
     files: tuple[Path, ...]
+
+    @functools.cached_property
+    def template_words(self) -> frozenset[str]:
+        """The words of the question templates, which a question may use freely (verification)."""
+        return frozenset(
+            word for intent in self.intents.values() for template in intent.templates for word in WORD.findall(template)
+        )
 
 
 def load_catalog(*folders: Path) -> Catalog:

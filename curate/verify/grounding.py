@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,13 +36,12 @@ RESULT_SHAPE = re.compile(r'\{"tool":"[^"]*","total":\d+,"truncated":(?:true|fal
 NOT_COUNTS = frozenset({"line", "end_line"})
 
 
-@cache
 def template_words() -> frozenset[str]:
     """The words of the intents' question templates, which a question may use freely. The one place
     verification reads the intent catalog (imported here, on first use)."""
-    from curate.intents import INTENTS
+    from curate.intents import active_catalog
 
-    return frozenset(word for intent in INTENTS.values() for t in intent.templates for word in re.findall(r"\w+", t))
+    return active_catalog().template_words
 
 
 def identifier_like(word: str) -> bool:
