@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def test_export_then_import_round_trip(ready: Path, tmp_path: Path, capsys: pyte
 
 
 def test_audit_of_one_domain_counted_with_a_tokenizer(
-    ready: Path, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]  # noqa: F811
+    ready: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
@@ -94,11 +95,12 @@ def test_audit_of_one_domain_counted_with_a_tokenizer(
     from curate.verify import conversation_text
     from schemas import Example
 
-    with Store.open(str(db), read_only=True) as store:
+    with Store.open(os.environ["CURATE_DB"], read_only=True) as store:
         site = [Example.model_validate(item.record) for item in store.examples(domain="site")]
     tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel()
-    tokenizer.train_from_iterator([example.query for example in site], trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"])
+    tokenizer.train_from_iterator([example.query for example in site], trainer)
     tokenizer.save(str(tmp_path / "tokenizer.json"))
     code, out, err = run(capsys, "audit", "--domain", "site", "--tokenizer", str(tmp_path), "--json")
     assert code == 0, err
