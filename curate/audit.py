@@ -1,5 +1,6 @@
 """The balance audit: shares by every dimension users balance on, pairs, empty results, lengths,
-near-duplicates and the rejection ledger, checked against a policy. Pure: examples in, report out."""
+near-duplicates and the rejection ledger, checked against a policy. `audit` is pure: examples in,
+report out; `audit_scope` and `audit_mix` read their scope from the store and call it."""
 
 from __future__ import annotations
 
@@ -16,9 +17,10 @@ from pydantic import ValidationError
 
 from curate.errors import InputError
 from curate.mix import read_lockfile
+from curate.split import assign_splits
 from curate.store import Store, StoredExample
 from curate.store.examples import Cluster, called_tools, result_totals
-from schemas import AuditPolicy, AuditReport, LengthStats, Rejection, RejectionCount, Share
+from schemas import AuditPolicy, AuditReport, Example, LengthStats, Rejection, RejectionCount, Share, Splits
 
 DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source", "license")
 HISTOGRAM_BINS = 12
@@ -263,6 +265,49 @@ def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | Non
         splits=splits,
         clusters=store.clusters(),
         rejections=store.example_rejections(),
+        policy=policy,
+        secrets=secret_kinds(store, examples),
+        licenses=source_licenses(store),
+    )
+
+
+def audit_scope(
+    store: Store,
+    mixes: Path,
+    *,
+    mix_name: str | None = None,
+    domain: str | None = None,
+    tokenizer: str | None = None,
+    policy: AuditPolicy | None = None,
+) -> AuditReport:
+    """`curate audit`: a built mix (default: every example in the store, split as `assign_splits`
+    would), narrowed to one domain if given; tokens counted with `tokenizer` (a tokenizer.json or a
+    model folder), else the stored estimates."""
+    if mix_name:
+        examples, splits = mix_scope(store, mixes, mix_name, light=not tokenizer)
+        scope = f"mix {mix_name}"
+    else:
+        examples = store.examples(light=not tokenizer)
+        splits = assign_splits(examples, store.clusters(), Splits(), 0)
+        scope = "the store"
+    if domain:
+        examples = [item for item in examples if item.record["domain"] == domain]
+        scope += f", domain {domain}"
+    counter = None
+    if tokenizer:
+        # verify brings the tool executor with it: imported only when a tokenizer counts
+        from curate.verify import conversation_text, tokenizer_counter
+
+        count = tokenizer_counter(tokenizer)
+        counter = lambda item: count(conversation_text(Example.model_validate(item.record)))  # noqa: E731
+    return audit(
+        examples,
+        scope=scope,
+        splits=splits,
+        clusters=store.clusters(),
+        rejections=store.example_rejections(domain=domain),
+        count_tokens=counter,
+        counted_with=f"tokenizer {tokenizer}" if tokenizer else "estimate (3 bytes a token)",
         policy=policy,
         secrets=secret_kinds(store, examples),
         licenses=source_licenses(store),

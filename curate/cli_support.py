@@ -1,12 +1,12 @@
 """What every command shares: where the store and the recipes are, opening the store, run ids,
-JSON output and the progress bar."""
+JSON output, the progress bar, and the options several commands declare alike."""
 
 from __future__ import annotations
 
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,3 +65,40 @@ def progress_bar() -> Iterator[Progress]:
     )
     with progress:
         yield progress
+
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+only_domain_option = click.option("--domain", help="Only this domain.")
+max_tokens_option = click.option(
+    "--max-tokens", type=click.IntRange(min=1), default=4096, show_default=True, help="Length stage: the token budget."
+)
+tokenizer_option = click.option(
+    "--tokenizer", help="Count tokens with this tokenizer.json (or a model folder); default: an estimate."
+)
+
+
+def json_option(help: str) -> Decorator:
+    """`--json`, which the commands that print a summary or a listing take, as `as_json`."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def engine_options(help: str) -> Decorator:
+    """`--engine local|ray` (what runs on Ray is the command's `help`) and `--ray-address`."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--ray-address", help="A Ray cluster to use (default: start a local Ray runtime).")(
+            command
+        )
+        return click.option(
+            "--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help=help
+        )(command)
+
+    return decorate
+
+
+def token_counter(tokenizer: str | None) -> Callable[[str], int]:
+    """Counting with `--tokenizer`'s tokenizer, else the estimate."""
+    from curate.verify import estimate_tokens, tokenizer_counter
+
+    return tokenizer_counter(tokenizer) if tokenizer else estimate_tokens

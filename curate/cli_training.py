@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 
 from curate.cli_support import DEFAULT_EXPORTS, mixes_dir, open_store, run_id
 from curate.errors import InputError
+from train.lora import LoraSettings
 
 DEFAULT_RUNS = "data/runs"
 runs_option = click.option(
@@ -20,25 +22,56 @@ runs_option = click.option(
     show_default=True,
     help="Where run folders go.",
 )
-# The LoRA options and the LoraSettings field each sets; a flag given on the command line wins over
-# --config, which wins over the defaults (a flag left out never overrides the file).
-SETTING_OPTIONS = (
-    "iters",
-    "batch_size",
-    "learning_rate",
-    "rank",
-    "scale",
-    "dropout",
-    "num_layers",
-    "max_seq_length",
-    "mask_prompt",
-    "grad_checkpoint",
-    "save_every",
-    "steps_per_eval",
-    "steps_per_report",
-    "val_batches",
-    "seed",
-)
+POSITIVE = click.IntRange(min=1)
+
+
+@dataclass(frozen=True)
+class SettingFlag:
+    """What a LoRA setting's flag adds to its LoraSettings field: a range check and a help line."""
+
+    type: click.ParamType[Any] | None = None
+    help: str | None = None
+
+
+# The LoraSettings fields `curate train` sets with a flag named after the field; the flag's type and
+# default are the field's, so `--help` shows the real defaults. The other fields are set with
+# --config only. A flag given on the command line wins over --config, which wins over the defaults
+# (a flag left out never overrides the file).
+SETTING_FLAGS = {
+    "iters": SettingFlag(POSITIVE),
+    "batch_size": SettingFlag(POSITIVE),
+    "learning_rate": SettingFlag(),
+    "rank": SettingFlag(POSITIVE, "LoRA rank."),
+    "scale": SettingFlag(help="LoRA scale."),
+    "dropout": SettingFlag(click.FloatRange(0, 1), "LoRA dropout."),
+    "num_layers": SettingFlag(POSITIVE, "Layers to adapt."),
+    "max_seq_length": SettingFlag(POSITIVE),
+    "mask_prompt": SettingFlag(help="Train only the last turn."),
+    "grad_checkpoint": SettingFlag(help="Trade compute for memory."),
+    "save_every": SettingFlag(POSITIVE),
+    "steps_per_eval": SettingFlag(POSITIVE),
+    "steps_per_report": SettingFlag(POSITIVE),
+    "val_batches": SettingFlag(help="-1: the whole validation set."),
+    "seed": SettingFlag(),
+}
+SETTING_OPTIONS = tuple(SETTING_FLAGS)
+
+
+def setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add a flag for each of SETTING_FLAGS, in its order: `--name-with-dashes`, typed and defaulted
+    by the LoraSettings field; a true-or-false setting that is on by default gets `--no-NAME` too."""
+    defaults = {item.name: item.default for item in fields(LoraSettings)}
+    for name, flag in reversed(SETTING_FLAGS.items()):
+        default, dashed = defaults[name], name.replace("_", "-")
+        if isinstance(default, bool) and default:
+            option = click.option(f"--{dashed}/--no-{dashed}", default=True, show_default=True, help=flag.help)
+        elif isinstance(default, bool):
+            option = click.option(f"--{dashed}", is_flag=True, default=False, help=flag.help)
+        else:
+            kind = flag.type or type(default)
+            option = click.option(f"--{dashed}", type=kind, default=default, show_default=True, help=flag.help)
+        command = option(command)
+    return command
 
 
 def show_report(kind: str, iteration: int, info: dict[str, Any]) -> None:
@@ -56,21 +89,7 @@ def show_report(kind: str, iteration: int, info: dict[str, Any]) -> None:
 @click.option("--model", help="A local model folder, a hub id, or `tiny` (embedded; the default).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="An mlx-lm LoRA YAML.")
 @click.option("--resume", "resume_run", help="Go on with this run from its last checkpoint.")
-@click.option("--iters", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--learning-rate", type=float, default=1e-5, show_default=True)
-@click.option("--rank", type=click.IntRange(min=1), default=8, show_default=True, help="LoRA rank.")
-@click.option("--scale", type=float, default=20.0, show_default=True, help="LoRA scale.")
-@click.option("--dropout", type=click.FloatRange(0, 1), default=0.0, show_default=True, help="LoRA dropout.")
-@click.option("--num-layers", type=click.IntRange(min=1), default=16, show_default=True, help="Layers to adapt.")
-@click.option("--max-seq-length", type=click.IntRange(min=1), default=2048, show_default=True)
-@click.option("--mask-prompt/--no-mask-prompt", default=True, show_default=True, help="Train only the last turn.")
-@click.option("--grad-checkpoint", is_flag=True, help="Trade compute for memory.")
-@click.option("--save-every", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--steps-per-eval", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--steps-per-report", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--val-batches", type=int, default=25, show_default=True, help="-1: the whole validation set.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@setting_options
 @runs_option
 @click.pass_context
 def train_command(
@@ -125,7 +144,7 @@ def _settings(config_path: Path | None, model: str | None, flags: dict[str, Any]
 
     import yaml
 
-    from train.lora import LoraSettings, SettingsError, settings_from_config
+    from train.lora import SettingsError, settings_from_config
 
     try:
         settings = LoraSettings()

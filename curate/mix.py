@@ -386,3 +386,26 @@ def diff(store: Store, before: Lockfile, after: Lockfile) -> MixDiff:
     ]
     moved = sorted((i, old[i], new[i]) for i in old.keys() & new.keys() if old[i] != new[i])
     return MixDiff(before.name, after.name, added, removed, moved, drift)
+
+
+def render_diff(result: MixDiff, before: str, after: str) -> str:
+    """The totals (per split too), one line per example added (`+`), removed (`-`) or moved (`~`),
+    then the table of shares, `before` and `after` naming the two mixes."""
+    added = sum(len(ids) for ids in result.added.values())
+    removed = sum(len(ids) for ids in result.removed.values())
+    per_split = ", ".join(
+        f"{split} +{len(result.added[split])}/-{len(result.removed[split])}" for split in result.added
+    )
+    lines = [
+        f"{before} -> {after}: +{added} added, -{removed} removed, {len(result.moved)} moved between splits "
+        f"({per_split})"
+    ]
+    lines += [f"+ {split}\t{example_id}" for split, ids in result.added.items() for example_id in ids]
+    lines += [f"- {split}\t{example_id}" for split, ids in result.removed.items() for example_id in ids]
+    lines += [f"~ {was}->{now}\t{example_id}" for example_id, was, now in result.moved]
+    lines.append(f"{'share':<40}{before:>10}{after:>10}{'drift':>10}")
+    for item in result.drift:
+        label = f"{item.dimension} {item.value}"
+        change = (item.after - item.before) * 100
+        lines.append(f"{label:<40}{item.before * 100:>9.1f}%{item.after * 100:>9.1f}%{change:>+10.1f}")
+    return "\n".join(lines) + "\n"

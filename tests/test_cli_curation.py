@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -83,3 +84,52 @@ def test_export_then_import_round_trip(ready: Path, tmp_path: Path, capsys: pyte
     assert f"{lines} of {lines + 1} rows good, {lines} imported into again" in out
     assert f"{broken}:{lines + 1}: not JSON" in out
     shutil.rmtree(tmp_path / "out")
+
+
+def test_audit_of_one_domain_counted_with_a_tokenizer(
+    ready: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from curate.store import Store
+    from curate.verify import conversation_text
+    from schemas import Example
+
+    with Store.open(os.environ["CURATE_DB"], read_only=True) as store:
+        site = [Example.model_validate(item.record) for item in store.examples(domain="site")]
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"])
+    tokenizer.train_from_iterator([example.query for example in site], trainer)
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+    code, out, err = run(capsys, "audit", "--domain", "site", "--tokenizer", str(tmp_path), "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert code == 0 and report["scope"] == "the store, domain site" and report["examples"] == len(site) == 30
+    assert [share["value"] for share in report["breakdowns"]["domain"]] == ["site"]
+    lengths = sorted(len(tokenizer.encode(conversation_text(example)).ids) for example in site)
+    assert report["lengths"]["counted_with"] == f"tokenizer {tmp_path}"
+    assert (report["lengths"]["minimum"], report["lengths"]["maximum"]) == (lengths[0], lengths[-1])
+
+
+def test_a_mix_diff_prints_each_change_and_the_drift_of_every_share() -> None:
+    from curate.mix import Drift, MixDiff, render_diff
+
+    result = MixDiff(
+        "a",
+        "b",
+        added={"train": ["e3", "e4"], "valid": [], "test": []},
+        removed={"train": [], "valid": ["e1"], "test": []},
+        moved=[("e2", "train", "test")],
+        drift=[Drift("kind", "direct", 0.25, 0.5), Drift("split", "train", 1.0, 0.8)],
+    )
+    assert render_diff(result, "old", "new") == (
+        "old -> new: +2 added, -1 removed, 1 moved between splits (train +2/-0, valid +0/-1, test +0/-0)\n"
+        "+ train\te3\n"
+        "+ train\te4\n"
+        "- valid\te1\n"
+        "~ train->test\te2\n"
+        f"{'share':<40}       old       new     drift\n"
+        f"{'kind direct':<40}     25.0%     50.0%     +25.0\n"
+        f"{'split train':<40}    100.0%     80.0%     -20.0\n"
+    )

@@ -1,0 +1,178 @@
+"""The curation half of the command line: `mix` (list, show, build, diff), `audit`, `export`,
+`report mixes`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from curate.cli_support import emit_json, json_option, mixes_dir, only_domain_option, open_store, tokenizer_option
+from curate.errors import CheckFailed, InputError
+
+
+@click.group()
+def mix() -> None:
+    """Mixture recipes (`data/mixes/NAME.toml`): build lockfiles, compare them."""
+
+
+@mix.command("list")
+@click.pass_context
+def mix_list(ctx: click.Context) -> None:
+    """List the recipes, and whether each is built."""
+    from curate.mix import lock_path, read_lockfile, recipe_names
+
+    folder = mixes_dir(ctx)
+    for name in recipe_names(folder):
+        if lock_path(folder, name).exists():
+            counts = read_lockfile(folder, name).counts
+            state = f"built: {counts.total} examples ({', '.join(f'{k} {v}' for k, v in counts.splits.items())})"
+        else:
+            state = "not built"
+        click.echo(f"{name}\t{state}")
+
+
+@mix.command("show")
+@click.argument("name")
+@click.pass_context
+def mix_show(ctx: click.Context, name: str) -> None:
+    """Print a recipe resolved (extends applied, defaults filled in) and its lockfile's counts."""
+    from curate.mix import lock_path, read_lockfile, resolve
+
+    folder = mixes_dir(ctx)
+    shown: dict[str, Any] = {"recipe": resolve(folder, name).model_dump(mode="json")}
+    if lock_path(folder, name).exists():
+        lockfile = read_lockfile(folder, name)
+        shown["lock"] = {"recipe_hash": lockfile.recipe_hash, "counts": lockfile.counts.model_dump()}
+    emit_json(shown)
+
+
+@mix.command("build")
+@click.argument("name")
+@click.pass_context
+def mix_build(ctx: click.Context, name: str) -> None:
+    """Resolve a recipe against the store and write NAME.lock.json; exit 1 with a deficit report if it cannot."""
+    from curate.mix import MixDeficit, build, write_lockfile
+
+    folder = mixes_dir(ctx)
+    with open_store(ctx, read_only=True) as store:
+        try:
+            lockfile = build(store, folder, name)
+        except MixDeficit as deficit:
+            click.echo(f"deficit report for {name} (nothing written):")
+            for line in deficit.lines:
+                click.echo(f"  {line}")
+            raise
+    path = write_lockfile(folder, lockfile)
+    counts = lockfile.counts
+    click.echo(
+        f"{name}: {counts.total} examples ("
+        + ", ".join(f"{split} {count}" for split, count in counts.splits.items())
+        + "; "
+        + ", ".join(f"{kind} {count}" for kind, count in counts.kinds.items())
+        + f"), {len(lockfile.excluded)} excluded -> {path}"
+    )
+
+
+@mix.command("diff")
+@click.argument("before")
+@click.argument("after")
+@click.pass_context
+def mix_diff(ctx: click.Context, before: str, after: str) -> None:
+    """What changed from one built mix to another: examples added and removed, and every share's drift."""
+    from curate.mix import diff, read_lockfile, render_diff
+
+    folder = mixes_dir(ctx)
+    with open_store(ctx, read_only=True) as store:
+        result = diff(store, read_lockfile(folder, before), read_lockfile(folder, after))
+    click.echo(render_diff(result, before, after), nl=False)
+
+
+@click.command()
+@click.option("--mix", "mix_name", help="Audit this built mix (default: every example in the store).")
+@only_domain_option
+@click.option("--policy", type=click.Path(dir_okay=False, path_type=Path), help="Targets to check (TOML).")
+@json_option("Print the report as JSON.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), help="Also write this page.")
+@tokenizer_option
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    mix_name: str | None,
+    domain: str | None,
+    policy: Path | None,
+    as_json: bool,
+    html_path: Path | None,
+    tokenizer: str | None,
+) -> None:
+    """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
+    from curate.audit import audit_scope, load_policy, render_text
+    from curate.audit_html import render_html
+    from curate.mix import atomic_write
+
+    rules = load_policy(policy) if policy else None
+    with open_store(ctx, read_only=True) as store:
+        report = audit_scope(store, mixes_dir(ctx), mix_name=mix_name, domain=domain, tokenizer=tokenizer, policy=rules)
+    if html_path:
+        atomic_write(html_path, render_html(report))
+    click.echo(report.model_dump_json(indent=2) if as_json else render_text(report), nl=as_json)
+    if report.violations:
+        raise CheckFailed(f"{len(report.violations)} policy violations")
+
+
+@click.command("export")
+@click.argument("name")
+@click.option("--format", "format_", type=click.Choice(["mlx", "hf", "parquet"]), default="mlx", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write.")
+@click.option(
+    "--turns",
+    type=click.Choice(["each", "last"]),
+    default="each",
+    show_default=True,
+    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations.",
+)
+@click.option(
+    "--tokenizer",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A model folder whose tokenizer and chat template the round trip uses (default: a small one built here).",
+)
+@click.pass_context
+def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None) -> None:
+    """Write a built mix as mlx-lm JSONL, a Hugging Face dataset or Parquet, and check it round-trips."""
+    from curate.export import export
+    from train.roundtrip import check_export
+    from train.tokenizer import build_tokenizer
+
+    with open_store(ctx, read_only=True) as store:
+        done = export(
+            store,
+            mixes_dir(ctx),
+            name,
+            out,
+            format=format_,  # type: ignore[arg-type]
+            turns=turns,  # type: ignore[arg-type]
+            tokenizer=tokenizer,
+            check=check_export,
+            build_tokenizer=build_tokenizer,
+        )
+    manifest = done.manifest
+    rows = ", ".join(f"{split} {count}" for split, count in manifest["rows"].items())
+    trip = manifest["round_trip"]
+    click.echo(
+        f"{name} -> {out} ({format_}, turns={turns}): {rows} rows; round trip through mlx-lm: "
+        f"{trip['rows']} rows, {trip['calls']} tool calls parsed back"
+    )
+
+
+@click.command("mixes")
+@click.pass_context
+def report_mixes(ctx: click.Context) -> None:
+    """Built mixes side by side: examples, domains, kind ratio, split sizes, mean tokens."""
+    from curate.report import mix_rows, render_mixes
+
+    with open_store(ctx, read_only=True) as store:
+        rows = mix_rows(store, mixes_dir(ctx))
+    if not rows:
+        raise InputError("no mix is built yet", hint="run `curate mix build NAME`")
+    click.echo(render_mixes(rows), nl=False)

@@ -1,0 +1,157 @@
+"""The mining half of the command line: `mine` (a project, or a list of them), `sources`, `files`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from curate.cli_support import emit_json, engine_options, json_option, open_store, progress_bar
+from curate.errors import CheckFailed, InputError
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--from",
+    "source_list",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mine every source this file lists (`SOURCE [DOMAIN]` a line; `pypi:NAME[==VERSION]` too).",
+)
+@click.option(
+    "--cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="data/cache/pypi",
+    show_default=True,
+    help="Where `pypi:` sources are downloaded.",
+)
+@click.option("--domain", help="The domain the facts belong to (default: the source's name).")
+@click.option("--name", help="The source's name (default: the folder or package name).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Parser processes (default: the number of cores).")
+@click.option("--exclude", multiple=True, help="Skip files matching this glob or under this folder (repeatable).")
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Files per commit: a killed run loses at most one batch.",
+)
+@engine_options("Extract in a local process pool, or on Ray Data (curate[ray]).")
+@json_option("Print the run's statistics as JSON.")
+@click.pass_context
+def mine(
+    ctx: click.Context,
+    path: Path | None,
+    source_list: Path | None,
+    cache: Path,
+    domain: str | None,
+    name: str | None,
+    jobs: int | None,
+    exclude: tuple[str, ...],
+    batch: int,
+    engine: str,
+    ray_address: str | None,
+    as_json: bool,
+) -> None:
+    """Mine a project (a folder, an sdist .tar.gz or a wheel .whl), or a list of them, into the store."""
+    from curate.mine import mine as mine_source
+
+    if path is None and source_list is None:
+        raise InputError("what to mine? a PATH, or --from FILE")
+    if path is not None and source_list is not None:
+        raise InputError("give a PATH or --from FILE, not both")
+    if source_list is not None:
+        _mine_list(ctx, source_list, cache, jobs, engine, ray_address)
+        return
+    assert path is not None
+
+    with open_store(ctx) as store, progress_bar() as progress:
+        task = progress.add_task(f"mining {path}", total=None)
+        stats = mine_source(
+            store,
+            path,
+            domain=domain,
+            name=name,
+            jobs=jobs,
+            exclude=exclude,
+            batch_files=batch,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            engine=engine,  # type: ignore[arg-type]
+            ray_address=ray_address,
+        )
+    if as_json:
+        emit_json(stats.as_dict())
+        return
+    failed = sum(stats.failed.values())
+    click.echo(
+        f"{stats.source} (domain {stats.domain}): {stats.files} files, {stats.mined} mined, "
+        f"{stats.unchanged} unchanged, {failed} failed, {stats.deleted} removed in {stats.seconds:.1f}s"
+    )
+    if stats.facts:
+        click.echo("facts: " + ", ".join(f"{kind} {count}" for kind, count in sorted(stats.facts.items())))
+    if stats.secrets:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(stats.secrets.items()))
+        click.echo(f"secrets redacted: {kinds} (see `curate audit`)")
+    if failed:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failed.items()))
+        click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
+
+
+def _mine_list(
+    ctx: click.Context, source_list: Path, cache: Path, jobs: int | None, engine: str, ray_address: str | None
+) -> None:
+    from curate.mine import MineStats
+    from curate.source_list import mine_list
+
+    def show(entry: str, outcome: str, stats: MineStats | None) -> None:
+        detail = f": {stats.files} files, {stats.mined} mined, {stats.unchanged} unchanged" if stats else ""
+        click.echo(f"{entry}\t{outcome}{detail}")
+
+    with open_store(ctx) as store:
+        listed = mine_list(
+            store,
+            source_list,
+            cache=cache,
+            jobs=jobs,
+            on_source=show,
+            engine=engine,  # type: ignore[arg-type]
+            ray_address=ray_address,
+        )
+    click.echo(
+        f"{len(listed.mined)} mined, {len(listed.skipped)} unchanged, {len(listed.failed)} failed "
+        "(see `curate sources`)"
+    )
+    if listed.failed:
+        raise CheckFailed(f"{len(listed.failed)} of the listed sources failed")
+
+
+@click.command()
+@click.option("--domain", help="Only this domain's sources.")
+@click.pass_context
+def sources(ctx: click.Context, domain: str | None) -> None:
+    """List the mined sources, and the listed ones (`mine --from`) that failed, with why."""
+    with open_store(ctx, read_only=True) as store:
+        for source in store.sources(domain):
+            files = store.files(source.name)
+            failed = sum(1 for record in files if record.status != "ok")
+            click.echo(
+                f"{source.name}\tdomain={source.domain}\t{source.origin}\t{len(files)} files\t{failed} failed"
+                f"\tlicense={source.license or '-'}\trevision={source.revision[:12]}"
+            )
+        for entry, (_, status, reason, _, _) in store.listed().items():
+            if status != "mined" and domain is None:
+                click.echo(f"{entry}\t{status}\t{reason}")
+
+
+@click.command()
+@click.option("--source", "source_name", required=True, help="The source whose files to list.")
+@click.option("--status", type=click.Choice(["ok", "failed", "skipped"]), help="Only files with this status.")
+@click.pass_context
+def files(ctx: click.Context, source_name: str, status: str | None) -> None:
+    """List a source's files with their status and, for failures, the reason."""
+    with open_store(ctx, read_only=True) as store:
+        if source_name not in {source.name for source in store.sources()}:
+            raise InputError(f"no source {source_name!r} in the store")
+        for record in store.files(source_name, status):
+            why = f"\t{record.reason}: {record.error}" if record.reason else ""
+            click.echo(f"{record.path}\t{record.status}{why}")
