@@ -1,7 +1,9 @@
 """Tools the assistant can call: their argument models, their specs and their results.
 
 A tool's spec (what a chat request's `tools` list carries) is generated from its arguments model, so
-the schema the model is trained on and the validation the executor applies are one and the same.
+the schema the model is trained on and the validation the executor applies are one and the same. The
+model's docstring is the tool's description, written once: it is part of every training example's
+`tools` list (and so of its id), so changing one word changes every example that offers the tool.
 """
 
 from __future__ import annotations
@@ -32,10 +34,22 @@ PATH = "Only files under this folder or matching this glob, relative to the proj
 
 
 class ToolArguments(BaseModel):
+    """The arguments of one tool; a subclass's own docstring is the tool's description."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def tool_description(cls) -> str:
+        """The class's own docstring (never a base class's), its lines joined by single spaces."""
+        docstring = cls.__dict__.get("__doc__")
+        if not isinstance(docstring, str) or not docstring.strip():
+            raise TypeError(f"{cls.__name__} needs a docstring: it is the tool's description")
+        return " ".join(docstring.split())
 
 
 class FindSymbolsArgs(ToolArguments):
+    """Find functions, methods, classes or modules by kind, name, decorator, base class or path."""
+
     kind: SymbolKind = Field(
         description="function: every def outside a class body; async_function: every async def, "
         "methods and nested ones included; method / async_method: defs in a class body; "
@@ -51,6 +65,8 @@ class FindSymbolsArgs(ToolArguments):
 
 
 class FindRoutesArgs(ToolArguments):
+    """Find HTTP route definitions (FastAPI, Starlette) with their methods and paths."""
+
     method: HttpMethod | None = Field(None, description="Only routes answering this HTTP method")
     route: str | None = Field(None, description=f"{GLOB} on the route path, e.g. `/users/*`")
     path: str | None = Field(None, description=PATH)
@@ -62,37 +78,51 @@ class FindRoutesArgs(ToolArguments):
 
 
 class FindFixturesArgs(ToolArguments):
+    """Find pytest fixtures with their scope and autouse flag."""
+
     name: str | None = Field(None, description=f"{GLOB} on the fixture's name")
     scope: FixtureScope | None = Field(None, description="Only fixtures of this scope")
     path: str | None = Field(None, description=PATH)
 
 
 class FindCliCommandsArgs(ToolArguments):
+    """Find command-line commands defined with Typer or Click."""
+
     name: str | None = Field(None, description=f"{GLOB} on the command's name as typed on the command line")
     path: str | None = Field(None, description=PATH)
 
 
 class FindServicesArgs(ToolArguments):
+    """Find svcs service registrations (register_factory, register_value)."""
+
     service: str | None = Field(None, description=f"{GLOB} on the registered service type")
     path: str | None = Field(None, description=PATH)
 
 
 class FindTestsArgs(ToolArguments):
+    """Find the tests pytest would collect."""
+
     name: str | None = Field(None, description=f"{GLOB} on the test's name")
     path: str | None = Field(None, description=PATH)
 
 
 class FindImportsArgs(ToolArguments):
+    """Find where a module or a name from it is imported."""
+
     module: str = Field(description="A module or a name in it (`fastapi`, `fastapi.APIRouter`); submodules match too")
     path: str | None = Field(None, description=PATH)
 
 
 class ReadSymbolArgs(ToolArguments):
+    """Show the source code of a function, method or class."""
+
     qualname: str = Field(description="The symbol's qualified name, e.g. `Registry.register_factory`")
     path: str | None = Field(None, description=PATH)
 
 
 class SearchTextArgs(ToolArguments):
+    """Search the project's files for a text or a regular expression (RE2 syntax), line by line."""
+
     pattern: str = Field(min_length=1, description="The text to look for")
     regex: bool = Field(False, description="Treat the pattern as a regular expression")
     ignore_case: bool = Field(False, description="Match regardless of case")
@@ -129,6 +159,8 @@ HTML_PATH = "Only pages under this folder or matching this glob, relative to the
 
 
 class QueryHtmlArgs(ToolArguments):
+    """Select elements of the project's HTML pages with a CSS selector or an XPath expression."""
+
     selector: str = Field(
         min_length=1, description="A CSS selector (`form input[required]`), or XPath after `xpath:` (`xpath://nav//a`)"
     )
@@ -136,24 +168,34 @@ class QueryHtmlArgs(ToolArguments):
 
 
 class FindFormsArgs(ToolArguments):
+    """Find HTML forms with their controls, labels and validation rules."""
+
     path: str | None = Field(None, description=HTML_PATH)
 
 
 class FindTablesArgs(ToolArguments):
+    """Find HTML tables with their caption, header cells and size."""
+
     path: str | None = Field(None, description=HTML_PATH)
 
 
 class HtmlOutlineArgs(ToolArguments):
+    """Show the heading outline (h1-h6) of HTML pages."""
+
     path: str = Field(min_length=1, description="The page (or a glob of pages) whose heading outline to show")
     max_level: int | None = Field(None, ge=1, le=6, description="Only headings down to this level (2: h1 and h2)")
 
 
 class FindLandmarksArgs(ToolArguments):
+    """Find landmarks and semantic regions (header, nav, main, footer, aside, article, section, figure)."""
+
     role: LandmarkRole | None = Field(None, description="Only landmarks with this role (navigation, main...)")
     path: str | None = Field(None, description=HTML_PATH)
 
 
 class CheckAccessibilityArgs(ToolArguments):
+    """Check HTML pages for accessibility problems a static page can show (axe-core rules)."""
+
     rules: list[AccessibilityRule] | None = Field(None, description="Only these rules (default: all)")
     path: str | None = Field(None, description=HTML_PATH)
 
@@ -168,8 +210,10 @@ class ToolSpec(BaseModel):
     parameters: dict[str, Any]
 
     @classmethod
-    def from_arguments(cls, name: str, description: str, arguments: type[ToolArguments]) -> ToolSpec:
-        return cls(name=name, description=description, parameters=_plain_schema(arguments))
+    def from_arguments(cls, name: str, arguments: type[ToolArguments]) -> ToolSpec:
+        """The spec of tool `name`: described by the arguments model's docstring, its parameters the
+        model's fields (the docstring is not repeated among them)."""
+        return cls(name=name, description=arguments.tool_description(), parameters=_plain_schema(arguments))
 
     def as_openai(self) -> dict[str, Any]:
         return {
