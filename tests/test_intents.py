@@ -22,11 +22,11 @@ from curate.intents import (
     load_catalog,
     writer,
 )
-from curate.intents.catalog import TOOL_LANGUAGES
 from curate.mine import mine
 from curate.store import Store
 from curate.synth import run_synth
 from curate.tools import TOOLS
+from curate.tools.html import HTML_TOOLS
 from curate.verify import Verifier
 from schemas import ToolResult
 from tests.conftest import SAMPLE
@@ -68,8 +68,11 @@ def test_the_shipped_catalog_holds_every_intent_in_order() -> None:
     assert languages == sorted(languages, key=["python", "html"].index)
 
 
-def test_every_tool_serves_a_language() -> None:
-    assert set(TOOL_LANGUAGES) == set(TOOLS)
+def test_every_tool_serves_its_language() -> None:
+    assert {name: sorted(tool.languages) for name, tool in TOOLS.items() if tool.languages != {"python"}} == {
+        "search_text": ["html", "python"],
+        **{tool.name: ["html"] for tool in HTML_TOOLS},
+    }
 
 
 def test_the_version_is_a_hash_of_the_files(tmp_path: Path) -> None:

@@ -28,27 +28,6 @@ from curate.intents.writers import WRITERS
 from curate.tools import TOOLS
 
 INTENTS_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "intents"
-TOOL_LANGUAGES: dict[str, frozenset[str]] = {
-    **dict.fromkeys(
-        (
-            "find_symbols",
-            "find_routes",
-            "find_fixtures",
-            "find_cli_commands",
-            "find_services",
-            "find_tests",
-            "find_imports",
-            "read_symbol",
-        ),
-        frozenset({"python"}),
-    ),
-    "search_text": frozenset({"python", "html"}),
-    **dict.fromkeys(
-        ("query_html", "find_forms", "find_tables", "html_outline", "find_landmarks", "check_accessibility"),
-        frozenset({"html"}),
-    ),
-}
-"""The languages whose domains each tool serves: an intent's language must be one of its tool's."""
 WORD = re.compile(r"\w+")
 KEYS = ("name", "tool", "language", "calls", "answer", "templates")
 
@@ -148,7 +127,7 @@ class IntentFile:
                 fail(f"{key} must be a non-empty string", key)
         if tool not in TOOLS:
             fail(f"{name}: unknown tool {tool!r} (known: {', '.join(sorted(TOOLS))})", "tool")
-        served = TOOL_LANGUAGES.get(tool, frozenset())
+        served = TOOLS[tool].languages if tool in TOOLS else frozenset[str]()
         if language not in served:
             fail(
                 f"{name}: tool {tool} serves {'/'.join(sorted(served)) or 'no language'}, not {language!r}", "language"

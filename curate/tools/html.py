@@ -15,7 +15,7 @@ from schemas import Fact
 from schemas import tool as schema
 from sources.html import HtmlDocument, QueryError, compile_selector, parse_html, run_query
 
-HTML_TOOLS = Toolset()
+HTML_TOOLS = Toolset("html")
 
 
 def _without_empty(values: dict[str, Any]) -> dict[str, Any]:

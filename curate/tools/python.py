@@ -17,7 +17,7 @@ from schemas import tool as schema
 MAX_SOURCE_CHARS = 20_000
 MAX_LINE_CHARS = 240
 
-PYTHON_TOOLS = Toolset()
+PYTHON_TOOLS = Toolset("python")
 
 
 def _symbol_kind(fact: Fact) -> str:
@@ -191,7 +191,7 @@ def read_symbol(ctx: ToolContext, args: schema.ReadSymbolArgs) -> Matches:
     return matches
 
 
-@PYTHON_TOOLS.paged_tool(schema.SearchTextArgs)
+@PYTHON_TOOLS.paged_tool(schema.SearchTextArgs, also=("html",))
 def search_text(ctx: ToolContext, args: schema.SearchTextArgs, limit: int) -> Page:
     wanted = path_filter(args.path)
     files = [

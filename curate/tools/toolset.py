@@ -45,6 +45,8 @@ class Tool:
     spec: ToolSpec
     arguments: type[ToolArguments]
     run: PagedRunner
+    languages: frozenset[str]
+    """The languages of the domains it answers about (an intent's language must be one of them)."""
 
     @property
     def name(self) -> str:
@@ -54,35 +56,40 @@ class Tool:
 class Toolset:
     """The tools of one language, in the order they are declared."""
 
-    def __init__(self) -> None:
+    def __init__(self, language: str) -> None:
+        self.language = language
         self.tools: list[Tool] = []
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self.tools)
 
-    def tool(self, arguments: type[Arguments]) -> Callable[[MatchesOf[Arguments]], MatchesOf[Arguments]]:
-        """Declare the decorated runner as a tool. It returns every match; the executor sorts them by
-        path then line and keeps the first `limit`."""
+    def tool(
+        self, arguments: type[Arguments], *, also: tuple[str, ...] = ()
+    ) -> Callable[[MatchesOf[Arguments]], MatchesOf[Arguments]]:
+        """Declare the decorated runner as a tool (serving this language and those `also` names). It
+        returns every match; the executor sorts them by path then line and keeps the first `limit`."""
 
         def declare(runner: MatchesOf[Arguments]) -> MatchesOf[Arguments]:
-            self.add(runner.__name__, arguments, paged(runner))
+            self.add(runner.__name__, arguments, paged(runner), also)
             return runner
 
         return declare
 
-    def paged_tool(self, arguments: type[Arguments]) -> Callable[[PageOf[Arguments]], PageOf[Arguments]]:
+    def paged_tool(
+        self, arguments: type[Arguments], *, also: tuple[str, ...] = ()
+    ) -> Callable[[PageOf[Arguments]], PageOf[Arguments]]:
         """Declare the decorated runner as a tool that pages its own results (it is given `limit`)."""
 
         def declare(runner: PageOf[Arguments]) -> PageOf[Arguments]:
-            self.add(runner.__name__, arguments, runner)
+            self.add(runner.__name__, arguments, runner, also)
             return runner
 
         return declare
 
-    def add(self, name: str, arguments: type[ToolArguments], run: PagedRunner) -> Tool:
+    def add(self, name: str, arguments: type[ToolArguments], run: PagedRunner, also: tuple[str, ...] = ()) -> Tool:
         if any(tool.name == name for tool in self.tools):
             raise ValueError(f"tool {name!r} is declared twice")
-        tool = Tool(ToolSpec.from_arguments(name, arguments), arguments, run)
+        tool = Tool(ToolSpec.from_arguments(name, arguments), arguments, run, frozenset({self.language, *also}))
         self.tools.append(tool)
         return tool
 

@@ -30,7 +30,7 @@ class ListFilesArgs(ToolArguments):
 
 
 def test_a_tool_is_declared_in_one_place(shop: Store) -> None:
-    toys = Toolset()
+    toys = Toolset("python")
 
     @toys.tool(ListFilesArgs)
     def list_files(ctx: ToolContext, args: ListFilesArgs) -> Matches:
@@ -88,11 +88,11 @@ def test_a_tool_needs_a_description_and_a_new_name() -> None:
 
     with pytest.raises(TypeError, match="UndescribedArgs needs a docstring"):
         ToolSpec.from_arguments("undescribed", UndescribedArgs)
-    toys = Toolset()
+    toys = Toolset("python")
     toys.tool(ListFilesArgs)(lambda ctx, args: [])
     with pytest.raises(ValueError, match="tool '<lambda>' is declared twice"):
         toys.tool(ListFilesArgs)(lambda ctx, args: [])
-    again = Toolset()
+    again = Toolset("python")
 
     @again.tool(ListFilesArgs)
     def find_tests(ctx: ToolContext, args: ListFilesArgs) -> Matches:
