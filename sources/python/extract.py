@@ -16,7 +16,7 @@ from typing import Any
 import libcst as cst
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, to_rows
+from sources.extraction import Extraction, ExtractionFailure, failed, guarded, to_rows
 from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
@@ -360,22 +360,16 @@ def extract_python(
 ) -> Extraction:
     """Facts of one Python file. Never raises for a bad file: the reason is in the result."""
     try:
-        return _extract(path, data, module, is_package, max_bytes, force_cst_positions)
-    except ExtractionFailure as failure:
-        return Extraction(status="failed", reason=failure.reason, error=failure.error)
-    except RecursionError:
-        return Extraction(status="failed", reason="too_deeply_nested", error="nesting exceeds the recursion limit")
-    except MemoryError:
-        return Extraction(status="failed", reason="too_large", error="ran out of memory")
+        return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions))
+    except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
+        return failed("too_large", "ran out of memory")
 
 
-def _extract(
-    path: str, data: bytes, module: str, is_package: bool, max_bytes: int, force_cst_positions: bool
-) -> Extraction:
-    if len(data) > max_bytes:
-        raise ExtractionFailure("too_large", f"{len(data)} bytes is over the {max_bytes} byte limit")
-    if b"\x00" in data:
-        raise ExtractionFailure("binary", "contains NUL bytes")
+def _has_nul(data: bytes) -> bool:
+    return b"\x00" in data
+
+
+def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
     text = decode(data)
     tree = _parse_ast(text)
     try:
