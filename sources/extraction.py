@@ -1,4 +1,4 @@
-"""What extracting one file gives, whatever its language.
+"""What extracting one file gives, whatever its language, and the guard every language's driver runs in.
 
 Facts travel from the worker processes as rows (plain tuples, `detail` already JSON): pickling
 and encoding hundreds of thousands of pydantic objects in the one parent process would cost more
@@ -8,7 +8,7 @@ than the parsing the workers do in parallel.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,3 +72,25 @@ class ExtractionFailure(Exception):
         super().__init__(error)
         self.reason = reason
         self.error = error
+
+
+def failed(reason: str, error: str) -> Extraction:
+    return Extraction(status="failed", reason=reason, error=error)
+
+
+def guarded(
+    data: bytes, max_bytes: int, is_binary: Callable[[bytes], bool], extract: Callable[[], Extraction]
+) -> Extraction:
+    """What the drivers share around their own work: a file over the size limit or one that looks
+    binary is refused before any decoding; a failure the driver raises, and a recursion that runs
+    too deep, come back as a failed extraction with its reason. Never raises for a bad file."""
+    try:
+        if len(data) > max_bytes:
+            raise ExtractionFailure("too_large", f"{len(data)} bytes is over the {max_bytes} byte limit")
+        if is_binary(data):
+            raise ExtractionFailure("binary", "contains NUL bytes")
+        return extract()
+    except ExtractionFailure as failure:
+        return failed(failure.reason, failure.error)
+    except RecursionError:
+        return failed("too_deeply_nested", "nesting exceeds the recursion limit")

@@ -1,16 +1,8 @@
 """HTML sources: file bytes in, facts out (lxml), plus CSS/XPath queries over a page."""
 
-from __future__ import annotations
-
-import posixpath
-
-from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, to_rows
-from sources.files import MAX_READ_BYTES
-from sources.html.a11y import RULES, check
-from sources.html.decode import decode_html
-from sources.html.document import LIBXML_VERSION, HtmlDocument, HtmlParseError, parse_html
-from sources.html.facts import FactBuilder
+from sources.html.a11y import RULES
+from sources.html.document import LIBXML_VERSION, HtmlDocument, parse_html
+from sources.html.extract import extract_html, is_template
 from sources.html.query import QueryError, compile_selector, run_query
 
 __all__ = [
@@ -20,80 +12,7 @@ __all__ = [
     "QueryError",
     "compile_selector",
     "extract_html",
+    "is_template",
     "parse_html",
     "run_query",
 ]
-
-
-def is_template(path: str, text: str) -> bool:
-    return "templates" in posixpath.dirname(path).split("/") or "{%" in text or "{{" in text
-
-
-def extract_html(path: str, data: bytes, max_bytes: int = MAX_READ_BYTES) -> Extraction:
-    """Facts of one HTML page or template. Never raises for a bad file: the reason is in the result."""
-    try:
-        return _extract(path, data, max_bytes)
-    except ExtractionFailure as failure:
-        return Extraction(status="failed", reason=failure.reason, error=failure.error)
-    except RecursionError:
-        return Extraction(status="failed", reason="too_deeply_nested", error="nesting exceeds the recursion limit")
-
-
-def _extract(path: str, data: bytes, max_bytes: int) -> Extraction:
-    if len(data) > max_bytes:
-        raise ExtractionFailure("too_large", f"{len(data)} bytes is over the {max_bytes} byte limit")
-    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ExtractionFailure("binary", "contains NUL bytes")
-    decoded = decode_html(data)
-    # A lone CR ends a line for browsers and editors; libxml2 counts only LF. Store LF only.
-    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
-    template = is_template(path, text)
-    document_detail = {
-        "encoding": decoded.encoding,
-        "encoding_warning": decoded.warning,
-        "libxml_version": LIBXML_VERSION,
-        "is_template": template,
-    }
-    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
-
-    def page(**more: object) -> Fact:
-        return Fact(
-            kind="html_document",
-            name=posixpath.basename(path),
-            qualname=path,
-            path=path,
-            line=1,
-            end_line=max(lines, 1),
-            detail={**document_detail, **more},
-        )
-
-    if not text.strip():
-        return Extraction(rows=to_rows([page()]), text=text, lines=lines, positions="scan")
-    try:
-        document = parse_html(text)
-    except HtmlParseError as error:
-        raise ExtractionFailure("parse_error", f"{path}: {error}") from None
-    builder = FactBuilder(path, document)
-    rows = list(builder.facts())
-    for finding in check(document, builder, template):
-        rows.append(
-            builder.make(
-                "a11y_finding",
-                finding.rule,
-                finding.element,
-                rule=finding.rule,
-                impact=RULES[finding.rule],
-                message=finding.message,
-                tag=str(finding.element.tag).lower(),
-            )
-        )
-    title = next(
-        (
-            " ".join("".join(str(part) for part in element.itertext()).split())
-            for element in document.root.iter("title")
-            if not any(str(a.tag).lower() == "svg" for a in element.iterancestors())
-        ),
-        None,
-    )
-    head = page(title=title or None, lang=document.root.get("lang"), elements=document.count())
-    return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")

@@ -7,95 +7,29 @@ One driver walks the statements of a module (never every expression: a full libc
 from __future__ import annotations
 
 import ast
-import fnmatch
 import io
 import posixpath
 import tokenize
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, to_rows
+from sources.extraction import Extraction, ExtractionFailure, failed, guarded, to_rows
 from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
+from sources.python.packs import PACKS
 from sources.python.positions import Positions, positions_for
 from sources.python.syntax import blocks, dotted, suite_statements
-
-
-@dataclass(frozen=True)
-class Scope:
-    name: str
-    is_class: bool
-
-
-@dataclass(frozen=True)
-class DecoratorInfo:
-    node: cst.Decorator
-    written: str
-    resolved: str | None
-    line: int
-
-    @property
-    def call(self) -> cst.Call | None:
-        expression = self.node.decorator
-        return expression if isinstance(expression, cst.Call) else None
-
-
-@dataclass(frozen=True)
-class FunctionInfo:
-    node: cst.FunctionDef
-    fact: Fact
-    decorators: list[DecoratorInfo]
-    scope: tuple[Scope, ...]
-    owner: cst.ClassDef | None
-
-
-@dataclass(frozen=True)
-class ClassInfo:
-    node: cst.ClassDef
-    fact: Fact
-    decorators: list[DecoratorInfo]
-    scope: tuple[Scope, ...]
-
-
-def qualname_of(scope: Sequence[Scope], name: str) -> str:
-    parts: list[str] = []
-    for item in scope:
-        parts.append(item.name)
-        if not item.is_class:
-            parts.append("<locals>")
-    parts.append(name)
-    return ".".join(parts)
-
-
-def literal_string(node: cst.BaseExpression | None) -> str | None:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def argument(call: cst.Call, position: int | None, keyword: str) -> cst.BaseExpression | None:
-    """A call's argument given by keyword, or else at this position among the positional ones."""
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            return arg.value
-    if position is not None and position < len(positional):
-        return positional[position].value
-    return None
+from sources.python.vocabulary import ClassInfo, DecoratorInfo, FunctionInfo, Scope, qualname_of
 
 
 class ModuleExtractor:
     """Walks one parsed module; framework packs add their facts through the hooks it calls."""
 
     def __init__(self, ctx: ModuleContext, positions: Positions, text_lines: list[str]) -> None:
-        from sources.python.packs import PACKS
-
         self.ctx = ctx
         self.positions = positions
         self.text_lines = text_lines
@@ -426,22 +360,16 @@ def extract_python(
 ) -> Extraction:
     """Facts of one Python file. Never raises for a bad file: the reason is in the result."""
     try:
-        return _extract(path, data, module, is_package, max_bytes, force_cst_positions)
-    except ExtractionFailure as failure:
-        return Extraction(status="failed", reason=failure.reason, error=failure.error)
-    except RecursionError:
-        return Extraction(status="failed", reason="too_deeply_nested", error="nesting exceeds the recursion limit")
-    except MemoryError:
-        return Extraction(status="failed", reason="too_large", error="ran out of memory")
+        return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions))
+    except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
+        return failed("too_large", "ran out of memory")
 
 
-def _extract(
-    path: str, data: bytes, module: str, is_package: bool, max_bytes: int, force_cst_positions: bool
-) -> Extraction:
-    if len(data) > max_bytes:
-        raise ExtractionFailure("too_large", f"{len(data)} bytes is over the {max_bytes} byte limit")
-    if b"\x00" in data:
-        raise ExtractionFailure("binary", "contains NUL bytes")
+def _has_nul(data: bytes) -> bool:
+    return b"\x00" in data
+
+
+def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
     text = decode(data)
     tree = _parse_ast(text)
     try:
@@ -489,8 +417,3 @@ def module_name(path: str, package_dirs: frozenset[str], root_package: str | Non
     if not folder and root_package:
         parts.insert(0, root_package)
     return ".".join(parts), is_package
-
-
-def is_test_file(path: str) -> bool:
-    filename = posixpath.basename(path)
-    return fnmatch.fnmatchcase(filename, "test_*.py") or fnmatch.fnmatchcase(filename, "*_test.py")

@@ -3,16 +3,13 @@ prefixes, `@click.command()` / `@click.group()` and the commands of a click grou
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import libcst as cst
 
 from schemas import Fact
-from sources.python.extract import argument, literal_string
-from sources.python.packs.base import Pack
-
-if TYPE_CHECKING:
-    from sources.python.extract import FunctionInfo, ModuleExtractor, Scope
+from sources.python.packs.base import Extractor, Pack
+from sources.python.vocabulary import FunctionInfo, Scope, argument, literal_string
 
 TYPER_TYPES = frozenset({"typer.Typer", "typer.main.Typer"})
 CLICK_ROOTS = {
@@ -41,7 +38,7 @@ class CliPack(Pack):
     name = "cli"
     instance_types = TYPER_TYPES | CLICK_GROUP_TYPES
 
-    def on_function(self, extractor: ModuleExtractor, info: FunctionInfo) -> None:
+    def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:
         for decorator in info.decorators:
             call = decorator.call
             expression = call.func if call is not None else decorator.node.decorator
@@ -65,9 +62,7 @@ class CliPack(Pack):
                 )
                 return
 
-    def on_call(
-        self, extractor: ModuleExtractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]
-    ) -> None:
+    def on_call(self, extractor: Extractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]) -> None:
         func = call.func
         if isinstance(func, cst.Call) and isinstance(func.func, cst.Attribute) and func.func.attr.value == "command":
             target = argument(call, 0, "f")
@@ -96,7 +91,7 @@ class CliPack(Pack):
 
     def _typer(
         self,
-        extractor: ModuleExtractor,
+        extractor: Extractor,
         receiver: cst.BaseExpression,
         call: cst.Call | None,
         function: str,
@@ -131,7 +126,7 @@ class CliPack(Pack):
             extractor.candidate(self.name, imported, fact)
 
     def _click(
-        self, extractor: ModuleExtractor, info: FunctionInfo, call: cst.Call | None, group: str, is_group: bool
+        self, extractor: Extractor, info: FunctionInfo, call: cst.Call | None, group: str, is_group: bool
     ) -> None:
         given = literal_string(argument(call, 0, "name")) if call is not None else None
         name = given or click_name(info.fact.name)

@@ -3,15 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
-from sources.python.extract import argument, literal_string
-from sources.python.packs.base import Pack
-
-if TYPE_CHECKING:
-    from sources.python.extract import FunctionInfo, ModuleExtractor, Scope
+from sources.python.packs.base import Extractor, Pack
+from sources.python.vocabulary import FunctionInfo, Scope, argument, literal_string
 
 VERBS = frozenset({"get", "post", "put", "delete", "patch", "options", "head", "trace"})
 DECORATORS_WITH_METHODS = frozenset({"api_route", "route"})
@@ -32,7 +27,7 @@ def _methods(call: cst.Call, verb: str) -> list[str]:
     return ["GET"]
 
 
-def _route(extractor: ModuleExtractor, call: cst.Call) -> str:
+def _route(extractor: Extractor, call: cst.Call) -> str:
     path = argument(call, 0, "path")
     if path is None:
         return ""
@@ -44,7 +39,7 @@ class FastApiPack(Pack):
     name = "fastapi"
     instance_types = FASTAPI_TYPES | STARLETTE_TYPES
 
-    def on_function(self, extractor: ModuleExtractor, info: FunctionInfo) -> None:
+    def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:
         for decorator in info.decorators:
             call = decorator.call
             if call is None or not isinstance(call.func, cst.Attribute):
@@ -63,9 +58,7 @@ class FastApiPack(Pack):
                 info.fact.end_line,
             )
 
-    def on_call(
-        self, extractor: ModuleExtractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]
-    ) -> None:
+    def on_call(self, extractor: Extractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]) -> None:
         if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in CALLS:
             return
         endpoint = argument(call, 1, "endpoint")
@@ -74,7 +67,7 @@ class FastApiPack(Pack):
 
     def _route(
         self,
-        extractor: ModuleExtractor,
+        extractor: Extractor,
         receiver: cst.BaseExpression,
         call: cst.Call,
         verb: str,

@@ -4,15 +4,11 @@ without a call) and the tests pytest would collect with its default settings."""
 from __future__ import annotations
 
 import posixpath
-from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from sources.python.extract import argument, is_test_file, literal_string
-from sources.python.packs.base import Pack
-
-if TYPE_CHECKING:
-    from sources.python.extract import ClassInfo, FunctionInfo, ModuleExtractor
+from sources.python.packs.base import Extractor, Pack
+from sources.python.vocabulary import ClassInfo, FunctionInfo, argument, is_test_file, literal_string
 
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "_pytest.fixtures.fixture", "pytest_asyncio.fixture"})
 UNITTEST_BASES = frozenset({"unittest.TestCase", "unittest.IsolatedAsyncioTestCase", "unittest.case.TestCase"})
@@ -39,7 +35,7 @@ def _disables_collection(node: cst.ClassDef) -> bool:
 class PytestPack(Pack):
     name = "pytest"
 
-    def on_function(self, extractor: ModuleExtractor, info: FunctionInfo) -> None:
+    def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:
         for decorator in info.decorators:
             if decorator.resolved in FIXTURE_DECORATORS:
                 self._fixture(extractor, info, decorator.call)
@@ -66,7 +62,7 @@ class PytestPack(Pack):
             )
         )
 
-    def on_class(self, extractor: ModuleExtractor, info: ClassInfo) -> None:
+    def on_class(self, extractor: Extractor, info: ClassInfo) -> None:
         if not is_test_file(extractor.ctx.path):
             return
         test_classes: set[str] = extractor.state.setdefault("test_classes", set())
@@ -90,7 +86,7 @@ class PytestPack(Pack):
             )
         )
 
-    def _fixture(self, extractor: ModuleExtractor, info: FunctionInfo, call: cst.Call | None) -> None:
+    def _fixture(self, extractor: Extractor, info: FunctionInfo, call: cst.Call | None) -> None:
         name = info.fact.name
         scope = "function"
         autouse = False

@@ -3,16 +3,11 @@ and the integrations' module-level forms (`svcs.flask.register_factory(app, Svc,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import libcst as cst
 
-from sources.python.extract import argument
-from sources.python.packs.base import Pack
+from sources.python.packs.base import Extractor, Pack
 from sources.python.syntax import dotted
-
-if TYPE_CHECKING:
-    from sources.python.extract import ModuleExtractor, Scope
+from sources.python.vocabulary import Scope, argument
 
 REGISTRATIONS = {"register_factory": "factory", "register_value": "value"}
 
@@ -20,9 +15,7 @@ REGISTRATIONS = {"register_factory": "factory", "register_value": "value"}
 class SvcsPack(Pack):
     name = "svcs"
 
-    def on_call(
-        self, extractor: ModuleExtractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]
-    ) -> None:
+    def on_call(self, extractor: Extractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]) -> None:
         func = call.func
         if not isinstance(func, cst.Attribute) or func.attr.value not in REGISTRATIONS:
             return

@@ -1,0 +1,83 @@
+"""The HTML extractor: file bytes in, facts out (lxml), accessibility findings among them."""
+
+from __future__ import annotations
+
+import posixpath
+
+from schemas import Fact
+from sources.extraction import Extraction, ExtractionFailure, guarded, to_rows
+from sources.files import MAX_READ_BYTES
+from sources.html.a11y import RULES, check
+from sources.html.decode import decode_html
+from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
+from sources.html.facts import FactBuilder
+
+
+def is_template(path: str, text: str) -> bool:
+    return "templates" in posixpath.dirname(path).split("/") or "{%" in text or "{{" in text
+
+
+def extract_html(path: str, data: bytes, max_bytes: int = MAX_READ_BYTES) -> Extraction:
+    """Facts of one HTML page or template. Never raises for a bad file: the reason is in the result."""
+    return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data))
+
+
+def _has_nul(data: bytes) -> bool:
+    """NUL bytes near the start, unless a UTF-16 BOM says they are half of each character."""
+    return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _extract(path: str, data: bytes) -> Extraction:
+    decoded = decode_html(data)
+    # A lone CR ends a line for browsers and editors; libxml2 counts only LF. Store LF only.
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    template = is_template(path, text)
+    document_detail = {
+        "encoding": decoded.encoding,
+        "encoding_warning": decoded.warning,
+        "libxml_version": LIBXML_VERSION,
+        "is_template": template,
+    }
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+
+    def page(**more: object) -> Fact:
+        return Fact(
+            kind="html_document",
+            name=posixpath.basename(path),
+            qualname=path,
+            path=path,
+            line=1,
+            end_line=max(lines, 1),
+            detail={**document_detail, **more},
+        )
+
+    if not text.strip():
+        return Extraction(rows=to_rows([page()]), text=text, lines=lines, positions="scan")
+    try:
+        document = parse_html(text)
+    except HtmlParseError as error:
+        raise ExtractionFailure("parse_error", f"{path}: {error}") from None
+    builder = FactBuilder(path, document)
+    rows = list(builder.facts())
+    for finding in check(document, builder, template):
+        rows.append(
+            builder.make(
+                "a11y_finding",
+                finding.rule,
+                finding.element,
+                rule=finding.rule,
+                impact=RULES[finding.rule],
+                message=finding.message,
+                tag=str(finding.element.tag).lower(),
+            )
+        )
+    title = next(
+        (
+            " ".join("".join(str(part) for part in element.itertext()).split())
+            for element in document.root.iter("title")
+            if not any(str(a.tag).lower() == "svg" for a in element.iterancestors())
+        ),
+        None,
+    )
+    head = page(title=title or None, lang=document.root.get("lang"), elements=document.count())
+    return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")
