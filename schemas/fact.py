@@ -93,12 +93,27 @@ class BindingDetail(_Detail):
     keywords: dict[str, str] = {}
 
 
+RouteFramework = Literal["fastapi", "starlette", "flask", "django", "litestar"]
+
+
 class RouteDetail(_Detail):
     methods: list[str]
     route: str
+    """The full path the server matches (literal prefixes of routers, blueprints, mounts and includes
+    joined), or, when part of it is not a literal, the expression as written (`route_is_literal` false)."""
+    route_is_literal: bool = True
     function: str
+    """The handler as written or qualified (`index`, `views.index`, `UserView.get`)."""
     router: str
-    framework: str
+    """The app, router, blueprint or table the route is declared on, as written."""
+    framework: RouteFramework
+    handler_line: int | None = None
+    """The handler's `def` line when it is in the same file and differs from the route's line."""
+    response: Literal["html"] | None = None
+    """`html` where the route declares an HTML response (HTMLResponse, response_class, a rendered template)."""
+    template: str | None = None
+    """The template the handler renders, where its name is a literal."""
+    websocket: bool = False
 
 
 class FixtureDetail(_Detail):

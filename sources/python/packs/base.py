@@ -41,6 +41,9 @@ class Pack:
     name = "base"
     instance_types: frozenset[str] = frozenset()
     """Classes whose instances this pack's candidates must be bound to, for linking to keep them."""
+    reads: dict[str, frozenset[str]] = {}  # noqa: RUF012 (read-only, overridden per pack)
+    """The frameworks (lowercase distribution names) whose facts of each kind this pack finds: what a
+    tool's answer may claim it searched (`{"route": frozenset({"fastapi", "starlette"})}`)."""
 
     def may_be_reexported(self, local_type: str) -> bool:
         """`from .compat import FastAPI; app = FastAPI()`: the class may be the framework's, re-exported

@@ -36,6 +36,7 @@ def click_name(function: str) -> str:
 
 class CliPack(Pack):
     name = "cli"
+    reads = {"cli_command": frozenset({"click", "typer"})}  # noqa: RUF012
     instance_types = TYPER_TYPES | CLICK_GROUP_TYPES
 
     def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:

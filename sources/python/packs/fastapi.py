@@ -37,6 +37,7 @@ def _route(extractor: Extractor, call: cst.Call) -> str:
 
 class FastApiPack(Pack):
     name = "fastapi"
+    reads = {"route": frozenset({"fastapi", "starlette"})}  # noqa: RUF012
     instance_types = FASTAPI_TYPES | STARLETTE_TYPES
 
     def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:

@@ -14,6 +14,7 @@ REGISTRATIONS = {"register_factory": "factory", "register_value": "value"}
 
 class SvcsPack(Pack):
     name = "svcs"
+    reads = {"service": frozenset({"svcs"})}  # noqa: RUF012
 
     def on_call(self, extractor: Extractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]) -> None:
         func = call.func
