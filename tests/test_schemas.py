@@ -73,7 +73,8 @@ def test_public_api_is_guarded() -> None:
 def test_fact_details_are_validated_per_kind() -> None:
     base = {"kind": "route", "name": "f", "qualname": "f", "path": "a.py", "line": 1, "end_line": 1}
     detail = {"methods": ["GET"], "route": "/", "function": "f", "router": "app", "framework": "fastapi"}
-    assert Fact.model_validate({**base, "detail": detail}).detail == detail
+    defaults = {"route_is_literal": True, "handler_line": None, "response": None, "template": None, "websocket": False}
+    assert Fact.model_validate({**base, "detail": detail}).detail == {**detail, **defaults}
     with pytest.raises(pydantic.ValidationError, match="Extra inputs are not permitted"):
         Fact.model_validate({**base, "detail": {**detail, "colour": "red"}})
     with pytest.raises(pydantic.ValidationError, match="route"):
