@@ -549,7 +549,7 @@ def audit(
     from curate.audit import audit as run_audit
     from curate.audit import load_policy, mix_scope, render_text, secret_kinds, source_licenses
     from curate.audit_html import render_html
-    from curate.mix import atomic_write
+    from curate.files import atomic_write
     from curate.split import assign_splits
     from curate.verify import conversation_text
     from schemas import Example, Splits

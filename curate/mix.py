@@ -10,8 +10,6 @@ import fnmatch
 import hashlib
 import json
 import math
-import os
-import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +21,9 @@ from pydantic import ValidationError
 
 from curate.dedup import near_duplicate_groups, normalize
 from curate.errors import CheckFailed, InputError
+
+# `as`: re-exported for branches that still import it from here (moved to curate.files)
+from curate.files import atomic_write as atomic_write  # noqa: PLC0414
 from curate.split import assign_splits
 from curate.store import SCHEMA_VERSION, Store, StoredExample
 from schemas import (
@@ -312,18 +313,6 @@ def write_lockfile(folder: Path, lockfile: Lockfile) -> Path:
     path = lock_path(folder, lockfile.name)
     atomic_write(path, json.dumps(lockfile.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
     return path
-
-
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def read_lockfile(folder: Path, name: str) -> Lockfile:

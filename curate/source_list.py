@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.errors import CurateError, InputError
-from curate.export import sha256_file
+from curate.files import sha256_file
 from curate.mine import Engine, MineStats, mine
 from curate.store import Store
 

@@ -21,8 +21,8 @@ from curate.answers import STYLES
 from curate.cards import cards_for, load_cards
 from curate.errors import CheckFailed, InputError
 from curate.intents import CATALOG_VERSION, INTENTS, Call, DomainFacts, Intent, intents_for
+from curate.jsontext import dumps
 from curate.store import Store, StoredExample
-from curate.store.examples import dumps
 from curate.tools import TOOLS, Executor, result_content
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
 from schemas import Card, Example, Rejection

@@ -19,6 +19,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+# `as`: re-exported for branches that still import them from here (moved to curate.jsontext)
+from curate.jsontext import compact as compact  # noqa: PLC0414
+from curate.jsontext import dumps as dumps  # noqa: PLC0414
 from schemas import Rejection
 
 EXAMPLE_TABLES = """
@@ -87,17 +90,6 @@ class Cluster:
     cluster: str
     example_id: str
     kept: bool
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON: sorted keys, for hashes and metadata."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def compact(value: Any) -> str:
-    """Compact JSON in the keys' own order: messages and tools are stored the way they are exported
-    (role before content, name before arguments), so an export can copy them without re-encoding."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ExampleTables:
