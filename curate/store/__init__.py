@@ -1,7 +1,18 @@
 """The DuckDB store, the only code that talks to DuckDB: `core` holds sources, files and facts;
-`examples` holds training examples, their verification and their rejections."""
+`examples` holds training examples, their verification and their rejections; `training` holds
+training runs, their reports and evaluation results."""
 
 from curate.store.core import SCHEMA_VERSION, FileWrite, Store, StoredFact
 from curate.store.examples import StoredExample
+from curate.store.training import EvalResult, TrainReport, TrainRun
 
-__all__ = ["SCHEMA_VERSION", "FileWrite", "Store", "StoredExample", "StoredFact"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "EvalResult",
+    "FileWrite",
+    "Store",
+    "StoredExample",
+    "StoredFact",
+    "TrainReport",
+    "TrainRun",
+]
