@@ -251,7 +251,7 @@ def secret_kinds(store: Store, examples: Sequence[StoredExample]) -> list[str]:
     """The kind of every secret redacted from the sources of these examples' domains."""
     domains = {str(item.record["domain"]) for item in examples}
     sources = {source.name for source in store.sources() if source.domain in domains}
-    return [kind for source, _, _, kind in store.secrets() if source in sources]
+    return [secret.kind for secret in store.secrets() if secret.source in sources]
 
 
 def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:

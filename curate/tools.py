@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from curate.errors import InputError, ToolCallError
-from curate.store import Store, StoredFact
+from curate.store import LineMatch, LineSearch, Store, StoredFact
 from schemas import (
     CheckAccessibilityArgs,
     Fact,
@@ -362,19 +362,19 @@ def search_text(ctx: ToolContext, args: SearchTextArgs, limit: int) -> Page:
         if wanted(ctx.shown(source, record.path))
     ]
     if args.regex:
-        total, rows = ctx.store.search_lines(files, args.pattern, regex=True, ignore_case=args.ignore_case, limit=limit)
+        found = ctx.store.search_lines(files, args.pattern, regex=True, ignore_case=args.ignore_case, limit=limit)
     else:
-        total, rows = _search_literal(ctx, files, args.pattern, args.ignore_case, limit)
+        found = _search_literal(ctx, files, args.pattern, args.ignore_case, limit)
     matches: Matches = [
-        {"path": ctx.shown(source, path), "line": line, "text": text.strip()[:MAX_LINE_CHARS]}
-        for source, path, line, text in rows
+        {"path": ctx.shown(hit.source, hit.path), "line": hit.line, "text": hit.text.strip()[:MAX_LINE_CHARS]}
+        for hit in found.matches
     ]
-    return Page(total, matches)
+    return Page(found.total, matches)
 
 
 def _search_literal(
     ctx: ToolContext, files: Sequence[tuple[str, str]], pattern: str, ignore_case: bool, limit: int
-) -> tuple[int, list[tuple[str, str, int, str]]]:
+) -> LineSearch:
     """Literal search over the context's cached lines: the same lines, order and total as the store's
     `search_lines` (which regular expressions use), without a query per call."""
     needle = pattern.lower() if ignore_case else pattern
@@ -386,7 +386,7 @@ def _search_literal(
     ]
     hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
     shown = hits[:limit] if limit else hits
-    return len(hits), [(source, path, number, text) for path, number, source, text in shown]
+    return LineSearch(len(hits), [LineMatch(source, path, number, text) for path, number, source, text in shown])
 
 
 # -- HTML tools ---------------------------------------------------------------------------------

@@ -2,14 +2,31 @@
 `examples` holds training examples, their verification and their rejections; `training` holds
 training runs, their reports and evaluation results."""
 
-from curate.store.core import SCHEMA_VERSION, FileWrite, Store, StoredFact
+from curate.store.core import (
+    SCHEMA_VERSION,
+    FactRejection,
+    FileState,
+    FileWrite,
+    LineMatch,
+    LineSearch,
+    ListedState,
+    RedactedSecret,
+    Store,
+    StoredFact,
+)
 from curate.store.examples import StoredExample
 from curate.store.training import EvalResult, TrainReport, TrainRun
 
 __all__ = [
     "SCHEMA_VERSION",
     "EvalResult",
+    "FactRejection",
+    "FileState",
     "FileWrite",
+    "LineMatch",
+    "LineSearch",
+    "ListedState",
+    "RedactedSecret",
     "Store",
     "StoredExample",
     "StoredFact",

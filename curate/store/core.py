@@ -103,6 +103,64 @@ class FileWrite:
     secrets: Sequence[tuple[str, int]] = ()
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What a recorded file was mined from: its content hash and the extractor version that read it."""
+
+    sha256: str
+    extractor: str
+
+
+@dataclass(frozen=True)
+class ListedState:
+    """The state of one entry of a source list (`curate mine --from FILE`): `mined` from content
+    `sha256` into `source`, or `failed` with a reason."""
+
+    entry: str
+    domain: str | None
+    status: str
+    reason: str | None
+    source: str | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class RedactedSecret:
+    """A secret redacted from a file while mining: where it was and its kind, never the secret."""
+
+    source: str
+    path: str
+    line: int
+    kind: str
+
+
+@dataclass(frozen=True)
+class FactRejection:
+    """A fact a stage (linking) dropped, with why."""
+
+    source: str
+    path: str | None
+    line: int | None
+    stage: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LineMatch:
+    source: str
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class LineSearch:
+    """A text search: how many lines match in all, and the first of them."""
+
+    total: int
+    matches: list[LineMatch]
+
+
 class Store(ExampleTables, TrainingTables):
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
         self._db = connection
@@ -218,10 +276,10 @@ class Store(ExampleTables, TrainingTables):
         return row[0][0] if row else None
 
     # -- files -------------------------------------------------------------------------------
-    def file_states(self, source: str) -> dict[str, tuple[str, str]]:
-        """path -> (sha256, extractor version) of every file recorded for a source."""
+    def file_states(self, source: str) -> dict[str, FileState]:
+        """path -> state of every file recorded for a source."""
         rows = self._db.execute("SELECT path, sha256, extractor FROM files WHERE source = ?", [source]).fetchall()
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: FileState(row[1], row[2]) for row in rows}
 
     def files(self, source: str, status: str | None = None) -> list[FileRecord]:
         query = "SELECT path, sha256, size, language, status, reason, error, lines FROM files WHERE source = ?"
@@ -293,12 +351,12 @@ class Store(ExampleTables, TrainingTables):
                 [entry, domain, status, reason, source, sha256],
             )
 
-    def listed(self) -> dict[str, tuple[str | None, str, str | None, str | None, str | None]]:
-        """entry -> (domain, status, reason, source, sha256)."""
+    def listed(self) -> dict[str, ListedState]:
+        """entry -> its state, in entry order."""
         rows = self._db.execute(
             "SELECT entry, domain, status, reason, source, sha256 FROM listed_sources ORDER BY entry"
         ).fetchall()
-        return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
+        return {row[0]: ListedState(*row) for row in rows}
 
     def integrity_problems(self) -> list[str]:
         """What is wrong inside the store: duplicate keys and rows pointing at nothing. Empty when
@@ -331,15 +389,15 @@ class Store(ExampleTables, TrainingTables):
                 problems.append(f"{what}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''}")
         return problems
 
-    def secrets(self, domain: str | None = None) -> list[tuple[str, str, int, str]]:
-        """(source, path, line, kind) of every secret redacted while mining, in file order."""
+    def secrets(self, domain: str | None = None) -> list[RedactedSecret]:
+        """Every secret redacted while mining, in file order."""
         query = "SELECT source, path, line, kind FROM secrets"
         params: list[Any] = []
         if domain is not None:
             query += " WHERE source IN (SELECT name FROM sources WHERE domain = ?)"
             params.append(domain)
         rows = self._db.execute(query + " ORDER BY source, path, line, kind", params).fetchall()
-        return [(row[0], row[1], int(row[2]), row[3]) for row in rows]
+        return [RedactedSecret(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
         table = pa.table({"path": list(paths)})
@@ -472,20 +530,22 @@ class Store(ExampleTables, TrainingTables):
                 )
             self._db.execute("UPDATE sources SET linked_revision = ? WHERE name = ?", [revision, source])
 
-    def rejections(self, source: str) -> list[tuple[str | None, int | None, str, str]]:
+    def rejections(self, source: str) -> list[FactRejection]:
         rows = self._db.execute(
-            "SELECT path, line, stage, reason FROM rejections WHERE source = ? ORDER BY stage, path, line, reason",
+            "SELECT source, path, line, stage, reason FROM rejections WHERE source = ? "
+            "ORDER BY stage, path, line, reason",
             [source],
         ).fetchall()
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
+        return [FactRejection(*row) for row in rows]
 
     # -- text search (RE2: linear time, so no pattern can hang the executor) ------------------
     def search_lines(
         self, files: Sequence[tuple[str, str]], pattern: str, *, regex: bool, ignore_case: bool, limit: int
-    ) -> tuple[int, list[tuple[str, str, int, str]]]:
-        """(total matching lines, the first `limit` (0: all) as (source, path, line, text)) over files."""
+    ) -> LineSearch:
+        """The lines of these (source, path) files that match: how many in all, and the first `limit`
+        (0: all), ordered by path, line and source."""
         if not files:
-            return 0, []
+            return LineSearch(0, [])
         wanted = pa.table({"source": [f[0] for f in files], "path": [f[1] for f in files]})
         if regex:
             condition = "regexp_matches(text, ?)"
@@ -513,9 +573,10 @@ class Store(ExampleTables, TrainingTables):
         finally:
             self._db.unregister("wanted")
         if not rows:
-            return 0, []
-        total = int(rows[0][0])
-        return total, [(row[1], row[2], int(row[3]), row[4].rstrip("\r")) for row in rows]
+            return LineSearch(0, [])
+        return LineSearch(
+            int(rows[0][0]), [LineMatch(row[1], row[2], int(row[3]), row[4].rstrip("\r")) for row in rows]
+        )
 
     # -- runs --------------------------------------------------------------------------------
     def record_run(self, run_id: str, command: str, stats: dict[str, Any]) -> None:
