@@ -551,6 +551,7 @@ def audit(
     from curate.audit_html import render_html
     from curate.files import atomic_write
     from curate.split import assign_splits
+    from curate.store import AnyExample
     from curate.verify import conversation_text
     from schemas import Example, Splits
 
@@ -560,7 +561,7 @@ def audit(
             examples, splits = mix_scope(store, mixes_dir(ctx), mix_name, light=not tokenizer)
             scope = f"mix {mix_name}"
         else:
-            everything = store.examples(light=not tokenizer)
+            everything: Sequence[AnyExample] = store.examples() if tokenizer else store.light_examples()
             splits = assign_splits(everything, store.clusters(), Splits(), 0)
             examples = everything
             scope = "the store"

@@ -34,7 +34,7 @@ def mix_rows(store: Store, folder: Path) -> list[MixRow]:
         if not lock_path(folder, name).exists():
             continue
         lockfile = read_lockfile(folder, name)
-        tokens = [item.tokens for item in store.examples(ids=lockfile.ids(), light=True)]
+        tokens = [item.tokens for item in store.light_examples(ids=lockfile.ids())]
         counts = lockfile.counts
         rows.append(
             MixRow(

@@ -121,7 +121,7 @@ class Synthesizer:
             for source in store.sources(domain)
         ]
         self.facts = DomainFacts(context, domain)
-        self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain, light=True)}
+        self.stored = {item.id: item.record.get("pair_id") for item in store.light_examples(domain=domain)}
         """Examples of this domain already in the store, with their pair ids."""
 
     # -- the whole run ---------------------------------------------------------------------------

@@ -14,15 +14,17 @@ from curate.store.core import (
     Store,
     StoredFact,
 )
-from curate.store.examples import StoredExample
+from curate.store.examples import AnyExample, LightExample, StoredExample
 from curate.store.training import EvalResult, TrainReport, TrainRun
 
 __all__ = [
     "SCHEMA_VERSION",
+    "AnyExample",
     "EvalResult",
     "FactRejection",
     "FileState",
     "FileWrite",
+    "LightExample",
     "LineMatch",
     "LineSearch",
     "ListedState",
