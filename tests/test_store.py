@@ -80,7 +80,7 @@ def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypat
     def interrupted(*args: object) -> None:
         raise RuntimeError("interrupted after the file rows were written")
 
-    monkeypatch.setattr("curate.store.core._fact_table", interrupted)
+    monkeypatch.setattr("curate.store.core.fact_table", interrupted)
     with pytest.raises(RuntimeError):
         store.write_files("s", batch)
     assert store.file_states("s") == {} and store.dump()["contents"] == []

@@ -1,20 +1,11 @@
-"""The DuckDB store, the only code that talks to DuckDB: `core` holds sources, files and facts;
+"""The DuckDB store, the only code that talks to DuckDB: `core` holds sources, files, their texts
+and the secrets redacted from them; `facts` holds facts, their rejections and line search;
 `examples` holds training examples, their verification and their rejections; `training` holds
 training runs, their reports and evaluation results."""
 
-from curate.store.core import (
-    SCHEMA_VERSION,
-    FactRejection,
-    FileState,
-    FileWrite,
-    LineMatch,
-    LineSearch,
-    ListedState,
-    RedactedSecret,
-    Store,
-    StoredFact,
-)
+from curate.store.core import SCHEMA_VERSION, FileState, FileWrite, ListedState, RedactedSecret, Store
 from curate.store.examples import AnyExample, LightExample, StoredExample
+from curate.store.facts import FactRejection, LineMatch, LineSearch, StoredFact
 from curate.store.training import EvalResult, TrainReport, TrainRun
 
 __all__ = [
