@@ -1,9 +1,9 @@
 """The DuckDB store: the schema and its migrations, sources, files, file contents (content-addressed),
 the secrets redacted from them, source-list entries, runs. Facts and line search are in `facts`.
 
-The store package is the only code that talks to DuckDB. Writes go in batches, one transaction per batch, so a mine
-killed at any point leaves whole files behind it: a file's row, its contents and its facts commit
-together, and a rerun sees exactly which files still need mining.
+The store package is the only code that talks to DuckDB. Writes go in batches, one transaction per
+batch, so a mine killed at any point leaves whole files behind it: a file's row, its contents and
+its facts commit together, and a rerun sees exactly which files still need mining.
 """
 
 from __future__ import annotations
