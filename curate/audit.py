@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from curate.errors import InputError
 from curate.mix import read_lockfile
 from curate.split import assign_splits
-from curate.store import Store, StoredExample
+from curate.store import AnyExample, Store
 from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import AuditPolicy, AuditReport, Example, LengthStats, Rejection, RejectionCount, Share, Splits
 
@@ -27,7 +27,7 @@ HISTOGRAM_BINS = 12
 
 
 def values_of(
-    item: StoredExample, dimension: str, splits: dict[str, str], licenses: Mapping[str, str | None] | None = None
+    item: AnyExample, dimension: str, splits: dict[str, str], licenses: Mapping[str, str | None] | None = None
 ) -> list[str]:
     record = item.record
     if dimension == "tool":
@@ -57,7 +57,7 @@ def values_of(
 
 
 def breakdown(
-    examples: Sequence[StoredExample],
+    examples: Sequence[AnyExample],
     dimension: str,
     splits: dict[str, str],
     licenses: Mapping[str, str | None] | None = None,
@@ -108,20 +108,20 @@ def reason_shape(reason: str) -> str:
     return NUMBERS.sub("N", PATHS.sub("PATH", QUOTED.sub("X", reason)))
 
 
-def is_empty_result(item: StoredExample) -> bool:
+def is_empty_result(item: AnyExample) -> bool:
     """Every tool result of the conversation found nothing."""
     totals = item.totals if item.totals is not None else result_totals(item.record)
     return bool(totals) and all(total == 0 for total in totals)
 
 
 def audit(
-    examples: Sequence[StoredExample],
+    examples: Sequence[AnyExample],
     *,
     scope: str,
     splits: dict[str, str],
     clusters: Sequence[Cluster] = (),
     rejections: Sequence[Rejection] = (),
-    count_tokens: Callable[[StoredExample], int] | None = None,
+    count_tokens: Callable[[AnyExample], int] | None = None,
     counted_with: str = "stored estimate",
     policy: AuditPolicy | None = None,
     secrets: Sequence[str] = (),
@@ -238,22 +238,22 @@ def render_text(report: AuditReport, top: int = 8) -> str:
 
 def mix_scope(
     store: Store, mixes: Path, name: str, *, light: bool = True
-) -> tuple[list[StoredExample], dict[str, str]]:
+) -> tuple[Sequence[AnyExample], dict[str, str]]:
     """A built mix's examples and the split of each."""
     lockfile = read_lockfile(mixes, name)
     splits = {example_id: split for split, ids in lockfile.splits.items() for example_id in ids}
-    return store.examples(ids=lockfile.ids(), light=light), splits
+    return (store.light_examples(ids=lockfile.ids()) if light else store.examples(ids=lockfile.ids())), splits
 
 
 def source_licenses(store: Store) -> dict[str, str | None]:
     return {source.name: source.license for source in store.sources()}
 
 
-def secret_kinds(store: Store, examples: Sequence[StoredExample]) -> list[str]:
+def secret_kinds(store: Store, examples: Sequence[AnyExample]) -> list[str]:
     """The kind of every secret redacted from the sources of these examples' domains."""
     domains = {str(item.record["domain"]) for item in examples}
     sources = {source.name for source in store.sources() if source.domain in domains}
-    return [kind for source, _, _, kind in store.secrets() if source in sources]
+    return [secret.kind for secret in store.secrets() if secret.source in sources]
 
 
 def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:
@@ -287,7 +287,7 @@ def audit_scope(
         examples, splits = mix_scope(store, mixes, mix_name, light=not tokenizer)
         scope = f"mix {mix_name}"
     else:
-        examples = store.examples(light=not tokenizer)
+        examples = list[AnyExample](store.examples() if tokenizer else store.light_examples())
         splits = assign_splits(examples, store.clusters(), Splits(), 0)
         scope = "the store"
     if domain:

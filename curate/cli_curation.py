@@ -109,7 +109,7 @@ def audit(
     """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
     from curate.audit import audit_scope, load_policy, render_text
     from curate.audit_html import render_html
-    from curate.mix import atomic_write
+    from curate.files import atomic_write
 
     rules = load_policy(policy) if policy else None
     with open_store(ctx, read_only=True) as store:

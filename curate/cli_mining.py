@@ -138,9 +138,9 @@ def sources(ctx: click.Context, domain: str | None) -> None:
                 f"{source.name}\tdomain={source.domain}\t{source.origin}\t{len(files)} files\t{failed} failed"
                 f"\tlicense={source.license or '-'}\trevision={source.revision[:12]}"
             )
-        for entry, (_, status, reason, _, _) in store.listed().items():
-            if status != "mined" and domain is None:
-                click.echo(f"{entry}\t{status}\t{reason}")
+        for state in store.listed().values():
+            if state.status != "mined" and domain is None:
+                click.echo(f"{state.entry}\t{state.status}\t{state.reason}")
 
 
 @click.command()

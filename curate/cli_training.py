@@ -220,9 +220,9 @@ def runs(ctx: click.Context) -> None:
     with open_store(ctx, read_only=True) as store:
         for run in store.train_runs():
             reports = store.train_reports(run.run_id)
-            val = [m["val_loss"] for kind, _, m in reports if kind == "val"]
+            val = [report.metrics["val_loss"] for report in reports if report.kind == "val"]
             last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
-            done = max((iteration for _, iteration, _ in reports), default=0)
+            done = max((report.iteration for report in reports), default=0)
             click.echo(
                 f"{run.run_id}\t{run.mix}\t{run.model}\t{run.status}\t{done}/{run.settings['iters']} iterations\t{last}"
             )

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from curate.export import sha256_file
+from curate.files import sha256_file
 from curate.mix import read_lockfile, recipe_names
 from curate.store import Store
 

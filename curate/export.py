@@ -31,9 +31,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import CheckFailed, InputError
+
+# `as`: re-exported for branches that still import it from here (moved to curate.files)
+from curate.files import sha256_file as sha256_file  # noqa: PLC0414
+from curate.jsontext import compact
 from curate.mix import lock_path, read_lockfile, recipe_hash, resolve
 from curate.store import Store
-from curate.store.examples import ExampleText, compact
+from curate.store.examples import ExampleText
 from curate.verify import StageFailure, check_schema, check_secrets
 from schemas import SPLIT_NAMES, Lockfile
 
@@ -67,14 +71,6 @@ def rows_of(item: ExampleText, turns: Turns) -> list[Row]:
         for index, message in enumerate(decoded)
         if message.get("role") == "assistant"
     ]
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

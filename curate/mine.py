@@ -20,7 +20,7 @@ from typing import Literal
 
 from curate.errors import InputError
 from curate.pool import run_tasks
-from curate.store import FileWrite, Store
+from curate.store import FileState, FileWrite, Store
 from schemas import FileRecord, Source
 from sources.extract import EXTRACTOR_VERSIONS
 from sources.extraction import Extraction
@@ -122,7 +122,9 @@ def mine(
     gone = sorted(set(known) - set(shas))
     store.delete_files(source_name, gone)
     stats.deleted = len(gone)
-    todo = [item for item in files if known.get(item.path) != (shas[item.path], EXTRACTOR_VERSIONS[item.language])]
+    todo = [
+        item for item in files if known.get(item.path) != FileState(shas[item.path], EXTRACTOR_VERSIONS[item.language])
+    ]
     stats.unchanged = len(files) - len(todo)
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))
     root_is_package = origin == "folder" and any(item.path == "__init__.py" for item in files)

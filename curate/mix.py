@@ -10,8 +10,6 @@ import fnmatch
 import hashlib
 import json
 import math
-import os
-import tempfile
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -23,8 +21,11 @@ from pydantic import ValidationError
 
 from curate.dedup import near_duplicate_groups, normalize
 from curate.errors import CheckFailed, InputError
+
+# `as`: re-exported for branches that still import it from here (moved to curate.files)
+from curate.files import atomic_write as atomic_write  # noqa: PLC0414
 from curate.split import assign_splits
-from curate.store import SCHEMA_VERSION, Store, StoredExample
+from curate.store import SCHEMA_VERSION, AnyExample, LightExample, Store
 from schemas import (
     SPLIT_NAMES,
     Exclusion,
@@ -178,7 +179,7 @@ def rank(seed: int, origin: str, example_id: str) -> str:
 def build(store: Store, folder: Path, name: str, *, base: Path | None = None) -> Lockfile:
     """Resolve a recipe against the store: the lockfile, or MixDeficit. Writes nothing."""
     mix = resolve(folder, name)
-    examples = store.examples(light=True)
+    examples = store.light_examples()
     clusters = store.clusters()
     dropped = {
         cluster.example_id
@@ -199,7 +200,7 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
     ]
     splits = assign_splits(examples, clusters, mix.splits, mix.split_seed, mix.group_by)
     taken: set[str] = set()
-    chosen: list[StoredExample] = []
+    chosen: list[LightExample] = []
     deficits: list[str] = []
     for component in mix.components:
         candidates = [item for item in eligible if item.id not in taken and matches(component.select, item.record)]
@@ -250,7 +251,7 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
     )
 
 
-def unlicensed(examples: Sequence[StoredExample], licenses: dict[str, str | None], rule: Licenses) -> list[Exclusion]:
+def unlicensed(examples: Sequence[AnyExample], licenses: dict[str, str | None], rule: Licenses) -> list[Exclusion]:
     """The examples drawn from a source whose license the recipe does not allow."""
     excluded = []
     for item in examples:
@@ -271,7 +272,7 @@ def unlicensed(examples: Sequence[StoredExample], licenses: dict[str, str | None
     return excluded
 
 
-def decontaminated(examples: Sequence[StoredExample], files: Sequence[str], base: Path) -> list[Exclusion]:
+def decontaminated(examples: Sequence[AnyExample], files: Sequence[str], base: Path) -> list[Exclusion]:
     """Examples whose query is a near-duplicate of a query in the evaluation sets."""
     if not files:
         return []
@@ -314,18 +315,6 @@ def write_lockfile(folder: Path, lockfile: Lockfile) -> Path:
     return path
 
 
-def atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def read_lockfile(folder: Path, name: str) -> Lockfile:
     path = lock_path(folder, name)
     if not path.is_file():
@@ -358,7 +347,7 @@ class MixDiff:
 
 def shares(store: Store, lockfile: Lockfile) -> dict[tuple[str, str], float]:
     ids = lockfile.ids()
-    records = [item.record for item in store.examples(ids=ids, light=True)]
+    records = [item.record for item in store.light_examples(ids=ids)]
     total = len(records) or 1
     counted: Counter[tuple[str, str]] = Counter()
     for record in records:

@@ -34,7 +34,7 @@ def mix_rows(store: Store, folder: Path) -> list[MixRow]:
         if not lock_path(folder, name).exists():
             continue
         lockfile = read_lockfile(folder, name)
-        tokens = [item.tokens for item in store.examples(ids=lockfile.ids(), light=True)]
+        tokens = [item.tokens for item in store.light_examples(ids=lockfile.ids())]
         counts = lockfile.counts
         rows.append(
             MixRow(
@@ -103,12 +103,12 @@ def phase_rows(store: Store, run_ids: list[str] | None = None) -> list[PhaseRow]
     else:
         known = {run.run_id: run for run in runs}
         runs = [known[run_id] for run_id in run_ids if run_id in known]
-    scores = {config: result for _, _, config, result in store.eval_results()}
+    scores = {result.config: result.scores for result in store.eval_results()}
     rows = []
     for run in runs:
         reports = store.train_reports(run.run_id)
-        val = [info["val_loss"] for kind, _, info in reports if kind == "val" and math.isfinite(info["val_loss"])]
-        train = [info for kind, _, info in reports if kind == "train"]
+        val = [r.metrics["val_loss"] for r in reports if r.kind == "val" and math.isfinite(r.metrics["val_loss"])]
+        train = [report.metrics for report in reports if report.kind == "train"]
         manifest_path = Path(run.folder) / "data" / "manifest.json"
         manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
         score = scores.get(run.run_id, {})
@@ -120,7 +120,7 @@ def phase_rows(store: Store, run_ids: list[str] | None = None) -> list[PhaseRow]
                 status=run.status,
                 examples=sum(manifest["examples"].values()) if "examples" in manifest else None,
                 domains=len(manifest["domains"]) if "domains" in manifest else None,
-                iterations=max((iteration for _, iteration, _ in reports), default=None),
+                iterations=max((report.iteration for report in reports), default=None),
                 initial_val_loss=val[0] if val else None,
                 final_val_loss=val[-1] if val else None,
                 best_val_loss=min(val) if val else None,
@@ -169,9 +169,9 @@ def phase_chart(store: Store, rows: list[PhaseRow], path: Path) -> Path:
     """Every run's validation loss on one chart."""
     curves = {
         row.mix if [other.mix for other in rows].count(row.mix) == 1 else f"{row.mix} ({row.run_id})": [
-            (iteration, float(info["val_loss"]))
-            for kind, iteration, info in store.train_reports(row.run_id)
-            if kind == "val"
+            (report.iteration, float(report.metrics["val_loss"]))
+            for report in store.train_reports(row.run_id)
+            if report.kind == "val"
         ]
         for row in rows
     }

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from curate.errors import CurateError, InputError
-from curate.export import sha256_file
+from curate.files import sha256_file
 from curate.mine import Engine, MineStats, mine
 from curate.store import Store
 
@@ -137,13 +137,8 @@ def mine_list(
             if (
                 sha is not None
                 and previous is not None
-                and previous[:3] + previous[4:]
-                == (
-                    listed.domain,
-                    "mined",
-                    None,
-                    sha,
-                )
+                and (previous.domain, previous.status, previous.reason, previous.sha256)
+                == (listed.domain, "mined", None, sha)
             ):
                 stats.skipped.append(listed.entry)
                 if on_source is not None:

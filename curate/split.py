@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from curate.dedup import UnionFind, normalize
-from curate.store import StoredExample
+from curate.store import AnyExample
 from curate.store.examples import Cluster
 from schemas import SPLIT_NAMES, GroupBy, Splits
 
@@ -42,7 +42,7 @@ def base_key(record: dict[str, object], cards_by_pair: dict[str, str], group_by:
 
 
 def group_keys(
-    examples: Sequence[StoredExample], clusters: Sequence[Cluster], group_by: GroupBy = "source"
+    examples: Sequence[AnyExample], clusters: Sequence[Cluster], group_by: GroupBy = "source"
 ) -> dict[str, str]:
     """Each example's group key, over the whole store (so every mix agrees on every split)."""
     cards_by_pair = {
@@ -87,7 +87,7 @@ def split_of(key: str, splits: Splits, seed: int) -> str:
 
 
 def assign_splits(
-    examples: Sequence[StoredExample],
+    examples: Sequence[AnyExample],
     clusters: Sequence[Cluster],
     splits: Splits,
     seed: int,

@@ -21,8 +21,8 @@ from curate.answers import STYLES
 from curate.cards import cards_for, load_cards
 from curate.errors import CheckFailed, InputError
 from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
+from curate.jsontext import dumps
 from curate.store import Store, StoredExample
-from curate.store.examples import dumps
 from curate.tools import TOOLS, Executor, result_content
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
 from schemas import Card, Example, Rejection
@@ -122,7 +122,7 @@ class Synthesizer:
             for source in store.sources(domain)
         ]
         self.facts = DomainFacts(context, domain)
-        self.stored = {item.id: item.record.get("pair_id") for item in store.examples(domain=domain, light=True)}
+        self.stored = {item.id: item.record.get("pair_id") for item in store.light_examples(domain=domain)}
         """Examples of this domain already in the store, with their pair ids."""
 
     # -- the whole run ---------------------------------------------------------------------------

@@ -121,8 +121,8 @@ def resume_training(store: Store, run_id: str, *, iters: int | None, on_report: 
 
 def write_loss_curve(store: Store, run: TrainRun) -> Path:
     reports = store.train_reports(run.run_id)
-    train = [(iteration, float(info["train_loss"])) for kind, iteration, info in reports if kind == "train"]
-    val = [(iteration, float(info["val_loss"])) for kind, iteration, info in reports if kind == "val"]
+    train = [(r.iteration, float(r.metrics["train_loss"])) for r in reports if r.kind == "train"]
+    val = [(r.iteration, float(r.metrics["val_loss"])) for r in reports if r.kind == "val"]
     return run_curve(Path(run.folder) / "loss.png", f"{run.run_id} ({run.mix}, {run.model})", train, val)
 
 

@@ -150,6 +150,6 @@ def test_the_html_page_shows_charts_in_a_real_browser(store: Store, tmp_path: Pa
 
 
 def test_light_records_audit_the_same_as_full_ones(store: Store) -> None:
-    full, light = store.examples(), store.examples(light=True)
+    full, light = store.examples(), store.light_examples()
     splits = assign_splits(full, store.clusters(), Splits(), 0)
     assert audit(full, scope="s", splits=splits) == audit(light, scope="s", splits=splits)

@@ -52,4 +52,4 @@ def test_demo_runs_the_whole_pipeline_and_prints_the_phase_table(
     with Store.open(db, read_only=True) as store:
         runs = store.train_runs()
         assert [(run.mix, run.status) for run in runs] == [("phase6", "finished"), ("phase7", "finished")]
-        assert [config for _, mix, config, _ in store.eval_results()] == ["base", "demo-phase6-1", "demo-phase7-2"]
+        assert [result.config for result in store.eval_results()] == ["base", "demo-phase6-1", "demo-phase7-2"]

@@ -13,7 +13,7 @@ import pytest
 
 from curate.errors import InputError
 from curate.mine import mine
-from curate.store import Store
+from curate.store import FactRejection, Store
 from curate.tools import call_tool
 from tests.conftest import REPO, SAMPLE, write_tree
 
@@ -203,5 +203,7 @@ def test_candidates_that_do_not_qualify_are_recorded_with_a_reason(store: Store,
     )
     stats = mine(store, root, domain="p", jobs=1)
     assert (stats.linked, stats.rejected_candidates) == (0, 1)
-    assert store.rejections("proj") == [("views.py", 4, "link", "cache.store is not a fastapi object")]
+    assert store.rejections("proj") == [
+        FactRejection("proj", "views.py", 4, "link", "cache.store is not a fastapi object")
+    ]
     assert names(store, "p", "find_routes") == []

@@ -174,7 +174,7 @@ def test_recipe_errors_are_clear(mixes: Path) -> None:
 
 
 def test_splits_can_hold_out_whole_domains_or_group_by_question_only(demo: Store) -> None:
-    examples = demo.examples(light=True)
+    examples = demo.light_examples()
     by_domain = assign_splits(examples, demo.clusters(), Splits(), 3, "domain")
     for domain in ("shop", "asyncio", "site"):
         assert len({by_domain[item.id] for item in examples if item.record["domain"] == domain}) == 1

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from curate.cli import main
-from curate.store import Store, StoredExample
+from curate.store import RedactedSecret, Store, StoredExample
 from curate.tools import call_tool
 from sources.secrets import KINDS, find_secrets, redact_secrets
 from tests.conftest import write_tree
@@ -135,9 +135,9 @@ def test_planted_secrets_are_reported_once_and_reach_no_export(
     assert "secrets redacted: " in out
     with Store.open(db, read_only=True) as store:
         found = store.secrets()
-        assert sorted(kind for _, _, _, kind in found) == sorted(PLANTED)  # each reported once
-        assert ("leaky", "app/settings.py", 4, "aws_access_key") in found
-        assert ("leaky", "app/keys.py", 3, "private_key") in found
+        assert sorted(secret.kind for secret in found) == sorted(PLANTED)  # each reported once
+        assert RedactedSecret("leaky", "app/settings.py", 4, "aws_access_key") in found
+        assert RedactedSecret("leaky", "app/keys.py", 3, "private_key") in found
         texts = [store.file_text("leaky", item.path) or "" for item in store.files("leaky")]
         facts = json.dumps([item.fact.model_dump() for item in store.facts(domain="leaky")])
         source = call_tool(store, "leaky", "read_symbol", {"qualname": "connect"})

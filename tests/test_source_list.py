@@ -71,11 +71,11 @@ def test_a_list_of_real_sources_is_mined_with_failures_recorded(
         listed = store.listed()
     assert len(sources) == len(STDLIB_PACKAGES) + len(INSTALLED) >= 20
     assert sources["json"] == "stdlib-json" and sources["click"] == "click"
-    assert listed["missing/folder"][1:3] == (
+    assert (listed["missing/folder"].status, listed["missing/folder"].reason) == (
         "failed",
         f"{source_list.parent / 'missing/folder'}: no such file or folder",
     )
-    assert listed["broken.whl"][1] == "failed" and "BadZipFile" in str(listed["broken.whl"][2])
+    assert listed["broken.whl"].status == "failed" and "BadZipFile" in str(listed["broken.whl"].reason)
     assert main(["--db", str(db), "sources"]) == 0
     shown = capsys.readouterr().out
     assert "missing/folder\tfailed\t" in shown and "broken.whl\tfailed\t" in shown

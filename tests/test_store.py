@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from curate.errors import StoreBusyError, StoreError
-from curate.store import SCHEMA_VERSION, FileWrite, Store
+from curate.store import SCHEMA_VERSION, FileWrite, LineMatch, LineSearch, Store
 from schemas import Fact, FileRecord, Source
 from sources.extraction import to_rows
 
@@ -80,7 +80,7 @@ def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypat
     def interrupted(*args: object) -> None:
         raise RuntimeError("interrupted after the file rows were written")
 
-    monkeypatch.setattr("curate.store.core._fact_table", interrupted)
+    monkeypatch.setattr("curate.store.core.fact_table", interrupted)
     with pytest.raises(RuntimeError):
         store.write_files("s", batch)
     assert store.file_states("s") == {} and store.dump()["contents"] == []
@@ -128,10 +128,9 @@ def test_reading_a_missing_store_says_what_to_do(tmp_path: Path) -> None:
 def test_search_is_linear_time_even_for_catastrophic_patterns(store: Store) -> None:
     add_source(store)
     store.write_files("s", [write(record("a.py"), "a" * 5000 + "!\nfoo\nFOO bar\n", [])])
-    total, rows = store.search_lines([("s", "a.py")], "(a+)+$", regex=True, ignore_case=False, limit=10)
-    assert total == 0 and rows == []
-    total, rows = store.search_lines([("s", "a.py")], "foo", regex=False, ignore_case=True, limit=1)
-    assert total == 2 and rows == [("s", "a.py", 2, "foo")]
+    assert store.search_lines([("s", "a.py")], "(a+)+$", regex=True, ignore_case=False, limit=10) == LineSearch(0, [])
+    found = store.search_lines([("s", "a.py")], "foo", regex=False, ignore_case=True, limit=1)
+    assert found == LineSearch(2, [LineMatch("s", "a.py", 2, "foo")])
 
 
 names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)

@@ -110,15 +110,15 @@ def test_a_run_records_every_report_checkpoint_and_loss_curve(trained: Trained) 
         (run,) = store.train_runs([trained.straight])
         reports = store.train_reports(run.run_id)
     assert run.status == "finished" and run.model == "tiny" and run.settings["iters"] == 6
-    assert [(kind, iteration) for kind, iteration, _ in reports] == [
+    assert [(report.kind, report.iteration) for report in reports] == [
         ("val", 0),
         ("train", 3),
         ("val", 3),
         ("train", 6),
         ("val", 6),
     ]
-    assert reports[-1][2]["val_loss"] < reports[0][2]["val_loss"]  # it learns
-    train = reports[1][2]
+    assert reports[-1].metrics["val_loss"] < reports[0].metrics["val_loss"]  # it learns
+    train = reports[1].metrics
     assert set(train) >= {"train_loss", "learning_rate", "iterations_per_second", "tokens_per_second", "peak_memory"}
     folder = Path(run.folder)
     assert checkpoints(folder / "adapters") == [3, 6]
@@ -140,7 +140,7 @@ def test_resume_goes_on_at_the_checkpoint_and_ends_where_an_uninterrupted_run_do
     run = again[0]
     assert run.status == "finished" and run.resumed_from == "0000003_adapters.safetensors"
     # the report of iteration 4, made before the interruption, is gone: that work was redone
-    assert [(kind, iteration) for kind, iteration, _ in reports] == [
+    assert [(report.kind, report.iteration) for report in reports] == [
         ("val", 0),
         ("train", 1),
         ("train", 2),
@@ -159,12 +159,12 @@ def test_resume_goes_on_at_the_checkpoint_and_ends_where_an_uninterrupted_run_do
     assert isinstance(mine, dict) and isinstance(theirs, dict) and mine.keys() == theirs.keys()
     assert all(mx.array_equal(mine[name], theirs[name]).item() for name in mine)
     # it reported every iteration where the straight run averaged over three
-    resumed_losses = [info["train_loss"] for kind, iteration, info in reports if kind == "train" and iteration > 3]
-    straight_loss = straight_reports[-2][2]["train_loss"]
+    resumed_losses = [r.metrics["train_loss"] for r in reports if r.kind == "train" and r.iteration > 3]
+    straight_loss = straight_reports[-2].metrics["train_loss"]
     assert sum(resumed_losses) / 3 == pytest.approx(straight_loss, rel=1e-5)
     # every validation scores the same batches, so equal models give equal validation losses
-    val = {iteration: info["val_loss"] for kind, iteration, info in reports if kind == "val"}
-    straight_val = {iteration: info["val_loss"] for kind, iteration, info in straight_reports if kind == "val"}
+    val = {r.iteration: r.metrics["val_loss"] for r in reports if r.kind == "val"}
+    straight_val = {r.iteration: r.metrics["val_loss"] for r in straight_reports if r.kind == "val"}
     assert val[0] == straight_val[0] and val[6] == pytest.approx(straight_val[6], rel=1e-6)
 
 
@@ -235,8 +235,8 @@ def test_eval_compares_base_runs_and_a_fused_model(resumed: Trained, capsys: pyt
     assert table[1].startswith("prompts") and table[2].startswith("call / no-call accuracy")
     with Store.open(resumed.db, read_only=True) as store:
         stored = store.eval_results()
-    assert [config for _, _, config, _ in stored][-3:] == ["base", resumed.straight, str(fused)]
-    assert all(scores["cases"] == int(table[1].split()[-1]) for _, _, _, scores in stored)
+    assert [result.config for result in stored][-3:] == ["base", resumed.straight, str(fused)]
+    assert all(result.scores["cases"] == int(table[1].split()[-1]) for result in stored)
 
 
 @pytest.mark.slow

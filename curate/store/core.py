@@ -1,15 +1,14 @@
-"""The DuckDB store: sources, files, file contents (content-addressed), facts, rejections, runs.
+"""The DuckDB store: the schema and its migrations, sources, files, file contents (content-addressed),
+the secrets redacted from them, source-list entries, runs. Facts and line search are in `facts`.
 
-The only module that talks to DuckDB. Writes go in batches, one transaction per batch, so a mine
-killed at any point leaves whole files behind it: a file's row, its contents and its facts commit
-together, and a rerun sees exactly which files still need mining.
+The store package is the only code that talks to DuckDB. Writes go in batches, one transaction per
+batch, so a mine killed at any point leaves whole files behind it: a file's row, its contents and
+its facts commit together, and a rerun sees exactly which files still need mining.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +20,10 @@ import pyarrow as pa
 
 from curate.errors import StoreBusyError, StoreError
 from curate.store.examples import EXAMPLE_TABLES, ExampleTables
+from curate.store.facts import FactTables, fact_table
 from curate.store.training import TRAINING_TABLES, TrainingTables
-from schemas import Fact, FileRecord, Source
-from sources.extraction import FactRow, dump_detail, to_rows
+from schemas import FileRecord, Source
+from sources.extraction import FactRow, dump_detail
 
 SCHEMA_VERSION = 5
 
@@ -86,12 +86,6 @@ FILE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class StoredFact:
-    source: str
-    fact: Fact
-
-
-@dataclass(frozen=True)
 class FileWrite:
     """One mined file: its record, its text (None for files that could not be read) and fact rows."""
 
@@ -103,7 +97,38 @@ class FileWrite:
     secrets: Sequence[tuple[str, int]] = ()
 
 
-class Store(ExampleTables, TrainingTables):
+@dataclass(frozen=True)
+class FileState:
+    """What a recorded file was mined from: its content hash and the extractor version that read it."""
+
+    sha256: str
+    extractor: str
+
+
+@dataclass(frozen=True)
+class ListedState:
+    """The state of one entry of a source list (`curate mine --from FILE`): `mined` from content
+    `sha256` into `source`, or `failed` with a reason."""
+
+    entry: str
+    domain: str | None
+    status: str
+    reason: str | None
+    source: str | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class RedactedSecret:
+    """A secret redacted from a file while mining: where it was and its kind, never the secret."""
+
+    source: str
+    path: str
+    line: int
+    kind: str
+
+
+class Store(FactTables, ExampleTables, TrainingTables):
     def __init__(self, connection: duckdb.DuckDBPyConnection, path: str) -> None:
         self._db = connection
         self.path = path
@@ -218,10 +243,10 @@ class Store(ExampleTables, TrainingTables):
         return row[0][0] if row else None
 
     # -- files -------------------------------------------------------------------------------
-    def file_states(self, source: str) -> dict[str, tuple[str, str]]:
-        """path -> (sha256, extractor version) of every file recorded for a source."""
+    def file_states(self, source: str) -> dict[str, FileState]:
+        """path -> state of every file recorded for a source."""
         rows = self._db.execute("SELECT path, sha256, extractor FROM files WHERE source = ?", [source]).fetchall()
-        return {row[0]: (row[1], row[2]) for row in rows}
+        return {row[0]: FileState(row[1], row[2]) for row in rows}
 
     def files(self, source: str, status: str | None = None) -> list[FileRecord]:
         query = "SELECT path, sha256, size, language, status, reason, error, lines FROM files WHERE source = ?"
@@ -280,7 +305,7 @@ class Store(ExampleTables, TrainingTables):
             self._db.execute("DELETE FROM contents WHERE sha256 IN (SELECT sha256 FROM incoming_contents)")
             self._db.execute("INSERT INTO contents SELECT * FROM incoming_contents")
             self._db.unregister("incoming_contents")
-            self._insert_facts(_fact_table(source, rows, "extract"))
+            self._insert_facts(fact_table(source, rows, "extract"))
 
     def record_listed(
         self, entry: str, domain: str | None, status: str, reason: str | None, source: str | None, sha256: str | None
@@ -293,12 +318,12 @@ class Store(ExampleTables, TrainingTables):
                 [entry, domain, status, reason, source, sha256],
             )
 
-    def listed(self) -> dict[str, tuple[str | None, str, str | None, str | None, str | None]]:
-        """entry -> (domain, status, reason, source, sha256)."""
+    def listed(self) -> dict[str, ListedState]:
+        """entry -> its state, in entry order."""
         rows = self._db.execute(
             "SELECT entry, domain, status, reason, source, sha256 FROM listed_sources ORDER BY entry"
         ).fetchall()
-        return {row[0]: (row[1], row[2], row[3], row[4], row[5]) for row in rows}
+        return {row[0]: ListedState(*row) for row in rows}
 
     def integrity_problems(self) -> list[str]:
         """What is wrong inside the store: duplicate keys and rows pointing at nothing. Empty when
@@ -331,15 +356,15 @@ class Store(ExampleTables, TrainingTables):
                 problems.append(f"{what}: {', '.join(found[:3])}{', ...' if len(found) > 3 else ''}")
         return problems
 
-    def secrets(self, domain: str | None = None) -> list[tuple[str, str, int, str]]:
-        """(source, path, line, kind) of every secret redacted while mining, in file order."""
+    def secrets(self, domain: str | None = None) -> list[RedactedSecret]:
+        """Every secret redacted while mining, in file order."""
         query = "SELECT source, path, line, kind FROM secrets"
         params: list[Any] = []
         if domain is not None:
             query += " WHERE source IN (SELECT name FROM sources WHERE domain = ?)"
             params.append(domain)
         rows = self._db.execute(query + " ORDER BY source, path, line, kind", params).fetchall()
-        return [(row[0], row[1], int(row[2]), row[3]) for row in rows]
+        return [RedactedSecret(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
         table = pa.table({"path": list(paths)})
@@ -371,152 +396,6 @@ class Store(ExampleTables, TrainingTables):
         self._db.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_rows")
         self._db.unregister("incoming_rows")
 
-    def _insert_facts(self, rows: pa.Table) -> None:
-        """Insert facts with content-derived ids: the same fact in the same place always gets the same
-        id (a repeat of one on the same line is numbered)."""
-        if rows.num_rows == 0:
-            return
-        self._db.register("incoming_facts", rows)
-        self._db.execute(
-            """
-            INSERT INTO facts
-            SELECT md5(concat_ws(chr(0), source, path, kind, qualname, line::VARCHAR, name,
-                       row_number() OVER (PARTITION BY path, kind, qualname, line, name ORDER BY seq)::VARCHAR)),
-                   source, path, kind, name, qualname, line, end_line, seq, stage, detail
-            FROM incoming_facts
-            """
-        )
-        self._db.unregister("incoming_facts")
-
-    # -- facts -------------------------------------------------------------------------------
-    def facts(
-        self, *, source: str | None = None, domain: str | None = None, kinds: Sequence[str] | None = None
-    ) -> list[StoredFact]:
-        query = (
-            "SELECT f.source, f.kind, f.name, f.qualname, f.path, f.line, f.end_line, f.detail "
-            "FROM facts f JOIN sources s ON s.name = f.source WHERE true"
-        )
-        params: list[Any] = []
-        if source is not None:
-            query += " AND f.source = ?"
-            params.append(source)
-        if domain is not None:
-            query += " AND s.domain = ?"
-            params.append(domain)
-        if kinds is not None:
-            query += " AND f.kind IN (SELECT unnest(?))"
-            params.append(list(kinds))
-        query += " ORDER BY f.source, f.path, f.line, f.stage, f.seq"
-        rows = self._db.execute(query, params).fetchall()
-        return [
-            StoredFact(
-                row[0],
-                Fact.model_construct(
-                    kind=row[1],
-                    name=row[2],
-                    qualname=row[3],
-                    path=row[4],
-                    line=row[5],
-                    end_line=row[6],
-                    detail=json.loads(row[7]),
-                ),
-            )
-            for row in rows
-        ]
-
-    def apply_link(
-        self,
-        source: str,
-        revision: str,
-        added: Sequence[Fact],
-        changed: Sequence[Fact],
-        rejected: Sequence[tuple[Fact, str]],
-    ) -> None:
-        """Replace what linking derived for a source, and mark the source linked at `revision`."""
-        with self.transaction():
-            self._db.execute("DELETE FROM facts WHERE source = ? AND stage = 'link'", [source])
-            self._db.execute("DELETE FROM rejections WHERE source = ? AND stage = 'link'", [source])
-            self._insert_facts(_fact_table(source, to_rows(added), "link"))
-            if changed:
-                updates = pa.table(
-                    {
-                        "path": [fact.path for fact in changed],
-                        "kind": [fact.kind for fact in changed],
-                        "qualname": [fact.qualname for fact in changed],
-                        "name": [fact.name for fact in changed],
-                        "line": [fact.line for fact in changed],
-                        "detail": [dump_detail(fact.detail) for fact in changed],
-                    }
-                )
-                self._db.register("updates", updates)
-                self._db.execute(
-                    "UPDATE facts SET detail = u.detail FROM updates u WHERE facts.source = ? "
-                    "AND facts.stage = 'extract' AND facts.path = u.path AND facts.kind = u.kind "
-                    "AND facts.qualname = u.qualname AND facts.name = u.name AND facts.line = u.line",
-                    [source],
-                )
-                self._db.unregister("updates")
-            if rejected:
-                self._insert(
-                    "rejections",
-                    pa.table(
-                        {
-                            "source": [source] * len(rejected),
-                            "path": [fact.path for fact, _ in rejected],
-                            "line": [fact.line for fact, _ in rejected],
-                            "stage": ["link"] * len(rejected),
-                            "reason": [reason for _, reason in rejected],
-                            "detail": [dump_detail(fact.model_dump(mode="json")) for fact, _ in rejected],
-                        }
-                    ),
-                )
-            self._db.execute("UPDATE sources SET linked_revision = ? WHERE name = ?", [revision, source])
-
-    def rejections(self, source: str) -> list[tuple[str | None, int | None, str, str]]:
-        rows = self._db.execute(
-            "SELECT path, line, stage, reason FROM rejections WHERE source = ? ORDER BY stage, path, line, reason",
-            [source],
-        ).fetchall()
-        return [(row[0], row[1], row[2], row[3]) for row in rows]
-
-    # -- text search (RE2: linear time, so no pattern can hang the executor) ------------------
-    def search_lines(
-        self, files: Sequence[tuple[str, str]], pattern: str, *, regex: bool, ignore_case: bool, limit: int
-    ) -> tuple[int, list[tuple[str, str, int, str]]]:
-        """(total matching lines, the first `limit` (0: all) as (source, path, line, text)) over files."""
-        if not files:
-            return 0, []
-        wanted = pa.table({"source": [f[0] for f in files], "path": [f[1] for f in files]})
-        if regex:
-            condition = "regexp_matches(text, ?)"
-            argument = f"(?i){pattern}" if ignore_case else pattern
-        elif ignore_case:
-            condition = "contains(lower(text), ?)"
-            argument = pattern.lower()
-        else:
-            condition = "contains(text, ?)"
-            argument = pattern
-        query = f"""
-            WITH lines AS (
-                SELECT f.source, f.path, unnest(generate_series(1, len(string_split(c.text, chr(10))))) AS line,
-                       unnest(string_split(c.text, chr(10))) AS text
-                FROM files f JOIN contents c USING (sha256) JOIN wanted w ON w.source = f.source AND w.path = f.path
-            ), hits AS (SELECT * FROM lines WHERE {condition})
-            SELECT (SELECT count(*) FROM hits), source, path, line, text FROM hits
-            ORDER BY path, line, source LIMIT ?
-        """
-        self._db.register("wanted", wanted)
-        try:
-            rows = self._db.execute(query, [argument, limit or 2**62]).fetchall()
-        except duckdb.InvalidInputException as error:
-            raise ValueError(str(error).splitlines()[0]) from None
-        finally:
-            self._db.unregister("wanted")
-        if not rows:
-            return 0, []
-        total = int(rows[0][0])
-        return total, [(row[1], row[2], int(row[3]), row[4].rstrip("\r")) for row in rows]
-
     # -- runs --------------------------------------------------------------------------------
     def record_run(self, run_id: str, command: str, stats: dict[str, Any]) -> None:
         with self.transaction():
@@ -533,27 +412,3 @@ class Store(ExampleTables, TrainingTables):
             **self.example_tables(),
         }
         return {name: sorted(self._db.execute(query).fetchall(), key=repr) for name, query in tables.items()}
-
-
-def _fact_table(source: str, rows: Sequence[FactRow], stage: str) -> pa.Table:
-    """Rows as an Arrow table; `seq` is each fact's place among its file's facts (document order)."""
-    seen: Counter[str] = Counter()
-    sequence: list[int] = []
-    for row in rows:
-        sequence.append(seen[row[3]])
-        seen[row[3]] += 1
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(7)]
-    return pa.table(
-        {
-            "source": [source] * len(rows),
-            "path": pa.array(columns[3], type=pa.string()),
-            "kind": pa.array(columns[0], type=pa.string()),
-            "name": pa.array(columns[1], type=pa.string()),
-            "qualname": pa.array(columns[2], type=pa.string()),
-            "line": pa.array(columns[4], type=pa.int32()),
-            "end_line": pa.array(columns[5], type=pa.int32()),
-            "seq": pa.array(sequence, type=pa.int32()),
-            "stage": [stage] * len(rows),
-            "detail": pa.array(columns[6], type=pa.string()),
-        }
-    )

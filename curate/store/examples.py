@@ -19,6 +19,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+# `as`: re-exported for branches that still import them from here (moved to curate.jsontext)
+from curate.jsontext import compact as compact  # noqa: PLC0414
+from curate.jsontext import dumps as dumps  # noqa: PLC0414
 from schemas import Rejection
 
 EXAMPLE_TABLES = """
@@ -69,6 +72,35 @@ class StoredExample:
 
 
 @dataclass(frozen=True)
+class LightExample:
+    """A stored example without what is costly to read, for selecting, splitting and counting (not
+    for writing): its record's `messages` hold only the question, its `tools` are empty, and its
+    provenance keeps only the card, the import, the first location and the sources' names."""
+
+    record: dict[str, Any]
+    status: str
+    tokens: int
+    added: int
+    """Arrival order in the store."""
+    called: tuple[str, ...]
+    """The tools the conversation calls, in order."""
+    totals: tuple[int | None, ...]
+    """Each tool result's `total`, None where a result is not one of ours."""
+
+    @functools.cached_property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def query(self) -> str:
+        return _query(self.record)
+
+
+AnyExample = StoredExample | LightExample
+"""Either shape, for code that reads only what both carry (selecting, splitting, auditing)."""
+
+
+@dataclass(frozen=True)
 class ExampleText:
     id: str
     messages: str
@@ -87,17 +119,6 @@ class Cluster:
     cluster: str
     example_id: str
     kept: bool
-
-
-def dumps(value: Any) -> str:
-    """Canonical JSON: sorted keys, for hashes and metadata."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def compact(value: Any) -> str:
-    """Compact JSON in the keys' own order: messages and tools are stored the way they are exported
-    (role before content, name before arguments), so an export can copy them without re-encoding."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class ExampleTables:
@@ -188,11 +209,52 @@ class ExampleTables:
         kind: str | None = None,
         ids: Sequence[str] | None = None,
         status: str | None = None,
-        light: bool = False,
     ) -> list[StoredExample]:
-        """Stored examples, sorted by domain and id. `light` records skip what is costly to read:
-        their `messages` hold only the question and their `tools` are empty (for selecting, splitting
-        and counting, not for writing), but carry the tools each calls and their results' totals."""
+        """Stored examples, sorted by domain and id."""
+        return [
+            StoredExample(
+                record=record,
+                status=row[9],
+                checks=json.loads(row[10]) if row[10] else {},
+                tokens=int(row[11]),
+                added=int(row[12]),
+                called=tuple(row[13]),
+                totals=tuple(row[14]),
+            )
+            for record, row in self._example_rows(domain, kind, ids, status, light=False)
+        ]
+
+    def light_examples(
+        self,
+        *,
+        domain: str | None = None,
+        kind: str | None = None,
+        ids: Sequence[str] | None = None,
+        status: str | None = None,
+    ) -> list[LightExample]:
+        """Stored examples without what is costly to read (see `LightExample`), sorted by domain and id."""
+        return [
+            LightExample(
+                record=record,
+                status=row[9],
+                tokens=int(row[11]),
+                added=int(row[12]),
+                called=tuple(row[13]),
+                totals=tuple(row[14]),
+            )
+            for record, row in self._example_rows(domain, kind, ids, status, light=True)
+        ]
+
+    def _example_rows(
+        self,
+        domain: str | None,
+        kind: str | None,
+        ids: Sequence[str] | None,
+        status: str | None,
+        *,
+        light: bool,
+    ) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
+        """Each example's record (light or full) with its row, for `examples` and `light_examples`."""
         conversation = "e.query, NULL" if light else "e.messages, t.tools"
         provenance = "e.card, e.imported, e.first_location, e.sources" if light else "e.provenance"
         query = (
@@ -220,8 +282,8 @@ class ExampleTables:
             return toolsets[text]
 
         return [
-            StoredExample(
-                record={
+            (
+                {
                     "id": row[0],
                     "domain": row[1],
                     "kind": row[2],
@@ -233,12 +295,7 @@ class ExampleTables:
                     "provenance": light_provenance(*row[15:19]) if light else json.loads(row[15]),
                     "catalog_version": row[8],
                 },
-                status=row[9],
-                checks=json.loads(row[10]) if row[10] else {},
-                tokens=int(row[11]),
-                added=int(row[12]),
-                called=tuple(row[13]),
-                totals=tuple(row[14]),
+                row,
             )
             for row in self._db.execute(query, params).fetchall()
         ]

@@ -43,6 +43,25 @@ class TrainRun:
     resumed_from: str | None  # the checkpoint it was last resumed from
 
 
+@dataclass(frozen=True)
+class TrainReport:
+    """One report mlx-lm gave a run: `kind` is "train" or "val", `metrics` its numbers by name."""
+
+    kind: str
+    iteration: int
+    metrics: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """One configuration's scores in one evaluation (`config` is "base", a run id or a fused model)."""
+
+    eval_id: str
+    mix: str
+    config: str
+    scores: dict[str, Any]
+
+
 class TrainingTables:
     """Mixed into `Store`, which provides the connection and the transaction."""
 
@@ -114,12 +133,13 @@ class TrainingTables:
         rows = self._db.execute(query + " ORDER BY started, run_id", params).fetchall()
         return [TrainRun(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
 
-    def train_reports(self, run_id: str) -> list[tuple[str, int, dict[str, Any]]]:
+    def train_reports(self, run_id: str) -> list[TrainReport]:
+        """A run's reports in the order it made them."""
         rows = self._db.execute(
             "SELECT kind, iteration, metrics FROM train_reports WHERE run_id = ? ORDER BY iteration, kind",
             [run_id],
         ).fetchall()
-        return [(row[0], int(row[1]), json.loads(row[2])) for row in rows]
+        return [TrainReport(row[0], int(row[1]), json.loads(row[2])) for row in rows]
 
     def add_eval_result(
         self, eval_id: str, mix: str, config: str, model: str, adapters: str | None, scores: dict[str, Any]
@@ -130,10 +150,10 @@ class TrainingTables:
                 [eval_id, mix, config, model, adapters, json.dumps(scores, sort_keys=True)],
             )
 
-    def eval_results(self, eval_id: str | None = None) -> list[tuple[str, str, str, dict[str, Any]]]:
-        """(eval id, mix, config, scores), oldest first."""
+    def eval_results(self, eval_id: str | None = None) -> list[EvalResult]:
+        """Every evaluation's results (or one's), oldest first."""
         query, params = "SELECT eval_id, mix, config, scores FROM eval_results", []
         if eval_id is not None:
             query, params = query + " WHERE eval_id = ?", [eval_id]
         rows = self._db.execute(query + " ORDER BY created, eval_id, config", params).fetchall()
-        return [(row[0], row[1], row[2], json.loads(row[3])) for row in rows]
+        return [EvalResult(row[0], row[1], row[2], json.loads(row[3])) for row in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from curate.store import LineMatch, LineSearch
 from curate.tools.context import Matches, ToolContext, details, fact_rows, glob, path_filter, where
 from curate.tools.toolset import Page, Toolset
 from schemas import Fact
@@ -201,19 +202,19 @@ def search_text(ctx: ToolContext, args: schema.SearchTextArgs, limit: int) -> Pa
         if wanted(ctx.shown(source, record.path))
     ]
     if args.regex:
-        total, rows = ctx.store.search_lines(files, args.pattern, regex=True, ignore_case=args.ignore_case, limit=limit)
+        found = ctx.store.search_lines(files, args.pattern, regex=True, ignore_case=args.ignore_case, limit=limit)
     else:
-        total, rows = _search_literal(ctx, files, args.pattern, args.ignore_case, limit)
+        found = _search_literal(ctx, files, args.pattern, args.ignore_case, limit)
     matches: Matches = [
-        {"path": ctx.shown(source, path), "line": line, "text": text.strip()[:MAX_LINE_CHARS]}
-        for source, path, line, text in rows
+        {"path": ctx.shown(hit.source, hit.path), "line": hit.line, "text": hit.text.strip()[:MAX_LINE_CHARS]}
+        for hit in found.matches
     ]
-    return Page(total, matches)
+    return Page(found.total, matches)
 
 
 def _search_literal(
     ctx: ToolContext, files: Sequence[tuple[str, str]], pattern: str, ignore_case: bool, limit: int
-) -> tuple[int, list[tuple[str, str, int, str]]]:
+) -> LineSearch:
     """Literal search over the context's cached lines: the same lines, order and total as the store's
     `search_lines` (which regular expressions use), without a query per call."""
     needle = pattern.lower() if ignore_case else pattern
@@ -225,4 +226,4 @@ def _search_literal(
     ]
     hits.sort(key=lambda hit: (hit[0], hit[1], hit[2]))
     shown = hits[:limit] if limit else hits
-    return len(hits), [(source, path, number, text) for path, number, source, text in shown]
+    return LineSearch(len(hits), [LineMatch(source, path, number, text) for path, number, source, text in shown])

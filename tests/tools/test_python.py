@@ -101,11 +101,11 @@ def test_literal_search_agrees_with_the_store_query(shop: Store) -> None:
     executor = Executor(shop, "shop")
     files = [("shop", record.path) for record in shop.files("shop", status="ok")]
     for pattern, ignore_case in (("def ", False), ("DEF ", True), ("import", False), ("é", True), ("zzz", False)):
-        expected_total, expected = shop.search_lines(files, pattern, regex=False, ignore_case=ignore_case, limit=7)
+        expected = shop.search_lines(files, pattern, regex=False, ignore_case=ignore_case, limit=7)
         result = executor("search_text", {"pattern": pattern, "ignore_case": ignore_case}, limit=7)
-        assert result.total == expected_total
+        assert result.total == expected.total
         assert [(m["path"], m["line"], m["text"]) for m in result.matches] == [
-            (path, line, text.strip()) for _, path, line, text in expected
+            (hit.path, hit.line, hit.text.strip()) for hit in expected.matches
         ]
 
 
