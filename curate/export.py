@@ -31,9 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from curate.errors import CheckFailed, InputError
-
-# `as`: re-exported for branches that still import it from here (moved to curate.files)
-from curate.files import sha256_file as sha256_file  # noqa: PLC0414
+from curate.files import sha256_file
 from curate.jsontext import compact
 from curate.mix import lock_path, read_lockfile, recipe_hash, resolve
 from curate.store import Store

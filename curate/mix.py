@@ -21,9 +21,7 @@ from pydantic import ValidationError
 
 from curate.dedup import near_duplicate_groups, normalize
 from curate.errors import CheckFailed, InputError
-
-# `as`: re-exported for branches that still import it from here (moved to curate.files)
-from curate.files import atomic_write as atomic_write  # noqa: PLC0414
+from curate.files import atomic_write
 from curate.split import assign_splits
 from curate.store import SCHEMA_VERSION, AnyExample, LightExample, Store
 from schemas import (

@@ -19,9 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-# `as`: re-exported for branches that still import them from here (moved to curate.jsontext)
-from curate.jsontext import compact as compact  # noqa: PLC0414
-from curate.jsontext import dumps as dumps  # noqa: PLC0414
+from curate.jsontext import compact, dumps
 from schemas import Rejection
 
 EXAMPLE_TABLES = """
