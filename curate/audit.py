@@ -7,15 +7,14 @@ from __future__ import annotations
 import math
 import re
 import statistics
-import tomllib
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
 from curate.errors import InputError
+from curate.files import read_toml
 from curate.mix import read_lockfile
 from curate.split import assign_splits
 from curate.store import AnyExample, Store
@@ -193,12 +192,7 @@ def violations(report: AuditReport, policy: AuditPolicy) -> list[str]:
 
 
 def load_policy(path: Path) -> AuditPolicy:
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise InputError("no such policy file", path=str(path)) from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"not TOML: {error}", path=str(path)) from None
+    data = read_toml(path, "policy file")
     try:
         return AuditPolicy.model_validate(data)
     except ValidationError as error:

@@ -148,8 +148,11 @@ def staged(out: Path) -> Iterator[Path]:
     """A fresh folder beside `out` that replaces it only when everything in it was written."""
     out = Path(os.path.abspath(out))  # `..` folded, a link at `out` itself kept (and refused)
     owned = replaceable(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+    except OSError as error:
+        raise InputError(f"cannot write here: {error.strerror or error}", path=str(out)) from None
     try:
         yield temporary
         umask = os.umask(0)

@@ -10,7 +10,6 @@ import fnmatch
 import hashlib
 import json
 import math
-import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pydantic import ValidationError
 
 from curate.dedup import near_duplicate_groups, normalize
 from curate.errors import CheckFailed, InputError
-from curate.files import atomic_write
+from curate.files import atomic_write, read_text, read_toml
 from curate.split import assign_splits
 from curate.store import SCHEMA_VERSION, AnyExample, LightExample, Store
 from schemas import (
@@ -65,9 +64,7 @@ def load_recipe(folder: Path, name: str) -> MixRecipe:
         known = ", ".join(recipe_names(folder)) or "none"
         raise InputError(f"no mix recipe {name!r} in {folder} (recipes: {known})")
     try:
-        recipe = MixRecipe.model_validate(tomllib.loads(path.read_text("utf-8")))
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"not TOML: {error}", path=str(path)) from None
+        recipe = MixRecipe.model_validate(read_toml(path, "mix recipe"))
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "recipe"
@@ -279,7 +276,7 @@ def decontaminated(examples: Sequence[AnyExample], files: Sequence[str], base: P
         path = (base / file) if not Path(file).is_absolute() else Path(file)
         if not path.is_file():
             raise InputError("no such evaluation set", path=str(path))
-        for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        for number, line in enumerate(read_text(path, "evaluation set").splitlines(), start=1):
             if not line.strip():
                 continue
             try:
@@ -318,7 +315,7 @@ def read_lockfile(folder: Path, name: str) -> Lockfile:
     if not path.is_file():
         raise InputError(f"mix {name!r} was never built", hint=f"run `curate mix build {name}`")
     try:
-        return Lockfile.model_validate_json(path.read_text("utf-8"))
+        return Lockfile.model_validate_json(read_text(path, "lockfile"))
     except ValidationError as error:
         raise InputError(f"not a lockfile: {error.errors()[0]['msg']}", path=str(path)) from None
 

@@ -140,7 +140,10 @@ class Store(FactTables, ExampleTables, TrainingTables):
         if read_only and not Path(location).exists():
             raise StoreError("no store here", path=location, hint="run `curate mine PATH` first")
         if not read_only:
-            Path(location).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(location).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot make its folder: {error.strerror or error}", path=location) from None
         try:
             connection = duckdb.connect(location, read_only=read_only)
         except duckdb.IOException as error:
@@ -186,6 +189,17 @@ class Store(FactTables, ExampleTables, TrainingTables):
             )
         if version == SCHEMA_VERSION:
             return
+        if version == 0:
+            tables = self._db.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            foreign = [row[0] for row in tables]
+            if foreign:
+                self.close()
+                shown = ", ".join(sorted(foreign)[:3])
+                raise StoreError(
+                    f"not a curate store: a DuckDB database with tables of its own ({shown}); curate adds none to it",
+                    path=self.path,
+                    hint="use another --db",
+                )
         if read_only:
             raise StoreError(f"store schema {version} needs migrating", path=self.path, hint="run `curate mine`")
         with self.transaction():

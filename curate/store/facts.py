@@ -203,7 +203,7 @@ class FactTables:
         """
         self._db.register("wanted", wanted)
         try:
-            rows = self._db.execute(query, [argument, limit or 2**62]).fetchall()
+            rows = self._db.execute(query, [argument, min(limit, 2**62) or 2**62]).fetchall()  # BIGINT bound
         except duckdb.InvalidInputException as error:
             raise ValueError(str(error).splitlines()[0]) from None
         finally:
