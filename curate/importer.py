@@ -222,11 +222,21 @@ def import_file(
                 if not isinstance(row, dict):
                     raise RowError("not a JSON object")
                 messages, tools = reader(row)
+                json.dumps([messages, tools], ensure_ascii=False).encode("utf-8")
             except json.JSONDecodeError as error:
                 report.bad.append((number, f"not JSON: {error.msg} at column {error.colno}"))
                 continue
+            except RecursionError:
+                report.bad.append((number, "nested too deeply to read"))
+                continue
+            except UnicodeEncodeError:
+                report.bad.append((number, "holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text"))
+                continue
             except (RowError, AttributeError, TypeError, KeyError) as error:
                 report.bad.append((number, f"not {format}: {error}"))
+                continue
+            except ValueError as error:  # e.g. an integer past Python's 4,300-digit limit
+                report.bad.append((number, f"not JSON: {error}"))
                 continue
             record = {
                 "id": example_id(domain, messages, tools),
@@ -245,7 +255,11 @@ def import_file(
                 },
                 "catalog_version": "imported",
             }
-            verdict = verifier.verify(record)
+            try:
+                verdict = verifier.verify(record)
+            except RecursionError:
+                report.bad.append((number, "nested too deeply to verify"))
+                continue
             if verdict.rejection is not None:
                 rejected.append((verdict.rejection, record))
                 report.bad.append((number, f"{verdict.rejection.stage}: {verdict.rejection.reason}"))

@@ -160,3 +160,48 @@ def test_a_malformed_tool_list_is_one_bad_row(store: Store, tmp_path: Path) -> N
     broken["tools"] = ["x"]
     report = import_file(store, write(tmp_path / "t.jsonl", broken, DIRECT), "reference", format="openai", run_id="r")
     assert report.imported == 1 and report.bad == [(1, "not openai: a tool without a function name")]
+
+
+def with_schema(properties: dict[str, object], arguments: dict[str, object]) -> dict[str, object]:
+    row = openai_row(arguments)
+    tool = json.loads(json.dumps(SEARCH_TOOL))
+    tool["function"]["parameters"] = {"type": "object", "properties": properties}
+    row["tools"] = [tool]
+    return row
+
+
+def test_hostile_rows_are_each_one_bad_row_and_the_rest_import(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "hostile.jsonl"
+    lines = [
+        json.dumps(DIRECT),
+        '{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        json.dumps(DIRECT)[:-1] + ', "n": ' + "9" * 5000 + "}",
+        json.dumps(DIRECT).replace("dependency injection", "\\ud800 injection"),
+        json.dumps(with_schema({"query": {"type": ["string", "null"]}}, {"query": "async def"})),
+        json.dumps(with_schema({"query": {"type": ["string", "null"]}}, {"query": 3})),
+        json.dumps(with_schema({"query": {"type": "nonsense"}}, {"query": "async def"})),
+        json.dumps(with_schema({"query": {"type": "string", "minLength": "5"}}, {"query": "async def"})),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    report = import_file(store, path, "hostile", format="openai", run_id="h")
+    assert report.bad == [
+        (2, "nested too deeply to read"),
+        (
+            3,
+            "not JSON: Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits;"
+            " use sys.set_int_max_str_digits() to increase the limit",
+        ),
+        (4, "holds a lone surrogate (\\ud800-\\udfff): not valid Unicode text"),
+        (6, "arguments: search_code: arguments.query must be string or null, not int 3"),
+        (
+            7,
+            "arguments: search_code: arguments.query: the tool's schema is broken here"
+            ' (type "nonsense" is no JSON type)',
+        ),
+        (
+            8,
+            "arguments: search_code: arguments.query: the tool's schema is broken here"
+            ' (minLength "5" is not a number)',
+        ),
+    ]
+    assert report.imported == 2 and report.rows == 8

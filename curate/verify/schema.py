@@ -99,11 +99,17 @@ JSON_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def schema_problem(value: Any, schema: dict[str, Any], where: str) -> str | None:
-    """The first way `value` breaks `schema` (the JSON Schema subset tool specs use), or None."""
+def schema_problem(value: Any, schema: Any, where: str) -> str | None:
+    """The first way `value` breaks `schema` (the JSON Schema subset tool specs use), or None. A schema
+    an imported row brings may itself be broken (a type that is no JSON type, a minimum that is no
+    number): that is the row's problem too, never a crash."""
+    broken = _broken(schema)
+    if broken:
+        return f"{where}: the tool's schema is broken here ({broken})"
     expected = schema.get("type")
-    if expected is not None and not JSON_TYPES[expected](value):
-        return f"{where} must be {expected}, not {type(value).__name__} {json.dumps(value)}"
+    if expected is not None and not any(JSON_TYPES[name](value) for name in _types(expected)):
+        shown = expected if isinstance(expected, str) else " or ".join(expected)
+        return f"{where} must be {shown}, not {type(value).__name__} {json.dumps(value)}"
     if "enum" in schema and value not in schema["enum"]:
         return f"{where} must be one of {schema['enum']}, not {json.dumps(value)}"
     if isinstance(value, int | float) and not isinstance(value, bool):
@@ -131,6 +137,30 @@ def schema_problem(value: Any, schema: dict[str, Any], where: str) -> str | None
             problem = schema_problem(item, properties[name], f"{where}.{name}")
             if problem:
                 return problem
+    return None
+
+
+def _types(expected: Any) -> list[str]:
+    return [expected] if isinstance(expected, str) else list(expected)
+
+
+def _broken(schema: Any) -> str | None:
+    """What makes this level of a schema unusable, or None."""
+    if not isinstance(schema, dict):
+        return "a schema must be an object"
+    expected = schema.get("type")
+    if expected is not None:
+        names = _types(expected) if isinstance(expected, str | list) else [expected]
+        unknown = [name for name in names if not isinstance(name, str) or name not in JSON_TYPES]
+        if unknown or not names:
+            return f"type {json.dumps(expected)} is no JSON type"
+    for bound in ("minimum", "maximum", "minLength"):
+        if bound in schema and (isinstance(schema[bound], bool) or not isinstance(schema[bound], int | float)):
+            return f"{bound} {json.dumps(schema[bound])} is not a number"
+    if "enum" in schema and not isinstance(schema["enum"], list):
+        return "enum must be a list"
+    if not isinstance(schema.get("properties", {}), dict) or not isinstance(schema.get("required", []), list):
+        return "properties must be an object and required a list"
     return None
 
 
