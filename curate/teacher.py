@@ -68,8 +68,9 @@ class Teacher(Rewriter):
             except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as error:
                 reason = getattr(error, "reason", error)
                 last = f"unreachable ({reason})"
-            except json.JSONDecodeError:
-                raise TeacherError(f"teacher at {self.endpoint} did not answer JSON") from None
+            except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, or nested past reading
+                why = "nested too deeply" if isinstance(error, RecursionError) else type(error).__name__
+                raise TeacherError(f"teacher at {self.endpoint} did not answer JSON ({why})") from None
             if attempt < self.retries:
                 time.sleep(min(0.5 * 2**attempt, 4.0))
         raise TeacherError(f"teacher at {self.endpoint}: {last}", hint=f"after {self.retries + 1} tries")

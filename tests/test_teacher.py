@@ -21,6 +21,8 @@ from curate.synth import synthesize
 from curate.teacher import Teacher, TeacherError
 from tests.conftest import SAMPLE
 
+GARBAGE = {"not utf-8": b'{"choices": "\xff\xfe"}', "deep": b"[" * 100_000 + b"]" * 100_000}
+
 
 class FakeServer(ThreadingHTTPServer):
     mode = "reword"
@@ -36,6 +38,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.mode == "fail":
             self.send_error(500, "overloaded")
             return
+        if self.server.mode in GARBAGE:
+            self.answer(GARBAGE[self.server.mode])
+            return
         system, user = body["messages"][0]["content"], body["messages"][1]["content"]
         if system.startswith("Reword the user's request"):
             text = f"Could you help me with this: {user}"
@@ -43,7 +48,9 @@ class Handler(BaseHTTPRequestHandler):
             text = re.sub(r":(\d+)`", ":999`", user)
         else:
             text = f"{user}\n\nThose are all of them."
-        payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode()
+        self.answer(json.dumps({"choices": [{"message": {"role": "assistant", "content": text}}]}).encode())
+
+    def answer(self, payload: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
@@ -112,3 +119,10 @@ def test_server_errors_are_retried_then_reported(server: FakeServer) -> None:
 def test_an_unreachable_teacher_is_one_clear_error() -> None:
     with pytest.raises(TeacherError, match=r"teacher at http://127.0.0.1:9/v1/chat/completions: unreachable"):
         Teacher("http://127.0.0.1:9/v1", "t", retries=0, timeout=2).paraphrase("hello")
+
+
+@pytest.mark.parametrize("mode", sorted(GARBAGE))
+def test_a_reply_that_cannot_be_read_is_one_clear_error(server: FakeServer, mode: str) -> None:
+    server.mode = mode
+    with pytest.raises(TeacherError, match=r"did not answer JSON"):
+        Teacher(url(server), "t", retries=0).paraphrase("hello")

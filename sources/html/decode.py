@@ -27,12 +27,23 @@ class Decoded:
     warning: str | None = None
 
 
+NOT_FOR_PAGES = frozenset({"utf-7", "utf_7"})
+"""Labels browsers refuse (the Encoding Standard has no UTF-7): a page declaring one is read as if it
+declared nothing, as browsers read it, so nothing hides behind it."""
+
+
 def _codec(label: str) -> str | None:
+    """The Python codec for a declared charset, or None when it names no text encoding Python has
+    (`base64` and `rot13` are codecs, but from bytes to bytes)."""
     name = ALIASES.get(label.lower(), label.lower())
     try:
-        return codecs.lookup(name).name
+        found = codecs.lookup(name)
+        b"\x00".decode(found.name)  # raises for a codec that is no text encoding (decoding one byte must)
     except LookupError:
         return None
+    except UnicodeDecodeError:  # a text encoding that cannot read a NUL byte alone (utf-16 and kin)
+        pass
+    return None if found.name in NOT_FOR_PAGES else found.name
 
 
 def decode_html(data: bytes) -> Decoded:

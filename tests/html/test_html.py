@@ -350,3 +350,11 @@ def test_paths_are_the_ones_libxml2_writes() -> None:
         assert len(elements) > 5
         for element in reversed(elements):  # deepest first: the cache is filled from the bottom too
             assert document.xpath_of(element) == tree.getpath(element)
+
+
+def test_a_charset_that_is_no_text_encoding_reads_as_undeclared() -> None:
+    for label in ("base64", "rot13", "hex", "zlib", "utf-7"):
+        decoded = decode_html(f'<meta charset="{label}"><p>caf\u00e9 +ACI-'.encode())
+        assert (decoded.encoding, decoded.warning) == ("utf-8", f"declared charset {label!r} is unknown")
+        assert decoded.text.endswith("caf\u00e9 +ACI-")
+    assert decode_html(b'<meta charset="shift_jis"><p>x').encoding == "shift_jis"
