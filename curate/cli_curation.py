@@ -171,8 +171,11 @@ def report_mixes(ctx: click.Context) -> None:
     """Built mixes side by side: examples, domains, kind ratio, split sizes, mean tokens."""
     from curate.report import mix_rows, render_mixes
 
+    unreadable: list[str] = []
     with open_store(ctx, read_only=True) as store:
-        rows = mix_rows(store, mixes_dir(ctx))
+        rows = mix_rows(store, mixes_dir(ctx), unreadable)
+    for why in unreadable:
+        click.echo(f"curate: warning: left out {why}", err=True)
     if not rows:
         raise InputError("no mix is built yet", hint="run `curate mix build NAME`")
     click.echo(render_mixes(rows), nl=False)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.charts import val_curves
+from curate.errors import InputError
 from curate.mix import lock_path, read_lockfile, recipe_names
 from curate.store import Store
 
@@ -28,12 +29,19 @@ class MixRow:
     mean_tokens: float
 
 
-def mix_rows(store: Store, folder: Path) -> list[MixRow]:
+def mix_rows(store: Store, folder: Path, unreadable: list[str] | None = None) -> list[MixRow]:
+    """A row for each built mix; a lockfile that cannot be read is left out, with why appended to
+    `unreadable` (one bad lockfile must not hide the others)."""
     rows = []
     for name in recipe_names(folder):
         if not lock_path(folder, name).exists():
             continue
-        lockfile = read_lockfile(folder, name)
+        try:
+            lockfile = read_lockfile(folder, name)
+        except InputError as error:
+            if unreadable is not None:
+                unreadable.append(f"mix {name}: {error}")
+            continue
         tokens = [item.tokens for item in store.light_examples(ids=lockfile.ids())]
         counts = lockfile.counts
         rows.append(

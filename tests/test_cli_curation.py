@@ -43,6 +43,13 @@ def test_mix_build_list_show_diff_and_report(ready: Path, capsys: pytest.Capture
     assert shown["recipe"]["lineage"] == ["small", "bigger"] and shown["lock"]["counts"]["total"] == 28
     code, out, _ = run(capsys, "report", "mixes")
     assert out.splitlines()[0].split("|")[1:4] == [" metric               ", " bigger        ", " small         "]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (ready / "small.lock.json").stat().st_mode & 0o777 == 0o666 & ~umask
+    (ready / "bigger.lock.json").write_text("{not json")
+    code, out, err = run(capsys, "report", "mixes")
+    assert code == 0 and out.splitlines()[0].split("|")[1:3] == [" metric               ", " small         "]
+    assert err.startswith("curate: warning: left out mix bigger: ") and "bigger.lock.json" in err
 
 
 def test_an_impossible_mix_prints_its_deficit_and_exits_1(ready: Path, capsys: pytest.CaptureFixture[str]) -> None:
