@@ -24,9 +24,9 @@ def sdist_archive(name: str) -> Path:
     if os.environ.get("CURATE_TEST_OFFLINE"):
         pytest.skip(f"{archive.name} is not cached and CURATE_TEST_OFFLINE is set")
     CACHE.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--disable-pip-version-check"]
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-        + ["--disable-pip-version-check", "-q", "-d", str(CACHE), f"{name}=={PINNED[name]}"],
+        [*pip, "-q", "-d", str(CACHE), f"{name}=={PINNED[name]}"],
         capture_output=True,
         text=True,
         timeout=900,
