@@ -104,11 +104,34 @@ def link(facts: Iterable[Fact]) -> Linked:
             linked.added.append(Fact.model_validate(proposed))
         else:
             linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
+    _cli_chains(linked, index, known)
     linked.changed.extend(_class_flags(index))
     linked.changed.extend(_cli_names([*facts, *linked.added], index))
     linked.added.sort(key=Fact.sort_key)
     linked.changed.sort(key=Fact.sort_key)
     return linked
+
+
+def _cli_chains(linked: Linked, index: SourceIndex, known: dict[str, Any]) -> None:
+    """`from .main import cli`, `@cli.group() def db()`, `@db.command() def sync()`: `sync` is a
+    candidate on `db`, which is a group only once its own candidate is kept; go on until none is."""
+    pack = PACKS_BY_NAME["cli"]
+    while True:
+        groups = {
+            _join(index.modules.get(fact.path, ""), fact.qualname)
+            for fact in linked.added
+            if fact.kind == "cli_command" and fact.detail["is_group"]
+        } - known["click_groups"]
+        if not groups:
+            return
+        known["click_groups"] = known["click_groups"] | groups
+        still: list[tuple[Fact, str]] = []
+        for fact, reason in linked.rejected:
+            if fact.detail["pack"] == "cli" and pack.accepts(fact, fact.detail["receiver"], False, known):
+                linked.added.append(Fact.model_validate(_as_click_command(dict(fact.detail["proposed"]))))
+            else:
+                still.append((fact, reason))
+        linked.rejected = still
 
 
 def _as_click_command(proposed: dict[str, Any]) -> dict[str, Any]:

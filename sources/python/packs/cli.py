@@ -163,6 +163,10 @@ class CliPack(Pack):
                 self._blueprint_mount(extractor, receiver, group, info.scope, info.decorators[index].line)
                 self._click(extractor, info, call, group, verb == "group")
                 return
+            group = self.key(extractor, receiver, info.scope)
+            if group in extractor.state.get("click_maybe_groups", set()):
+                self._click(extractor, info, call, group, verb == "group", candidate=True)
+                return
             self._typer(
                 extractor,
                 receiver,
@@ -318,30 +322,42 @@ class CliPack(Pack):
             extractor.emit(fact)
         elif imported is not None:
             extractor.candidate(self.name, imported, fact)
+            if is_group:  # an imported click group's subgroup: its own commands are candidates too
+                module = extractor.ctx.module
+                key = f"{module}.{qualname}" if module else qualname
+                extractor.state.setdefault("click_maybe_groups", set()).add(key)
 
     def _click(
-        self, extractor: Extractor, info: FunctionInfo, call: cst.Call | None, group: str, is_group: bool
+        self,
+        extractor: Extractor,
+        info: FunctionInfo,
+        call: cst.Call | None,
+        group: str,
+        is_group: bool,
+        candidate: bool = False,
     ) -> None:
         given = literal_string(argument(call, 0, "name")) if call is not None else None
         name = given or click_name(info.fact.name)
+        module = extractor.ctx.module
+        key = f"{module}.{info.fact.qualname}" if module else info.fact.qualname
         if is_group:
-            module = extractor.ctx.module
-            key = f"{module}.{info.fact.qualname}" if module else info.fact.qualname
-            extractor.state.setdefault("click_groups", set()).add(key)
-        extractor.emit(
-            extractor.make(
-                "cli_command",
-                name,
-                info.fact.qualname,
-                info.fact.line,
-                info.fact.end_line,
-                function=info.fact.qualname,
-                framework="click",
-                group=group,
-                is_group=is_group,
-                full_name=name,
-            )
+            extractor.state.setdefault("click_maybe_groups" if candidate else "click_groups", set()).add(key)
+        fact = extractor.make(
+            "cli_command",
+            name,
+            info.fact.qualname,
+            info.fact.line,
+            info.fact.end_line,
+            function=info.fact.qualname,
+            framework="click",
+            group=group,
+            is_group=is_group,
+            full_name=name,
         )
+        if candidate:
+            extractor.candidate(self.name, group, fact)
+        else:
+            extractor.emit(fact)
 
     def accepts(self, candidate: Fact, target: str, is_instance: bool, known: dict[str, Any]) -> bool:
         click_groups: set[str] = known.get("click_groups", set())
