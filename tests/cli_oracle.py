@@ -160,14 +160,8 @@ def bindings(statements: Iterable[ast.stmt], into: dict[str, ast.AST]) -> None:
         for child in ast.iter_child_nodes(statement):
             if isinstance(child, ast.ExceptHandler) and child.name:
                 into[child.name] = child
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(statement, name, None)
-            if isinstance(block, list) and not isinstance(statement, ast.Lambda):
-                bindings([item for item in block if isinstance(item, ast.stmt)], into)
-        for handler in getattr(statement, "handlers", []):
-            bindings(handler.body, into)
-        for case in getattr(statement, "cases", []):
-            bindings(case.body, into)
+        for block in blocks_of(statement):
+            bindings(block, into)
 
 
 def imported_modules(module: Module) -> Iterator[str]:
@@ -176,6 +170,23 @@ def imported_modules(module: Module) -> Iterator[str]:
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             yield absolute(module.name, module.is_package, node.level, node.module)
+
+
+def blocks_of(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The blocks of a compound statement in source order (a try's handlers before its else)."""
+    if isinstance(statement, ast.Match):
+        for case in statement.cases:
+            yield case.body
+        return
+    body = getattr(statement, "body", None)
+    if isinstance(body, list):
+        yield body
+    for handler in getattr(statement, "handlers", []):
+        yield handler.body
+    for name in ("orelse", "finalbody"):
+        block = getattr(statement, name, None)
+        if isinstance(block, list):
+            yield block
 
 
 class Project:
@@ -337,14 +348,8 @@ def walk_block(project: Project, scope: Scope, statements: list[ast.stmt]) -> It
             continue
         if isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and isinstance(statement.value, ast.Call):
             yield from call_statement(project, scope, statement.value, statement.lineno)
-        for name in ("body", "orelse", "finalbody"):
-            block = getattr(statement, name, None)
-            if isinstance(block, list):
-                yield from walk_block(project, scope, [item for item in block if isinstance(item, ast.stmt)])
-        for handler in getattr(statement, "handlers", []):
-            yield from walk_block(project, scope, handler.body)
-        for case in getattr(statement, "cases", []):
-            yield from walk_block(project, scope, case.body)
+        for block in blocks_of(statement):
+            yield from walk_block(project, scope, block)
 
 
 def function_parent(scope: Scope) -> Scope | None:

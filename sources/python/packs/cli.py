@@ -80,7 +80,8 @@ def _bound_in(statements: Sequence[cst.CSTNode]) -> Iterator[tuple[str, cst.CSTN
 
 class CliPack(Pack):
     name = "cli"
-    reads = {"cli_command": frozenset({"click", "typer"})}  # noqa: RUF012
+    reads = {"cli_command": frozenset({"click", "flask", "typer"})}  # noqa: RUF012
+    """Flask's CLI (`app.cli`, `bp.cli`) is click: its commands have framework "click"."""
     instance_types = TYPER_TYPES | CLICK_GROUP_TYPES
 
     # -- where a name is bound -----------------------------------------------------------------
