@@ -39,6 +39,28 @@ def absolute_module(module: str, is_package: bool, level: int, target: str | Non
     return ".".join(base)
 
 
+@dataclass(frozen=True)
+class LocalScope:
+    """The names bound outside a function body, restored when its walk ends."""
+
+    imports: dict[str, str]
+    bindings: dict[str, Binding]
+    definitions: set[str]
+
+
+def _binds(statement: cst.CSTNode) -> bool:
+    """Whether a statement of a body may bind an import or a call's result (looked into if/try/with)."""
+    if isinstance(statement, cst.SimpleStatementLine):
+        return any(
+            isinstance(small, (cst.Import, cst.ImportFrom))
+            or (isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call))
+            for small in statement.body
+        )
+    if isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
+        return any(_binds(inner) for block in blocks(statement) for inner in block)
+    return False
+
+
 class ModuleContext:
     def __init__(self, module: str, is_package: bool, path: str, code: cst.Module) -> None:
         self.module = module
@@ -84,6 +106,21 @@ class ModuleContext:
             if binding is not None and binding.is_instance and node.value not in self.imports:
                 return binding.target
         return None
+
+    def enter(self, statements: Sequence[cst.CSTNode]) -> LocalScope | None:
+        """Bind the imports and assignments of a function body over the enclosing ones while the body
+        is walked (`def create_app(): app = FastAPI()`), and give what `leave` restores; None when the
+        body binds nothing a pack could use (the common case, which costs no copy)."""
+        if not any(_binds(statement) for statement in statements):
+            return None
+        saved = LocalScope(self.imports, self.bindings, self.definitions)
+        self.imports, self.bindings, self.definitions = dict(self.imports), dict(self.bindings), set(self.definitions)
+        self.collect(statements)
+        return saved
+
+    def leave(self, saved: LocalScope | None) -> None:
+        if saved is not None:
+            self.imports, self.bindings, self.definitions = saved.imports, saved.bindings, saved.definitions
 
     def collect(self, statements: Sequence[cst.CSTNode]) -> None:
         """Record imports and bindings of top-level statements (descending into if/try blocks)."""

@@ -160,7 +160,12 @@ class ModuleExtractor:
         info = FunctionInfo(node, fact, decorators, scope, owner)
         for pack in self.packs:
             pack.on_function(self, info)
-        self.walk(suite_statements(node.body), (*scope, Scope(name, is_class=False)))
+        body = suite_statements(node.body)
+        local = self.ctx.enter(body)
+        try:
+            self.walk(body, (*scope, Scope(name, is_class=False)))
+        finally:
+            self.ctx.leave(local)
 
     def klass(self, node: cst.ClassDef, scope: tuple[Scope, ...]) -> None:
         line, end_line = self.positions.span(node)

@@ -15,6 +15,7 @@ from typing import Any
 from schemas import Fact
 from sources.python.classes import direct_flags, inherited_flags
 from sources.python.packs import PACKS_BY_NAME
+from sources.python.packs.cli import CLICK_GROUP_TYPES, click_name, typer_name
 
 MAX_HOPS = 20
 
@@ -98,14 +99,51 @@ def link(facts: Iterable[Fact]) -> Linked:
             if proposed["kind"] == "route":
                 framework = "starlette" if target.startswith("starlette.") else "fastapi"
                 proposed["detail"] = {**proposed["detail"], "framework": framework}
+            elif proposed["kind"] == "cli_command" and (target in index.click_groups or target in CLICK_GROUP_TYPES):
+                proposed = _as_click_command(proposed)
             linked.added.append(Fact.model_validate(proposed))
         else:
             linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
+    _cli_chains(linked, index, known)
     linked.changed.extend(_class_flags(index))
     linked.changed.extend(_cli_names([*facts, *linked.added], index))
     linked.added.sort(key=Fact.sort_key)
     linked.changed.sort(key=Fact.sort_key)
     return linked
+
+
+def _cli_chains(linked: Linked, index: SourceIndex, known: dict[str, Any]) -> None:
+    """`from .main import cli`, `@cli.group() def db()`, `@db.command() def sync()`: `sync` is a
+    candidate on `db`, which is a group only once its own candidate is kept; go on until none is."""
+    pack = PACKS_BY_NAME["cli"]
+    while True:
+        groups = {
+            _join(index.modules.get(fact.path, ""), fact.qualname)
+            for fact in linked.added
+            if fact.kind == "cli_command" and fact.detail["is_group"]
+        } - known["click_groups"]
+        if not groups:
+            return
+        known["click_groups"] = known["click_groups"] | groups
+        still: list[tuple[Fact, str]] = []
+        for fact, reason in linked.rejected:
+            if fact.detail["pack"] == "cli" and pack.accepts(fact, fact.detail["receiver"], False, known):
+                linked.added.append(Fact.model_validate(_as_click_command(dict(fact.detail["proposed"]))))
+            else:
+                still.append((fact, reason))
+        linked.rejected = still
+
+
+def _as_click_command(proposed: dict[str, Any]) -> dict[str, Any]:
+    """A command declared on a click group imported from another module (`@cli.command()`): the
+    extractor could not tell it from a Typer app's; Click derives its name differently."""
+    detail = proposed["detail"]
+    function = detail["function"].rsplit(".", 1)[-1]
+    name = proposed["name"]
+    if name == typer_name(function):
+        name = click_name(function)
+    detail = {**detail, "framework": "click", "full_name": name}
+    return {**proposed, "name": name, "detail": detail}
 
 
 def _class_flags(index: SourceIndex) -> list[Fact]:
@@ -136,24 +174,49 @@ def _own_flags(fact: Fact) -> dict[str, bool]:
 
 
 def _cli_names(facts: list[Fact], index: SourceIndex) -> list[Fact]:
-    """`users create` for a command of a Typer app mounted with `add_typer(users, name="users")`."""
-    parents: dict[str, tuple[str, str | None]] = {}
+    """The command line of every command under its root: `users create` for a command of a Typer app
+    mounted with `add_typer(users, name="users")`, `db migrate up` for click groups three deep,
+    `init-db` for a command added to a group with `add_command(init_db, "init-db")`.
+
+    Each command, group or app steps up to its parent: a command to the group it was declared on,
+    a mounted object to where it was mounted. The root's name is not part of the line, except for
+    a root command itself (a standalone `@click.command()` is named by its own name)."""
+    commands: dict[str, Fact] = {}
+    mounts: dict[str, tuple[str, str | None]] = {}
     for fact in facts:
-        if fact.kind == "cli_mount":
+        module = index.modules.get(fact.path, "")
+        if fact.kind == "cli_command":
+            commands.setdefault(_join(module, fact.qualname), fact)
+        elif fact.kind == "cli_mount":
             child = index.canonical(fact.detail["child"])
             name = fact.detail["mount_name"]
             if name is None:
-                binding_name = _typer_name_keyword(facts, index, child)
-                name = binding_name
-            parents[child] = (index.canonical(fact.detail["parent"]), name)
+                name = _typer_name_keyword(facts, index, child)
+            mounts[child] = (index.canonical(fact.detail["parent"]), name)
+
+    def up(key: str, fact: Fact | None) -> tuple[str, str | None] | None:
+        if fact is not None and fact.detail["group"]:
+            return index.canonical(fact.detail["group"]), fact.name
+        if key in mounts:
+            parent, name = mounts[key]
+            return parent, name if name is not None or fact is None else fact.name
+        return None
+
     changed: list[Fact] = []
     for fact in facts:
         if fact.kind != "cli_command":
             continue
-        prefix = (
-            _click_prefix(index, fact) if fact.detail["framework"] == "click" else _typer_prefix(parents, index, fact)
-        )
-        full_name = " ".join([*prefix, fact.name])
+        key = index.canonical(_join(index.modules.get(fact.path, ""), fact.qualname))
+        step = up(key, fact)
+        names: list[str] = [] if step is not None else [fact.name]
+        seen: set[str] = set()
+        while step is not None and key not in seen:
+            seen.add(key)
+            key, name = step
+            if name:
+                names.insert(0, name)
+            step = up(key, commands.get(key))
+        full_name = " ".join(names)
         if full_name != fact.detail["full_name"]:
             changed.append(fact.model_copy(update={"detail": {**fact.detail, "full_name": full_name}}))
     return changed
@@ -166,31 +229,3 @@ def _typer_name_keyword(facts: list[Fact], index: SourceIndex, child: str) -> st
             if name and name[0] in "'\"" and name[-1] == name[0]:
                 return str(name[1:-1])
     return None
-
-
-def _typer_prefix(parents: dict[str, tuple[str, str | None]], index: SourceIndex, command: Fact) -> list[str]:
-    prefix: list[str] = []
-    group = index.canonical(command.detail["group"])
-    seen: set[str] = set()
-    while group in parents and group not in seen:
-        seen.add(group)
-        group, name = parents[group]
-        if name:
-            prefix.insert(0, name)
-    return prefix
-
-
-def _click_prefix(index: SourceIndex, command: Fact) -> list[str]:
-    """The names of the groups above a click command, below the root group (the program itself)."""
-    groups = index.click_groups
-    prefix: list[str] = []
-    group = index.canonical(command.detail["group"])
-    seen: set[str] = set()
-    while group in groups and group not in seen:
-        seen.add(group)
-        parent = groups[group]
-        parent_group = index.canonical(parent.detail["group"])
-        if parent_group in groups:
-            prefix.insert(0, parent.name)
-        group = parent_group
-    return prefix

@@ -114,8 +114,8 @@ def test_look_alikes_are_not_routes() -> None:
         def b(): ...
 
         def factory():
-            app = FastAPI()
-            @app.get("/inside")      # a local app: not a module-level binding
+            app = requests.Session()
+            @app.get("/inside")      # a local binding that is no app
             def c(): ...
         """
         )
@@ -387,3 +387,50 @@ def test_a_local_definition_shadows_an_import() -> None:
         )
         == []
     )
+
+
+def test_routes_on_an_app_made_inside_a_function() -> None:
+    source = """
+from fastapi import APIRouter, FastAPI
+
+app = FastAPI()
+
+def create_app():
+    app = FastAPI()
+
+    @app.get("/inside")
+    def inside():
+        ...
+
+    if True:
+        router = APIRouter()
+
+        @router.post("/nested")
+        async def nested():
+            ...
+
+    return app
+
+def test_client():
+    other = FastAPI()
+
+    @other.put("/test")
+    def handler():
+        ...
+
+def unrelated(app):
+    @app.get("/param")
+    def shadowed():
+        ...
+
+@app.get("/outside")
+def outside():
+    ...
+"""
+    assert routes(source) == [
+        ("inside", 10, ["GET"], "/inside"),
+        ("nested", 17, ["POST"], "/nested"),
+        ("handler", 26, ["PUT"], "/test"),
+        ("shadowed", 31, ["GET"], "/param"),
+        ("outside", 35, ["GET"], "/outside"),
+    ]
