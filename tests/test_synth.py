@@ -96,7 +96,10 @@ def test_some_direct_examples_are_offered_no_tools(asyncio_200: Synthesis) -> No
 def test_empty_results_are_answered_truthfully(stdlib: Store) -> None:
     synthesis = synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["fixtures"], seed=1, max_empty_share=1.0)
     answers = {item.record["messages"][-1]["content"] for item in synthesis.examples}
-    assert answers <= {"There are no pytest fixtures in this project.", "No pytest fixtures are defined in this project."}
+    assert answers <= {
+        "There are no pytest fixtures in this project.",
+        "No pytest fixtures are defined in this project.",
+    }
     for item in synthesis.examples:
         result = json.loads(item.record["messages"][2]["content"])
         assert result["total"] == 0 and result["coverage"]["unread"] == []

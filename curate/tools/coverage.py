@@ -157,7 +157,12 @@ def searched(found: Coverage) -> list[str]:
     """The frameworks an answer that found nothing names, in table order: those the domain uses that
     the tool reads, or every framework the tool reads when the domain uses none of them."""
     used = [name for name in found.uses if name in found.reads]
-    chosen = set(used or found.reads)
+    return in_table_order(used or found.reads)
+
+
+def in_table_order(names: Iterable[str]) -> list[str]:
+    """Framework names in the table's order (any the table lacks last, sorted)."""
+    chosen = set(names)
     ordered = [item.name for item in frameworks() if item.name in chosen]
     return ordered + sorted(chosen - set(ordered))
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from curate.tools.coverage import TOOL_KINDS, display, known
+from curate.tools.coverage import TOOL_KINDS, display, in_table_order, known
 from curate.verify.locality import check_direct_grounding
 from curate.verify.stage import Context, Stage, StageFailure, tool_results
 from schemas import Example, ToolResult
@@ -228,7 +228,7 @@ def check_absence(claim: str, coverages: list[tuple[str, Coverage]], *, named: b
                 f"the answer names {display(beyond[0])} in saying there are none, but {tool} does not read it",
             )
         if found.reads and not mentioned:
-            searched = ", ".join(display(name) for name in found.reads)
+            searched = ", ".join(display(name) for name in in_table_order(found.reads))
             raise StageFailure(
                 "grounding", f"the answer says there are none without naming what {tool} searched ({searched})"
             )
