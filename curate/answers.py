@@ -2,7 +2,9 @@
 
 Conventions the grounding stage relies on: every identifier, value and `path:line` taken from the
 result is in backticks; code is in fenced blocks copied byte for byte; every number outside backticks
-is a count the result holds (its total, how many matches are shown, a number in a match).
+is a count the result holds (its total, how many matches are shown, a number in a match). An answer
+that found nothing with a tool bound to frameworks names the frameworks searched ("No FastAPI or
+Flask routes are defined in this project."): an absence is a claim only about what was searched.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from curate.tools.coverage import either, searched
 from schemas import ToolResult
 
 Style = Literal["terse", "chatty"]
@@ -52,9 +55,7 @@ def listing(result: ToolResult, subject: Subject, item: Callable[[Match], str], 
     """A count, one bullet per shown match, and the truncation said out loud."""
     shown = len(result.matches)
     if result.total == 0:
-        if style == "terse":
-            return f"No {subject.plural} {subject.scope}."
-        return f"There are no {subject.plural} {subject.scope}."
+        return nothing_found(result, subject, style)
     bullets = "\n".join(f"- {item(match)}" for match in result.matches)
     if style == "terse":
         head = f"{subject.counted(result.total)} {subject.scope}"
@@ -69,6 +70,21 @@ def listing(result: ToolResult, subject: Subject, item: Callable[[Match], str], 
         else ""
     )
     return f"{head}:\n\n{bullets}{tail}"
+
+
+def nothing_found(result: ToolResult, subject: Subject, style: Style) -> str:
+    """ "There are no routes", said of what was searched when the result has coverage: "No FastAPI
+    routes are defined in this project." (a subject that already names them is not repeated)."""
+    plural = subject.plural
+    if result.coverage is not None:
+        names = either(searched(result.coverage))
+        if names and names.casefold() not in plural.casefold():
+            plural = f"{names} {plural}"
+        if style == "terse":
+            return f"No {plural} are defined {subject.scope}."
+    if style == "terse":
+        return f"No {plural} {subject.scope}."
+    return f"There are no {plural} {subject.scope}."
 
 
 def listed(values: list[Any]) -> str:

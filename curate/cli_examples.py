@@ -48,7 +48,7 @@ def synth(
     as_json: bool,
 ) -> None:
     """Synthesize verified tool-call examples and direct answers for a mined domain."""
-    from curate.synth import run_synth
+    from curate.synth import DEFAULT_MAX_EMPTY_SHARE, run_synth
     from curate.teacher import Teacher
 
     if bool(teacher) != bool(teacher_model):
@@ -75,6 +75,12 @@ def synth(
         f"{domain}: {stats['examples']} examples ({stats['tool_call']} tool calls, {stats['direct']} direct, "
         f"{stats['paired']} matched pairs), {added} new"
     )
+    click.echo(
+        f"tool calls that find nothing: {stats['empty_results']} ({stats['empty_result_share']:.1%}, "
+        f"at most {DEFAULT_MAX_EMPTY_SHARE:.0%})"
+    )
+    for reason, skipped in stats["skipped"].items():
+        click.echo(f"skipped candidates: {skipped} {reason}")
     if synthesis.rejections:
         stages = ", ".join(f"{stage} {count}" for stage, count in stats["rejected"].items())
         click.echo(f"rejected candidates: {stages} (see `curate rejections --domain {domain}`)")

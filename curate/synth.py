@@ -4,6 +4,12 @@ Every tool result in an example is a real run of the tool against the store, eve
 from that result, and every example passes the six verification stages before it is kept; a
 candidate that fails is recorded in the rejections with its stage and reason. The same store, seed
 and arguments give byte-identical examples.
+
+A result that found nothing is an answer only about what the tool searched: a candidate whose tool
+found nothing in a domain that uses a framework the tool does not read is skipped (its result proves
+nothing), and candidates that find something come first, those that find nothing filling in up to
+`max_empty_share` of the tool calls (the audit policy's limit). Skipped candidates are counted by
+reason in the stats.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import hashlib
 import json
 import math
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,15 +29,19 @@ from curate.errors import CheckFailed, InputError
 from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
 from curate.jsontext import dumps
 from curate.store import Store, StoredExample
+from curate.store.examples import result_totals
 from curate.tools import TOOLS, Executor, result_content
+from curate.tools.coverage import either
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
-from schemas import Card, Example, Rejection
+from schemas import Card, Example, Rejection, ToolResult
 
 GENERATOR = "curate.synth"
 GENERATOR_VERSION = "1"
 DEFAULT_TOOL_LIMIT = 20
 """Matches per tool turn in examples: enough to answer, short enough for a small model's context."""
 DEFAULT_TOOL_RATIO = 0.76
+DEFAULT_MAX_EMPTY_SHARE = 0.2
+"""At most this share of the tool-call examples find nothing (the audit policy's default limit)."""
 BARE_SHARE = 0.25
 """Of the direct examples, this share is offered no tools at all; the rest are offered the domain's
 tools (half of those paired with a tool-call example of the same topic where a card allows)."""
@@ -57,9 +67,19 @@ class Synthesis:
     candidates: Counter[str] = field(default_factory=Counter)
     """Distinct candidate tool-call questions per intent (what the facts allow)."""
     teacher_kept: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Candidates never written, by reason (an empty result that proves nothing, one over the share)."""
 
     def counts(self) -> Counter[str]:
         return Counter(str(item.record["kind"]) for item in self.examples)
+
+    def empty_results(self) -> int:
+        """Tool-call examples whose every tool result found nothing."""
+        return sum(1 for item in self.examples if item.record["kind"] == "tool_call" and found_nothing(item.record))
+
+    def empty_result_share(self) -> float:
+        tool_calls = self.counts()["tool_call"]
+        return self.empty_results() / tool_calls if tool_calls else 0.0
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -68,9 +88,18 @@ class Synthesis:
             "tool_call": self.counts()["tool_call"],
             "direct": self.counts()["direct"],
             "paired": sum(1 for item in self.examples if item.record.get("pair_id")) // 2,
+            "empty_results": self.empty_results(),
+            "empty_result_share": round(self.empty_result_share(), 4),
             "rejected": dict(sorted(Counter(rejection.stage for rejection, _ in self.rejections).items())),
+            "skipped": dict(sorted(self.skipped.items())),
             "teacher_kept": self.teacher_kept,
         }
+
+
+def found_nothing(record: dict[str, Any]) -> bool:
+    """Every tool result of the conversation found nothing (as the audit counts it)."""
+    totals = result_totals(record)
+    return bool(totals) and all(total == 0 for total in totals)
 
 
 def example_id(domain: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> str:
@@ -94,6 +123,7 @@ class Synthesizer:
         count_tokens: TokenCounter = estimate_tokens,
         tool_limit: int = DEFAULT_TOOL_LIMIT,
         teacher: Rewriter | None = None,
+        max_empty_share: float = DEFAULT_MAX_EMPTY_SHARE,
     ) -> None:
         unknown = sorted(set(intents or ()) - set(INTENTS))
         if unknown:
@@ -105,8 +135,11 @@ class Synthesizer:
         self.verifier = Verifier(
             store, domain, max_tokens=max_tokens, count_tokens=count_tokens, executor=self.executor
         )
+        if not 0 <= max_empty_share <= 1:
+            raise InputError("the share of empty results must be between 0 and 1")
         self.tool_limit = tool_limit
         self.teacher = teacher
+        self.max_empty_share = max_empty_share
         context = self.executor.context
         self.languages = {record.language for source in context.sources for record in context.files(source)}
         self.intents = intents_for(self.languages, intents)
@@ -157,9 +190,14 @@ class Synthesizer:
             rejection.stage for rejection, record in synthesis.rejections if record.get("kind") == "tool_call"
         )
         rejections = f"; {sum(rejected.values())} candidates failed verification ({dict(rejected)})" if rejected else ""
+        skipped = (
+            "; skipped: " + "; ".join(f"{count} {reason}" for reason, count in sorted(synthesis.skipped.items()))
+            if synthesis.skipped
+            else ""
+        )
         return (
             f"{got} of {wanted} tool-call examples: the facts allow {sum(synthesis.candidates.values())} "
-            f"distinct questions ({per_intent or 'no intent applies'}){rejections}"
+            f"distinct questions ({per_intent or 'no intent applies'}){rejections}{skipped}"
         )
 
     # -- tool calls ------------------------------------------------------------------------------
@@ -176,7 +214,22 @@ class Synthesizer:
             queues.append((intent, candidates))
         rng.shuffle(queues)
         accepted: list[StoredExample] = []
+        waiting: deque[tuple[Intent, Call, int, str]] = deque()
+        """Candidates that find nothing, written only while the share of empty results allows."""
+        empty = 0
         seen: set[str] = set()
+
+        def room() -> bool:
+            return len(accepted) < wanted and empty + 1 <= self.max_empty_share * (len(accepted) + 1)
+
+        def fill() -> None:
+            nonlocal empty
+            while waiting and room():
+                kept = self.keep(self.tool_example(*waiting.popleft(), rng), synthesis)
+                if kept is not None:
+                    accepted.append(self.teach(kept, synthesis))
+                    empty += 1
+
         while len(accepted) < wanted and any(candidates for _, candidates in queues):
             for intent, candidates in queues:
                 if len(accepted) >= wanted or not candidates:
@@ -186,6 +239,11 @@ class Synthesizer:
                 if query in seen:
                     continue
                 seen.add(query)
+                result = self.executor(intent.tool, call.arguments, self.tool_limit)
+                if result.total == 0 and not call.expect_match:
+                    if not self.proves_nothing(result, synthesis):
+                        waiting.append((intent, call, number, query))
+                    continue
                 example = self.tool_example(intent, call, number, query, rng)
                 if call.expect_match and example.calls and self.found_nothing(example):
                     reason = f"{intent.tool} found nothing for {json.dumps(call.arguments)}, a name the facts hold"
@@ -195,7 +253,20 @@ class Synthesizer:
                 kept = self.keep(example, synthesis)
                 if kept is not None:
                     accepted.append(self.teach(kept, synthesis))
+                    fill()
+        fill()
+        if waiting:
+            synthesis.skipped[f"empty results over the {self.max_empty_share:.0%} share"] += len(waiting)
         return accepted
+
+    @staticmethod
+    def proves_nothing(result: ToolResult, synthesis: Synthesis) -> bool:
+        """An empty result in a domain that uses frameworks the tool does not read: skipped, counted."""
+        if result.coverage is None or not result.coverage.unread:
+            return False
+        unread = either(result.coverage.unread).replace(" or ", " and ")
+        synthesis.skipped[f"empty results of {result.tool} in a domain using {unread}, which it does not read"] += 1
+        return True
 
     def tool_example(self, intent: Intent, call: Call, number: int, query: str, rng: random.Random) -> Example:
         result = self.executor(intent.tool, call.arguments, self.tool_limit)

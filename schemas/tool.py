@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
 SymbolKind = Literal[
     "function",
@@ -222,8 +222,23 @@ class ToolSpec(BaseModel):
         }
 
 
+class Coverage(BaseModel):
+    """What a framework-bound tool searched (`find_routes`, `find_tests`...): the frameworks of its fact
+    kind the domain imports (`uses`), the frameworks the tool reads (`reads`), and those the domain
+    uses that the tool does not read (`unread`). Lowercase distribution names, sorted. An answer may
+    say "there are none" only when `unread` is empty."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    uses: list[str]
+    reads: list[str]
+    unread: list[str]
+
+
 class ToolResult(BaseModel):
-    """Every tool answers in this shape; `matches` are sorted by path, then line."""
+    """Every tool answers in this shape; `matches` are sorted by path, then line. `coverage` is there
+    only for the tools bound to frameworks (the key is left out for the others, so that their results
+    keep their bytes)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -231,6 +246,14 @@ class ToolResult(BaseModel):
     total: int
     truncated: bool
     matches: list[dict[str, Any]]
+    coverage: Coverage | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_out_absent_coverage(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.coverage is None:
+            data.pop("coverage", None)
+        return data
 
 
 def _plain_schema(arguments: type[BaseModel]) -> dict[str, Any]:

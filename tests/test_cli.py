@@ -44,6 +44,7 @@ def test_mine_then_call_a_tool(db: Path, capsys: pytest.CaptureFixture[str]) -> 
                 "autouse": False,
             }
         ],
+        "coverage": {"uses": ["pytest"], "reads": ["pytest"], "unread": []},
     }
     code, out, _ = run(capsys, "mine", str(SAMPLE), "--domain", "shop", "--json")
     assert code == 0 and json.loads(out)["unchanged"] == 11

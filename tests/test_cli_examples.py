@@ -23,7 +23,8 @@ def test_synth_then_list_show_and_export_as_json_lines(mined: Path, capsys: pyte
     code, out, _ = run(capsys, "synth", "--domain", "shop", "--n", "25", "--seed", "4")
     assert code == 0
     assert out.startswith("shop: 25 examples (19 tool calls, 6 direct, ")
-    assert out.rstrip().endswith("25 new")
+    assert out.splitlines()[0].endswith("25 new")
+    assert "tool calls that find nothing: " in out and "at most 20%)" in out
     code, out, _ = run(capsys, "examples", "--json")
     lines = out.splitlines()
     assert len(lines) == 25

@@ -94,11 +94,24 @@ def test_some_direct_examples_are_offered_no_tools(asyncio_200: Synthesis) -> No
 
 
 def test_empty_results_are_answered_truthfully(stdlib: Store) -> None:
-    synthesis = synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["fixtures"], seed=1)
+    synthesis = synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["fixtures"], seed=1, max_empty_share=1.0)
     answers = {item.record["messages"][-1]["content"] for item in synthesis.examples}
-    assert answers <= {"There are no pytest fixtures in this project.", "No pytest fixtures in this project."}
+    assert answers <= {
+        "There are no pytest fixtures in this project.",
+        "No pytest fixtures are defined in this project.",
+    }
     for item in synthesis.examples:
-        assert json.loads(item.record["messages"][2]["content"])["total"] == 0
+        result = json.loads(item.record["messages"][2]["content"])
+        assert result["total"] == 0 and result["coverage"]["unread"] == []
+    assert synthesis.stats()["empty_result_share"] == 1.0
+
+
+def test_empty_results_stay_within_their_share(stdlib: Store) -> None:
+    with pytest.raises(CheckFailed, match=r"skipped: 3 empty results over the 20% share"):
+        synthesize(stdlib, "asyncio", 3, tool_ratio=1.0, intents=["fixtures"], seed=1)
+    synthesis = synthesize(stdlib, "asyncio", 20, tool_ratio=1.0, intents=["fixtures", "methods"], seed=1)
+    assert synthesis.stats()["empty_results"] == 3  # every fixtures question finds nothing: 3 of 20 fit the share
+    assert synthesis.stats()["skipped"] == {}
 
 
 def test_truncated_results_say_so(stdlib: Store) -> None:

@@ -2,7 +2,9 @@
 
 Tool results become the `tool` turns of training examples, so they come only from stored facts and
 stored file contents (the snapshot that was mined), sorted by path then line, in one shape:
-`{"tool": NAME, "total": N, "truncated": bool, "matches": [...]}`.
+`{"tool": NAME, "total": N, "truncated": bool, "matches": [...]}`, and for the tools bound to
+frameworks (`coverage.TOOL_KINDS`) `"coverage": {"uses": [...], "reads": [...], "unread": [...]}` last:
+what the tool searched, so that an answer claims no absence beyond it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from pydantic import ValidationError
 from curate.errors import InputError, ToolCallError
 from curate.store import Store
 from curate.tools.context import ToolContext
+from curate.tools.coverage import TOOL_KINDS, coverage, imported_names
 from curate.tools.html import HTML_TOOLS
 from curate.tools.python import PYTHON_TOOLS
 from curate.tools.toolset import Tool, registry
 from schemas import ToolArguments, ToolResult
+from schemas.tool import Coverage
 
 DEFAULT_LIMIT = 50
 
@@ -61,6 +65,7 @@ class Executor:
         self.context = ToolContext(store, domain, sources)
         self.tools = tools
         self._results: dict[str, ToolResult] = {}
+        self._coverage: dict[str, Coverage] = {}
 
     def __call__(self, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT) -> ToolResult:
         """Run one tool call. `limit=0` returns every match. A call made before gives the result it
@@ -75,13 +80,27 @@ class Executor:
             except ValueError as error:
                 raise ToolCallError(name, str(error)) from None
             truncated = len(page.matches) < page.total
-            self._results[key] = ToolResult(tool=name, total=page.total, truncated=truncated, matches=page.matches)
+            kind = TOOL_KINDS.get(name)
+            self._results[key] = ToolResult(
+                tool=name,
+                total=page.total,
+                truncated=truncated,
+                matches=page.matches,
+                coverage=self.coverage(kind) if kind else None,
+            )
         return self._results[key]
+
+    def coverage(self, kind: str) -> Coverage:
+        """What a tool finding facts of `kind` searches in this domain (read once per kind)."""
+        if kind not in self._coverage:
+            imported = imported_names(stored.fact for stored in self.context.facts("import"))
+            self._coverage[kind] = coverage(kind, imported)
+        return self._coverage[kind]
 
 
 def result_content(result: ToolResult) -> str:
-    """A result as a `tool` turn carries it: compact JSON, keys in the model's order. Replay compares
-    these bytes."""
+    """A result as a `tool` turn carries it: compact JSON, keys in the model's order, `coverage` only
+    where the tool has one. Replay compares these bytes."""
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
 
 

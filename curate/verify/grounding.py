@@ -1,6 +1,9 @@
 """Stage 4 for tool-call answers: every identifier, `path:line`, path, code block and number in the
 answer comes from the tool results (or the call's own arguments), and the question asks for what the
 call does. An imported answer whose results are not in our shape is read against them as text.
+An answer that says nothing was found claims it only of what the tool searched: where a result's
+`coverage` has frameworks the domain uses but the tool does not read, no absence can be claimed, and
+an absence claim names the frameworks searched and no other.
 
 The grounding stage also sends direct answers to `curate.verify.locality`, which checks that they name
 nothing local to the domain's mined sources.
@@ -8,6 +11,7 @@ nothing local to the domain's mined sources.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,9 +19,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from curate.tools.coverage import TOOL_KINDS, display, in_table_order, known
 from curate.verify.locality import check_direct_grounding
 from curate.verify.stage import Context, Stage, StageFailure, tool_results
 from schemas import Example, ToolResult
+from schemas.tool import Coverage
 
 FENCE = re.compile(r"```[^\n]*\n(.*?)\n```", re.S)
 SPAN = re.compile(r"``\s(.+?)\s``|`([^`\n]+)`")
@@ -74,6 +80,10 @@ class Evidence:
     hits: set[str] = field(default_factory=set)
     totals: list[int] = field(default_factory=list)
     arguments: set[str] = field(default_factory=set)
+    coverages: list[tuple[str, Coverage]] = field(default_factory=list)
+    """Each result's tool and coverage, where it has one."""
+    frameworks: set[str] = field(default_factory=set)
+    """The display names of the frameworks the results' coverage names (`FastAPI`)."""
 
     def add_counts(self, match: dict[str, Any]) -> None:
         for key, value in match.items():
@@ -88,7 +98,12 @@ class Evidence:
                 self.counts.add(value)
 
     def contains(self, text: str) -> bool:
-        return text in self.strings or text in self.arguments or any(text in value for value in self.strings)
+        return (
+            text in self.strings
+            or text in self.arguments
+            or text in self.frameworks
+            or any(text in value for value in self.strings)
+        )
 
 
 def evidence_of(example: Example) -> Evidence:
@@ -104,6 +119,9 @@ def evidence_of(example: Example) -> Evidence:
             raise StageFailure("grounding", "a tool turn does not hold a tool result") from None
         evidence.totals.append(result.total)
         evidence.counts.update({result.total, len(result.matches)})
+        if result.coverage is not None:
+            evidence.coverages.append((result.tool, result.coverage))
+            evidence.frameworks.update(display(name) for name in (*result.coverage.uses, *result.coverage.reads))
         for match in result.matches:
             values = {str(value) for value in flattened(match) if isinstance(value, str | int) and value is not True}
             evidence.strings.update(value for value in flattened(match) if isinstance(value, str))
@@ -137,6 +155,8 @@ def check_tool_grounding(example: Example) -> None:
         raise StageFailure("grounding", f"the answer says nothing was found, but the tool found {found}")
     if not found and not EMPTY_CLAIM.search(first_line):
         raise StageFailure("grounding", "the tool found nothing, but the answer does not say so")
+    if not found:
+        check_absence(first_line, evidence.coverages)
     for line in prose.split("\n"):
         check_line(line, evidence)
     bare = SPAN.sub(" ", prose)
@@ -187,6 +207,37 @@ def check_line(line: str, evidence: Evidence) -> None:
             raise StageFailure("grounding", f"the answer names {word!r}, which the tool result does not contain")
 
 
+def check_absence(claim: str, coverages: list[tuple[str, Coverage]], *, named: bool = True) -> None:
+    """An absence claim over results with coverage: nothing unread, and (with `named`) it names some
+    framework the tool read and none it did not."""
+    for tool, found in coverages:
+        if found.unread:
+            unread = ", ".join(display(name) for name in found.unread)
+            raise StageFailure(
+                "grounding",
+                f"the answer says there are none, but the domain uses {unread}, which {tool} does not read: "
+                "the absence is not known",
+            )
+        if not named:
+            continue
+        mentioned = {item.name for item in known(TOOL_KINDS.get(tool, "")) if mentions(claim, item.display)}
+        beyond = sorted(mentioned - set(found.reads))
+        if beyond:
+            raise StageFailure(
+                "grounding",
+                f"the answer names {display(beyond[0])} in saying there are none, but {tool} does not read it",
+            )
+        if found.reads and not mentioned:
+            searched = ", ".join(display(name) for name in in_table_order(found.reads))
+            raise StageFailure(
+                "grounding", f"the answer says there are none without naming what {tool} searched ({searched})"
+            )
+
+
+def mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+
+
 def check_query(example: Example, evidence: Evidence) -> None:
     """The question must ask for what the call does: every free-text argument appears in it."""
     query = example.query.casefold()
@@ -216,6 +267,9 @@ def check_imported_grounding(example: Example) -> None:
         return
     arguments = {str(v) for call in example.calls for v in flattened(call.function.arguments)}
     numbers = {int(n) for content in contents for n in NUMBER.findall(content)}
+    first_line = FENCE.sub(" ", example.answer).strip().split("\n", 1)[0]
+    if EMPTY_CLAIM.search(first_line):
+        check_absence(first_line, [found for content in contents if (found := coverage_in(content))], named=False)
 
     def present(text: str) -> bool:
         return any(text in content for content in contents) or text in arguments
@@ -235,6 +289,15 @@ def check_imported_grounding(example: Example) -> None:
     for number in NUMBER.findall(bare):
         if int(number) not in numbers and number not in arguments:
             raise StageFailure("grounding", f"the number {number} in the answer is not in the tool result")
+
+
+def coverage_in(content: str) -> tuple[str, Coverage] | None:
+    """The tool and coverage of a result of another shape that carries one in ours (else None)."""
+    try:
+        data = json.loads(content)
+        return str(data.get("tool", "the tool")), Coverage.model_validate(data["coverage"])
+    except (ValueError, TypeError, KeyError, AttributeError, ValidationError):  # no coverage of ours there
+        return None
 
 
 def check_grounding(example: Example, context: Context) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from curate.mine import mine
 from curate.store import Store
 from curate.tools import call_tool
+from curate.tools.coverage import TOOL_KINDS
 from tests.conftest import write_tree
 from tests.tools.test_executor import PYTHON_TOOLS
 
@@ -20,7 +21,8 @@ def test_every_result_has_the_same_shape_and_order(shop: Store) -> None:
     }
     for name in PYTHON_TOOLS:
         result = call_tool(shop, "shop", name, arguments.get(name, {}), limit=0).model_dump()
-        assert set(result) == {"tool", "total", "truncated", "matches"} and result["tool"] == name
+        covered = {"coverage"} if name in TOOL_KINDS else set()
+        assert set(result) == {"tool", "total", "truncated", "matches", *covered} and result["tool"] == name
         assert result["total"] == len(result["matches"]) > 0 and result["truncated"] is False
         keys = [(match["path"], match["line"]) for match in result["matches"]]
         assert keys == sorted(keys), name

@@ -5,9 +5,16 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 from typing import Any
 
+from curate.mine import mine
 from curate.store import Store
+from curate.synth import Synthesizer, to_record
+from curate.tools import Executor, result_content
+from curate.tools.coverage import either
+from curate.tools.coverage import searched as searched_by
+from tests.conftest import write_tree
 from tests.verify.conftest import Record, find, nonempty, verdict, with_answer
 
 
@@ -100,3 +107,56 @@ def test_an_empty_result_must_be_said(mined: Store, records: dict[str, Record]) 
     )
     stage, reason = verdict(mined, with_answer(record, "Here they are."))
     assert (stage, reason) == ("grounding", "the tool found nothing, but the answer does not say so")
+
+
+def _routes_example(store: Store, domain: str, answer: str, *, imported: bool = False) -> Record:
+    """A hand-made find_routes example over a real domain: the call's real result, this answer."""
+    synthesizer = Synthesizer(store, domain)
+    result = synthesizer.executor("find_routes", {}, synthesizer.tool_limit)
+    call = {"id": "call_1", "type": "function", "function": {"name": "find_routes", "arguments": {}}}
+    messages: list[dict[str, Any]] = [
+        {"role": "user", "content": "List all HTTP endpoints"},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "name": "find_routes", "content": result_content(result)},
+        {"role": "assistant", "content": answer},
+    ]
+    provenance = {"sources": synthesizer.sources, "tool_limit": synthesizer.tool_limit}
+    if imported:
+        provenance["imported"] = "hand-made.jsonl"
+    example = synthesizer.example(
+        messages, kind="tool_call", intent="routes", template="routes/q1/terse", provenance=provenance
+    )
+    return to_record(example)
+
+
+def test_an_absence_claim_beyond_the_coverage_fails_grounding(store: Store, tmp_path: Path) -> None:
+    """Bottle routes are real routes curate does not read: "there are none" would be false."""
+    project = write_tree(
+        tmp_path / "bottled",
+        {"app.py": 'from bottle import route\n\n@route("/hello")\ndef hello():\n    return "hi"\n'},
+    )
+    mine(store, project, domain="bottled", jobs=1)
+    reason = (
+        "the answer says there are none, but the domain uses Bottle, which find_routes does not read: "
+        "the absence is not known"
+    )
+    for imported in (False, True):
+        record = _routes_example(store, "bottled", "There are no routes in this project.", imported=imported)
+        coverage = json.loads(record["messages"][2]["content"])["coverage"]
+        assert (coverage["uses"], coverage["unread"]) == (["bottle"], ["bottle"])
+        assert verdict(store, record) == ("grounding", reason)
+
+
+def test_an_absence_claim_names_what_was_searched_and_nothing_else(store: Store, tmp_path: Path) -> None:
+    mine(store, write_tree(tmp_path / "plain", {"tool.py": "def main():\n    return 1\n"}), domain="plain", jobs=1)
+    searched = either(searched_by(Executor(store, "plain").coverage("route")))
+    assert searched.startswith("FastAPI") and "Starlette" in searched  # and whatever else the packs read
+    named = _routes_example(store, "plain", f"No {searched} routes are defined in this project.")
+    assert verdict(store, named) == (None, "")
+    unnamed = _routes_example(store, "plain", "There are no routes in this project.")
+    stage, reason = verdict(store, unnamed)
+    assert stage == "grounding"
+    assert reason.startswith("the answer says there are none without naming what find_routes searched (FastAPI, ")
+    beyond = _routes_example(store, "plain", "No Bottle routes are defined in this project.")
+    expected = "the answer names Bottle in saying there are none, but find_routes does not read it"
+    assert verdict(store, beyond) == ("grounding", expected)
