@@ -7,7 +7,7 @@ from sources.html import extract_html
 from sources.python import extract_python
 from sources.secrets import redact_secrets
 
-EXTRACTOR_VERSIONS = {"python": "py2", "html": "html2"}
+EXTRACTOR_VERSIONS = {"python": "py3", "html": "html2"}
 """Bump a language's version when the facts extracted from the same bytes change: its stored files
 are then mined again."""
 

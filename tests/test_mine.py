@@ -105,15 +105,29 @@ def test_unreadable_files_are_recorded(store: Store, tmp_path: Path, monkeypatch
     assert [(r.reason, r.error) for r in store.files("proj", status="failed")] == [("unreadable", "Permission denied")]
 
 
-def test_every_bad_file_is_recorded_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "proj", {"good.py": "async def fine(): ...\n", "broken.py": "def (:\n"})
+def test_every_bad_file_is_recorded_and_the_run_goes_on(
+    store: Store, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        tmp_path / "proj",
+        {"good.py": "async def fine(): ...\n", "broken.py": "def (:\n", "tstrings.py": 'x = 1\ny = t"a" t"b"\n'},
+    )
     (root / "binary.py").write_bytes(b"\x00\x01\x02")
     (root / "latin.py").write_bytes(b"x = '\xe9'\n")
     (root / "deep.py").write_text("x = " + "(" * 5000 + ")" * 5000 + "\n")
     stats = mine(store, root, domain="p", jobs=2)
     assert stats.mined == 1
-    assert stats.failed == {"binary": 1, "syntax_error": 1, "too_deeply_nested": 1, "undecodable": 1}
+    assert stats.failed == {
+        "binary": 1,
+        "syntax_error": 1,
+        "too_deeply_nested": 1,
+        "undecodable": 1,
+        "unsupported_syntax": 1,
+    }
     assert names(store, "p", "find_symbols", kind="async_function") == [("good.py", 1, "fine")]
+    (tstrings,) = [record for record in store.files("proj", status="failed") if record.path == "tstrings.py"]
+    assert tstrings.error == "tstrings.py:2: libcst cannot read this: CSTLogicError: Logic error!"
+    assert capfd.readouterr().err == ""  # no worker traceback reaches the terminal
 
 
 def test_bad_targets_are_input_errors(store: Store, tmp_path: Path) -> None:
