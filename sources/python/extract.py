@@ -17,7 +17,6 @@ import libcst as cst
 
 from schemas import Fact
 from sources.extraction import Extraction, ExtractionFailure, failed, guarded, to_rows
-from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
@@ -364,12 +363,15 @@ def extract_python(
     data: bytes,
     module: str,
     is_package: bool = False,
-    max_bytes: int = MAX_READ_BYTES,
+    max_bytes: int | None = None,
     force_cst_positions: bool = False,
 ) -> Extraction:
-    """Facts of one Python file. Never raises for a bad file: the reason is in the result."""
+    """Facts of one Python file (refused over `max_bytes`, default 5 MB). Never raises for a bad
+    file: the reason is in the result."""
     try:
-        return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions))
+        return guarded(
+            data, "python", max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions)
+        )
     except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
         return failed("too_large", "ran out of memory")
 
