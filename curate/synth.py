@@ -23,14 +23,12 @@ from curate.errors import CheckFailed, InputError
 from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
 from curate.jsontext import dumps
 from curate.store import Store, StoredExample
-from curate.tools import TOOLS, Executor, result_content
+from curate.tools import DEFAULT_LIMIT, TOOLS, Executor, result_content
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
 from schemas import Card, Example, Rejection
 
 GENERATOR = "curate.synth"
 GENERATOR_VERSION = "1"
-DEFAULT_TOOL_LIMIT = 20
-"""Matches per tool turn in examples: enough to answer, short enough for a small model's context."""
 DEFAULT_TOOL_RATIO = 0.76
 BARE_SHARE = 0.25
 """Of the direct examples, this share is offered no tools at all; the rest are offered the domain's
@@ -92,7 +90,7 @@ class Synthesizer:
         cards: Sequence[Card] | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         count_tokens: TokenCounter = estimate_tokens,
-        tool_limit: int = DEFAULT_TOOL_LIMIT,
+        tool_limit: int = DEFAULT_LIMIT,
         teacher: Rewriter | None = None,
     ) -> None:
         unknown = sorted(set(intents or ()) - set(INTENTS))
