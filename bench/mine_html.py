@@ -38,7 +38,7 @@ from mine_python import Summary, cpu_model, invocation, print_table, replace_sec
 
 from curate.mine import MineStats, mine
 from curate.store import FileWrite, Store
-from sources.files import MAX_READ_BYTES, SKIPPED_DIRS
+from sources.files import MAX_FILE_BYTES, SKIPPED_DIRS
 
 RUST_DOCS = "/root/.rustup/toolchains/*/share/doc/rust/html"
 DEFAULT_LIMIT = 2_500
@@ -105,8 +105,8 @@ def find_pages(root: Path) -> tuple[list[str], Counter[str]]:
             full = os.path.join(folder, name)
             if os.path.islink(full):
                 left_out["linked pages"] += 1
-            elif os.path.getsize(full) > MAX_READ_BYTES:
-                left_out[f"pages over {MAX_READ_BYTES:,} bytes"] += 1
+            elif os.path.getsize(full) > MAX_FILE_BYTES["html"]:
+                left_out[f"pages over {MAX_FILE_BYTES['html']:,} bytes"] += 1
             else:
                 pages.append(prefix + name)
     return sorted(pages), left_out

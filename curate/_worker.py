@@ -22,7 +22,12 @@ def main(argv: list[str]) -> None:
         if message is None:
             return
         for task_id, arguments in message:
-            outbox.send((task_id, function(*arguments)))
+            try:
+                result = function(*arguments)
+            except Exception as error:  # the task failed, not the worker: say why, go on with the next
+                outbox.send((task_id, False, f"{type(error).__name__}: {' '.join(str(error).split())}"))
+            else:
+                outbox.send((task_id, True, result))
 
 
 if __name__ == "__main__":

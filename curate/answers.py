@@ -102,7 +102,8 @@ def route_item(match: Match) -> str:
 
 def fixture_item(match: Match) -> str:
     autouse = ", autouse" if match["autouse"] else ""
-    return f"{code(match['name'])} (scope {code(match['scope'])}{autouse}) at {at(match)}"
+    scope = "scope computed when the tests run" if match["scope"] is None else f"scope {code(match['scope'])}"
+    return f"{code(match['name'])} ({scope}{autouse}) at {at(match)}"
 
 
 def cli_item(match: Match) -> str:

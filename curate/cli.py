@@ -62,11 +62,23 @@ def tool_list() -> None:
     emit_json(catalog())
 
 
+def _default_limit() -> int:
+    """The page size training examples are made with (imported when needed: the CLI starts faster)."""
+    from curate.tools import DEFAULT_LIMIT
+
+    return DEFAULT_LIMIT
+
+
 @tool.command("call")
 @click.argument("name")
 @click.option("--domain", required=True, help="The mined domain to answer from.")
 @click.option("--args", "arguments", default="{}", help="The arguments, as a JSON object.")
-@click.option("--limit", type=int, default=50, show_default=True, help="At most this many matches (0: all).")
+@click.option(
+    "--limit",
+    type=int,
+    default=_default_limit,
+    help="At most this many matches (0: all; default: 20, as in training examples).",
+)
 @click.pass_context
 def tool_call(ctx: click.Context, name: str, domain: str, arguments: str, limit: int) -> None:
     """Call a tool and print its result as JSON."""

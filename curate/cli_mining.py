@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from curate.cli_support import emit_json, engine_options, json_option, open_store, progress_bar
 from curate.errors import CheckFailed, InputError
+
+SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?)?b?\s*$", re.IGNORECASE)
+UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+
+
+class ByteSize(click.ParamType[int]):
+    """A size in bytes: `16MB`, `500k`, `2MiB`, `1234` (k, M, G are powers of 1000; Ki, Mi, Gi of 1024)."""
+
+    name = "SIZE"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        match = SIZE.match(str(value))
+        if match is None:
+            self.fail(f"{value!r} is not a size such as 16MB, 500k or 1234 (bytes)", param, ctx)
+        size = int(float(match[1]) * UNITS[(match[2] or "").lower()])
+        if size < 1:
+            self.fail(f"{value!r} is under one byte", param, ctx)
+        return size
 
 
 @click.command()
@@ -36,6 +57,12 @@ from curate.errors import CheckFailed, InputError
     show_default=True,
     help="Files per commit: a killed run loses at most one batch.",
 )
+@click.option(
+    "--max-file-size",
+    type=ByteSize(),
+    help="Skip (as too_large) files over this size, in every language (16MB, 500k, bytes; default: "
+    "5MB for Python, 32MB for HTML).",
+)
 @engine_options("Extract in a local process pool, or on Ray Data (curate[ray]).")
 @json_option("Print the run's statistics as JSON.")
 @click.pass_context
@@ -49,6 +76,7 @@ def mine(
     jobs: int | None,
     exclude: tuple[str, ...],
     batch: int,
+    max_file_size: int | None,
     engine: str,
     ray_address: str | None,
     as_json: bool,
@@ -61,7 +89,7 @@ def mine(
     if path is not None and source_list is not None:
         raise InputError("give a PATH or --from FILE, not both")
     if source_list is not None:
-        _mine_list(ctx, source_list, cache, jobs, engine, ray_address)
+        _mine_list(ctx, source_list, cache, jobs, engine, ray_address, max_file_size)
         return
     assert path is not None
 
@@ -78,6 +106,7 @@ def mine(
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             engine=engine,  # type: ignore[arg-type]
             ray_address=ray_address,
+            max_file_size=max_file_size,
         )
     if as_json:
         emit_json(stats.as_dict())
@@ -98,7 +127,13 @@ def mine(
 
 
 def _mine_list(
-    ctx: click.Context, source_list: Path, cache: Path, jobs: int | None, engine: str, ray_address: str | None
+    ctx: click.Context,
+    source_list: Path,
+    cache: Path,
+    jobs: int | None,
+    engine: str,
+    ray_address: str | None,
+    max_file_size: int | None,
 ) -> None:
     from curate.mine import MineStats
     from curate.source_list import mine_list
@@ -116,6 +151,7 @@ def _mine_list(
             on_source=show,
             engine=engine,  # type: ignore[arg-type]
             ray_address=ray_address,
+            max_file_size=max_file_size,
         )
     click.echo(
         f"{len(listed.mined)} mined, {len(listed.skipped)} unchanged, {len(listed.failed)} failed "

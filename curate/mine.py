@@ -24,7 +24,7 @@ from curate.store import FileState, FileWrite, Store
 from schemas import FileRecord, Source
 from sources.extract import EXTRACTOR_VERSIONS
 from sources.extraction import Extraction
-from sources.files import SourceFile, default_name, detect_license, origin_of, read_source
+from sources.files import MAX_FILE_BYTES, SourceFile, default_name, detect_license, origin_of, read_source, size_limit
 from sources.python import module_name
 from sources.python.link import link
 
@@ -50,6 +50,8 @@ class MineStats:
     linked: int = 0
     rejected_candidates: int = 0
     seconds: float = 0.0
+    max_file_size: dict[str, int] = field(default_factory=dict)
+    """The size limit each language's files were read under, in bytes."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -64,6 +66,7 @@ class MineStats:
             "secrets": dict(sorted(self.secrets.items())),
             "linked": self.linked,
             "rejected_candidates": self.rejected_candidates,
+            "max_file_size": dict(sorted(self.max_file_size.items())),
             "seconds": round(self.seconds, 3),
         }
 
@@ -91,9 +94,12 @@ def mine(
     batch_files: int = BATCH_FILES,
     engine: Engine = "local",
     ray_address: str | None = None,
+    max_file_size: int | None = None,
 ) -> MineStats:
     """Mine one source. `engine="ray"` extracts on Ray Data (`curate.ray_engine`) and writes the
-    source's files in one transaction; the facts are the same as the local process pool's."""
+    source's files in one transaction; the facts are the same as the local process pool's. A file
+    over `max_file_size` bytes (default: its language's limit, `sources.files.MAX_FILE_BYTES`) is
+    recorded as `too_large` and not read."""
     started = time.perf_counter()
     root = Path(target)
     if not root.exists():
@@ -103,8 +109,14 @@ def mine(
     except ValueError as error:
         raise InputError(str(error)) from None
     source_name = name or default_name(root.resolve())
-    stats = MineStats(source=source_name, domain=domain or source_name)
-    files = list(read_source(root, exclude))
+    if max_file_size is not None and max_file_size < 1:
+        raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
+    stats = MineStats(
+        source=source_name,
+        domain=domain or source_name,
+        max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
+    )
+    files = list(read_source(root, exclude, max_file_size))
     shas = {item.path: _sha256(item.data) for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
@@ -142,6 +154,7 @@ def mine(
         batch_files,
         engine,
         ray_address,
+        max_file_size,
     )
     if todo or gone or store.linked_revision(source_name) != revision:
         facts = [stored.fact for stored in store.facts(source=source_name, kinds=LINK_KINDS)]
@@ -167,6 +180,7 @@ def _extract_all(
     batch_files: int,
     engine: Engine = "local",
     ray_address: str | None = None,
+    max_file_size: int | None = None,
 ) -> None:
     pending: list[FileWrite] = []
     last_flush = time.monotonic()
@@ -227,7 +241,7 @@ def _extract_all(
         module, is_package = (
             module_name(item.path, package_dirs, root_package) if item.language == "python" else ("", False)
         )
-        tasks.append((item.path, item.data, item.language, module, is_package))
+        tasks.append((item.path, item.data, item.language, module, is_package, max_file_size))
     if engine == "ray":
         from curate import ray_engine
 

@@ -4,7 +4,10 @@ libcst's native parser can overflow its stack on huge expressions and kill the p
 #1000); `concurrent.futures` then fails every pending task. Here each worker reports task by task
 and works through its chunk in order: when one dies, the first task it had not finished is the
 culprit, reported as such, and the rest of its chunk goes back in the queue. A task running past its
-time limit has its worker killed and is reported the same way.
+time limit has its worker killed and is reported the same way; a task that raises is reported with
+its exception's one-line message, and its worker goes on. Workers write their stderr (a native
+parser's panic message, a dying interpreter's last words) to a file of their own, never to the
+terminal: its last line is added to the report of a worker that died.
 
 Workers are fresh interpreters running `curate._worker` (not `multiprocessing`'s spawn, which
 re-runs the caller's `__main__` in every worker).
@@ -16,12 +19,13 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import IO, Any
 
 
 @dataclass
@@ -29,23 +33,39 @@ class _Worker:
     process: subprocess.Popen[bytes]
     inbox: Connection
     outbox: Connection
+    stderr: IO[bytes]
     chunk: list[int] = field(default_factory=list)
     last_progress: float = 0.0
+
+    def last_words(self) -> str:
+        """The last line the worker wrote to its stderr, if any."""
+        self.stderr.seek(0, os.SEEK_END)
+        self.stderr.seek(max(0, self.stderr.tell() - STDERR_TAIL))
+        lines = [line.strip() for line in self.stderr.read().decode("utf-8", "replace").splitlines() if line.strip()]
+        return lines[-1][:STDERR_TAIL] if lines else ""
+
+
+STDERR_TAIL = 300
+"""Characters of a dead worker's stderr kept in its task's report."""
 
 
 def _start_worker(function: str) -> _Worker:
     to_child_read, to_child_write = os.pipe()
     from_child_read, from_child_write = os.pipe()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the worker's: closed by _stop)
     process = subprocess.Popen(
         [sys.executable, "-m", "curate._worker", str(to_child_read), str(from_child_write), function],
         pass_fds=(to_child_read, from_child_write),
         env=env,
         stdin=subprocess.DEVNULL,
+        stderr=stderr,
     )
     os.close(to_child_read)
     os.close(from_child_write)
-    return _Worker(process, Connection(to_child_write, readable=False), Connection(from_child_read, writable=False))
+    return _Worker(
+        process, Connection(to_child_write, readable=False), Connection(from_child_read, writable=False), stderr
+    )
 
 
 def run_tasks(
@@ -81,11 +101,14 @@ def run_tasks(
         nonlocal remaining
         try:
             while worker.outbox.poll():
-                task_id, result = worker.outbox.recv()
+                task_id, succeeded, result = worker.outbox.recv()
                 worker.chunk.remove(task_id)
                 worker.last_progress = time.monotonic()
                 remaining -= 1
-                on_result(task_id, result)
+                if succeeded:
+                    on_result(task_id, result)
+                else:
+                    on_crash(task_id, f"raised {result}")
         except (EOFError, OSError):
             return False
         return True
@@ -119,7 +142,12 @@ def run_tasks(
                     feed(worker)
                 else:
                     worker.process.wait()
-                    lost(worker, f"the parser process died (exit code {worker.process.returncode})")
+                    words = worker.last_words()
+                    lost(
+                        worker,
+                        f"the parser process died (exit code {worker.process.returncode})"
+                        + (f": {words}" if words else ""),
+                    )
             now = time.monotonic()
             for worker in list(workers):
                 if worker.chunk and now - worker.last_progress > task_timeout:
@@ -141,3 +169,4 @@ def _stop(worker: _Worker) -> None:
         worker.process.kill()
         worker.process.wait()
     worker.outbox.close()
+    worker.stderr.close()

@@ -67,17 +67,21 @@ def _extract_batch(batch: dict[str, Any]) -> Any:
     columns: dict[str, list[Any]] = {
         name: [] for name in ("index", "rows", "status", "reason", "error", "text", "lines", "positions", "secrets")
     }
-    for index, path, data, language, module, is_package in zip(
+    for index, path, data, language, module, is_package, max_bytes in zip(
         batch["index"],
         batch["path"],
         batch["data"],
         batch["language"],
         batch["module"],
         batch["is_package"],
+        batch["max_bytes"],
         strict=True,
     ):
+        limit = int(max_bytes) if max_bytes >= 0 else None
         try:
-            extraction = extract_file(str(path), bytes(data or b""), str(language), str(module), bool(is_package))
+            extraction = extract_file(
+                str(path), bytes(data or b""), str(language), str(module), bool(is_package), limit
+            )
         except Exception as error:  # what the local pool records as a crashed parser
             extraction = Extraction(status="failed", reason="parser_crashed", error=f"{type(error).__name__}: {error}")
         columns["index"].append(int(index))
@@ -113,9 +117,10 @@ def start(address: str | None) -> None:
 
 
 def extract(
-    tasks: Sequence[tuple[str, bytes | None, str, str, bool]], address: str | None
+    tasks: Sequence[tuple[str, bytes | None, str, str, bool, int | None]], address: str | None
 ) -> Iterator[tuple[int, Extraction]]:
-    """(task index, extraction) for every task, in task order."""
+    """(task index, extraction) for every task, in task order. A task's last field is the size limit
+    that replaces its language's (None: the language's)."""
     if not tasks:
         return
     start(address)
@@ -123,8 +128,16 @@ def extract(
     import ray
 
     items = [
-        {"index": index, "path": path, "data": data, "language": language, "module": module, "is_package": package}
-        for index, (path, data, language, module, package) in enumerate(tasks)
+        {
+            "index": index,
+            "path": path,
+            "data": data,
+            "language": language,
+            "module": module,
+            "is_package": package,
+            "max_bytes": -1 if max_bytes is None else max_bytes,  # a numpy column holds no None
+        }
+        for index, (path, data, language, module, package, max_bytes) in enumerate(tasks)
     ]
     with tempfile.TemporaryDirectory(prefix="curate-shards-") as shards:
         dataset = ray.data.from_items(items).map_batches(_extract_batch, batch_size=BATCH_SIZE, batch_format="numpy")

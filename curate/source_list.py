@@ -118,8 +118,10 @@ def mine_list(
     on_source: Callable[[str, str, MineStats | None], None] | None = None,
     engine: Engine = "local",
     ray_address: str | None = None,
+    max_file_size: int | None = None,
 ) -> ListStats:
-    """Mine every entry of the list at `path`; `on_source(entry, outcome, stats)` after each."""
+    """Mine every entry of the list at `path`; `on_source(entry, outcome, stats)` after each.
+    `max_file_size` is `mine`'s, for every entry."""
     stats = ListStats()
     done = store.listed()
     for listed in read_source_list(path):
@@ -144,7 +146,15 @@ def mine_list(
                 if on_source is not None:
                     on_source(listed.entry, "unchanged", None)
                 continue
-            mined = mine(store, target, domain=listed.domain, jobs=jobs, engine=engine, ray_address=ray_address)
+            mined = mine(
+                store,
+                target,
+                domain=listed.domain,
+                jobs=jobs,
+                engine=engine,
+                ray_address=ray_address,
+                max_file_size=max_file_size,
+            )
         except Exception as error:  # one source never stops the list: a broken archive raises anything
             reason = str(error) if isinstance(error, CurateError) else f"{type(error).__name__}: {error}"
             store.record_listed(listed.entry, listed.domain, "failed", reason, None, None)

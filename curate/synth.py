@@ -30,15 +30,13 @@ from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, i
 from curate.jsontext import dumps
 from curate.store import Store, StoredExample
 from curate.store.examples import result_totals
-from curate.tools import TOOLS, Executor, result_content
+from curate.tools import DEFAULT_LIMIT, TOOLS, Executor, result_content
 from curate.tools.coverage import either
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
 from schemas import Card, Example, Rejection, ToolResult
 
 GENERATOR = "curate.synth"
 GENERATOR_VERSION = "1"
-DEFAULT_TOOL_LIMIT = 20
-"""Matches per tool turn in examples: enough to answer, short enough for a small model's context."""
 DEFAULT_TOOL_RATIO = 0.76
 DEFAULT_MAX_EMPTY_SHARE = 0.2
 """At most this share of the tool-call examples find nothing (the audit policy's default limit)."""
@@ -121,7 +119,7 @@ class Synthesizer:
         cards: Sequence[Card] | None = None,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         count_tokens: TokenCounter = estimate_tokens,
-        tool_limit: int = DEFAULT_TOOL_LIMIT,
+        tool_limit: int = DEFAULT_LIMIT,
         teacher: Rewriter | None = None,
         max_empty_share: float = DEFAULT_MAX_EMPTY_SHARE,
     ) -> None:

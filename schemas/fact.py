@@ -84,6 +84,8 @@ class ImportDetail(_Detail):
     alias: str | None = None
     level: int = 0
     is_module_level: bool = True
+    lazy: bool = False
+    """A lazy import (`lazy import m`, `lazy from m import x`: PEP 810, Python 3.15)."""
 
 
 class BindingDetail(_Detail):
@@ -118,7 +120,11 @@ class RouteDetail(_Detail):
 
 class FixtureDetail(_Detail):
     function: str
-    scope: str = "function"
+    scope: str | None = "function"
+    """The scope as written when it is a literal string; None when it is computed (`scope=scope`, a
+    callable): the value is then known only when the tests run."""
+    scope_expression: str | None = None
+    """The expression a computed scope is given by, as written."""
     autouse: bool = False
     visibility: Literal["conftest", "module", "class"]
     is_async: bool = False

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas import Fact
+from sources.files import size_limit, too_large
 
 FactRow = tuple[str, str, str, str, int, int, str]
 """(kind, name, qualname, path, line, end_line, detail as JSON)."""
@@ -79,14 +80,20 @@ def failed(reason: str, error: str) -> Extraction:
 
 
 def guarded(
-    data: bytes, max_bytes: int, is_binary: Callable[[bytes], bool], extract: Callable[[], Extraction]
+    data: bytes,
+    language: str,
+    max_bytes: int | None,
+    is_binary: Callable[[bytes], bool],
+    extract: Callable[[], Extraction],
 ) -> Extraction:
-    """What the drivers share around their own work: a file over the size limit or one that looks
-    binary is refused before any decoding; a failure the driver raises, and a recursion that runs
-    too deep, come back as a failed extraction with its reason. Never raises for a bad file."""
+    """What the drivers share around their own work: a file over the size limit (`max_bytes`, else its
+    language's) or one that looks binary is refused before any decoding; a failure the driver raises,
+    and a recursion that runs too deep, come back as a failed extraction with its reason. Never
+    raises for a bad file."""
     try:
-        if len(data) > max_bytes:
-            raise ExtractionFailure("too_large", f"{len(data)} bytes is over the {max_bytes} byte limit")
+        limit = size_limit(language, max_bytes)
+        if len(data) > limit:
+            raise ExtractionFailure("too_large", too_large(len(data), language, limit))
         if is_binary(data):
             raise ExtractionFailure("binary", "contains NUL bytes")
         return extract()

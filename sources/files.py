@@ -1,7 +1,7 @@
 """Reading a source's files: a folder, an sdist (`.tar.gz`) or a wheel (`.whl`).
 
-Never follows links, never leaves the root, never reads a file larger than the limit; each file that
-cannot be read comes back with a reason instead of its bytes.
+Never follows links, never leaves the root, never reads a file larger than its language's limit (or
+the one limit given); each file that cannot be read comes back with a reason instead of its bytes.
 """
 
 from __future__ import annotations
@@ -35,7 +35,21 @@ SKIPPED_DIRS = frozenset(
     }
 )
 LANGUAGES = {".py": "python", ".html": "html", ".htm": "html"}
-MAX_READ_BYTES = 5_000_000
+MAX_FILE_BYTES = {"python": 5_000_000, "html": 32_000_000}
+"""The default size limit of each language. Python stays at 5 MB: libcst's memory grows fast on huge
+literals. HTML keeps real single-page documentation (Node.js's `api/all.html` is 8.4 MB): a
+generated 32 MB documentation page (346,000 facts) peaks at 1.1 GiB resident while one worker
+extracts it, an 8.4 MB one at 330 MiB."""
+
+
+def size_limit(language: str, max_bytes: int | None = None) -> int:
+    """The size limit of a language's files: `max_bytes` when given (it applies to every language)."""
+    return MAX_FILE_BYTES[language] if max_bytes is None else max_bytes
+
+
+def too_large(size: int, language: str, max_bytes: int) -> str:
+    """The error of a file over its limit."""
+    return f"{size} bytes is over the {max_bytes} byte limit for {language} files (--max-file-size)"
 
 
 @dataclass(frozen=True)
@@ -78,8 +92,9 @@ def _excluded_folder(path: str, exclude: Sequence[str]) -> bool:
     return _excluded(path, exclude) or _excluded(path + "/", exclude)
 
 
-def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int = MAX_READ_BYTES) -> Iterator[SourceFile]:
-    """Every file of a known language in the source, sorted by path; excluded ones are never read."""
+def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None = None) -> Iterator[SourceFile]:
+    """Every file of a known language in the source, sorted by path; excluded ones are never read.
+    A file over `max_bytes` (default: its language's limit, `MAX_FILE_BYTES`) is not read."""
     origin = origin_of(target)
     if origin == "folder":
         files = _read_folder(target, max_bytes, exclude)
@@ -96,7 +111,7 @@ def _language(name: str) -> str | None:
     return LANGUAGES.get(os.path.splitext(name)[1])
 
 
-def _read_folder(root: Path, max_bytes: int, exclude: Sequence[str]) -> Iterator[SourceFile]:
+def _read_folder(root: Path, max_bytes: int | None, exclude: Sequence[str]) -> Iterator[SourceFile]:
     top = str(root)
     for folder, dirs, names in os.walk(top, followlinks=False):
         relative = os.path.relpath(folder, top).replace(os.sep, "/")
@@ -115,17 +130,16 @@ def _read_folder(root: Path, max_bytes: int, exclude: Sequence[str]) -> Iterator
             yield _read_one(os.path.join(folder, name), prefix + name, language, max_bytes)
 
 
-def _read_one(full: str, path: str, language: str, max_bytes: int) -> SourceFile:
+def _read_one(full: str, path: str, language: str, max_bytes: int | None) -> SourceFile:
+    limit = size_limit(language, max_bytes)
     if os.path.islink(full):
         return SourceFile(path, language, 0, None, "symlink", "links are never followed")
     try:
         size = os.stat(full, follow_symlinks=False).st_size
-        if size > max_bytes:
-            return SourceFile(
-                path, language, size, None, "too_large", f"{size} bytes is over the {max_bytes} byte limit"
-            )
+        if size > limit:
+            return SourceFile(path, language, size, None, "too_large", too_large(size, language, limit))
         with open(full, "rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         return SourceFile(path, language, 0, None, "vanished", "the file disappeared while mining")
     except OSError as error:
@@ -140,7 +154,7 @@ def _safe_member(name: str) -> str | None:
     return "/".join(parts)
 
 
-def _read_sdist(target: Path, max_bytes: int) -> Iterator[SourceFile]:
+def _read_sdist(target: Path, max_bytes: int | None) -> Iterator[SourceFile]:
     with tarfile.open(target, "r:*") as archive:
         for member in archive:
             name = _safe_member(member.name)
@@ -153,14 +167,10 @@ def _read_sdist(target: Path, max_bytes: int) -> Iterator[SourceFile]:
             if not member.isfile():
                 yield SourceFile(path, language, 0, None, "symlink", "links are never followed")
                 continue
-            if member.size > max_bytes:
+            limit = size_limit(language, max_bytes)
+            if member.size > limit:
                 yield SourceFile(
-                    path,
-                    language,
-                    member.size,
-                    None,
-                    "too_large",
-                    f"{member.size} bytes is over the {max_bytes} byte limit",
+                    path, language, member.size, None, "too_large", too_large(member.size, language, limit)
                 )
                 continue
             handle = archive.extractfile(member)
@@ -168,7 +178,7 @@ def _read_sdist(target: Path, max_bytes: int) -> Iterator[SourceFile]:
             yield SourceFile(path, language, len(data), data)
 
 
-def _read_wheel(target: Path, max_bytes: int) -> Iterator[SourceFile]:
+def _read_wheel(target: Path, max_bytes: int | None) -> Iterator[SourceFile]:
     with zipfile.ZipFile(target) as archive:
         for info in archive.infolist():
             path = _safe_member(info.filename)
@@ -177,14 +187,10 @@ def _read_wheel(target: Path, max_bytes: int) -> Iterator[SourceFile]:
             language = _language(path)
             if language is None:
                 continue
-            if info.file_size > max_bytes:
+            limit = size_limit(language, max_bytes)
+            if info.file_size > limit:
                 yield SourceFile(
-                    path,
-                    language,
-                    info.file_size,
-                    None,
-                    "too_large",
-                    f"{info.file_size} bytes is over the {max_bytes} byte limit",
+                    path, language, info.file_size, None, "too_large", too_large(info.file_size, language, limit)
                 )
                 continue
             data = archive.read(info)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 
@@ -19,4 +20,17 @@ def crash_on_seven(value: int) -> int:
 def hang_on_two(value: int) -> int:
     if value == 2:
         time.sleep(60)
+    return value
+
+
+def raise_on_five(value: int) -> int:
+    if value == 5:
+        raise ValueError("five is\nnot welcome")
+    return value
+
+
+def complain_and_die_on_four(value: int) -> int:
+    if value == 4:
+        print("Traceback (most recent call last):\nfatal runtime error: stack overflow", file=sys.stderr, flush=True)
+        os._exit(134)
     return value

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from curate.cli import main
+from curate.cli_mining import ByteSize
 from curate.errors import InputError
 from curate.mine import mine
 from curate.store import FactRejection, Store
@@ -105,15 +108,29 @@ def test_unreadable_files_are_recorded(store: Store, tmp_path: Path, monkeypatch
     assert [(r.reason, r.error) for r in store.files("proj", status="failed")] == [("unreadable", "Permission denied")]
 
 
-def test_every_bad_file_is_recorded_and_the_run_goes_on(store: Store, tmp_path: Path) -> None:
-    root = write_tree(tmp_path / "proj", {"good.py": "async def fine(): ...\n", "broken.py": "def (:\n"})
+def test_every_bad_file_is_recorded_and_the_run_goes_on(
+    store: Store, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    root = write_tree(
+        tmp_path / "proj",
+        {"good.py": "async def fine(): ...\n", "broken.py": "def (:\n", "tstrings.py": 'x = 1\ny = t"a" t"b"\n'},
+    )
     (root / "binary.py").write_bytes(b"\x00\x01\x02")
     (root / "latin.py").write_bytes(b"x = '\xe9'\n")
     (root / "deep.py").write_text("x = " + "(" * 5000 + ")" * 5000 + "\n")
     stats = mine(store, root, domain="p", jobs=2)
     assert stats.mined == 1
-    assert stats.failed == {"binary": 1, "syntax_error": 1, "too_deeply_nested": 1, "undecodable": 1}
+    assert stats.failed == {
+        "binary": 1,
+        "syntax_error": 1,
+        "too_deeply_nested": 1,
+        "undecodable": 1,
+        "unsupported_syntax": 1,
+    }
     assert names(store, "p", "find_symbols", kind="async_function") == [("good.py", 1, "fine")]
+    (tstrings,) = [record for record in store.files("proj", status="failed") if record.path == "tstrings.py"]
+    assert tstrings.error == "tstrings.py:2: libcst cannot read this: CSTLogicError: Logic error!"
+    assert capfd.readouterr().err == ""  # no worker traceback reaches the terminal
 
 
 def test_bad_targets_are_input_errors(store: Store, tmp_path: Path) -> None:
@@ -207,3 +224,64 @@ def test_candidates_that_do_not_qualify_are_recorded_with_a_reason(store: Store,
         FactRejection("proj", "views.py", 4, "link", "cache.store is not a fastapi object")
     ]
     assert names(store, "p", "find_routes") == []
+
+
+def test_size_limits_fit_each_language_and_one_given_limit_applies_to_all(store: Store, tmp_path: Path) -> None:
+    """A single-page HTML doc over 5 MB is mined (Node.js's `api/all.html` is 8.4 MB); a Python file
+    that size is not, unless the limit is raised; the limits are in the run's stats."""
+    page = '<!DOCTYPE html><html lang="en"><title>All</title><h1>API</h1><p>' + "word " * 1_200_000 + "</p>"
+    root = write_tree(tmp_path / "docs", {"all.html": page, "big.py": "X = '" + "x" * 6_000_000 + "'\n"})
+    stats = mine(store, root, domain="d", jobs=1)
+    assert (stats.mined, stats.failed) == (1, {"too_large": 1})
+    assert [(r.path, r.error) for r in store.files("docs", status="failed")] == [
+        ("big.py", "6000007 bytes is over the 5000000 byte limit for python files (--max-file-size)")
+    ]
+    assert stats.as_dict()["max_file_size"] == {"html": 32_000_000, "python": 5_000_000}
+
+    raised = mine(store, root, domain="d", jobs=1, max_file_size=7_000_000)
+    assert (raised.mined, raised.unchanged, raised.failed) == (1, 1, {})
+    assert raised.as_dict()["max_file_size"] == {"html": 7_000_000, "python": 7_000_000}
+    lowered = mine(store, root, domain="d", jobs=1, max_file_size=1000)
+    assert (lowered.mined, lowered.failed) == (0, {"too_large": 2})
+
+
+@pytest.mark.parametrize(
+    ("written", "size"),
+    [("1234", 1234), ("500k", 500_000), ("16MB", 16_000_000), ("2MiB", 2 * 1024 * 1024), ("1.5 GB", 1_500_000_000)],
+)
+def test_sizes_are_read_with_their_units(written: str, size: int) -> None:
+    assert ByteSize().convert(written, None, None) == size
+
+
+def test_max_file_size_on_the_command_line_and_for_a_list(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = write_tree(tmp_path / "proj", {"a.py": "def a(): ...\n" * 200, "b.html": "<p>" + "x" * 3000 + "</p>"})
+    db = str(tmp_path / "s.duckdb")
+    assert main(["--db", db, "mine", str(root), "--max-file-size", "1k", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["failed"], stats["max_file_size"]) == ({"too_large": 2}, {"html": 1000, "python": 1000})
+    (tmp_path / "list.txt").write_text("proj listed\n")
+    assert main(["--db", db, "mine", "--from", str(tmp_path / "list.txt"), "--max-file-size", "2600"]) == 0
+    with Store.open(tmp_path / "s.duckdb") as store:
+        assert [(r.path, r.status) for r in store.files("proj")] == [("a.py", "ok"), ("b.html", "failed")]
+    capsys.readouterr()
+    assert main(["--db", db, "mine", str(root), "--max-file-size", "lots"]) == 2
+    assert "'lots' is not a size such as 16MB, 500k or 1234 (bytes)" in capsys.readouterr().err
+
+
+def test_the_ray_engine_passes_the_size_limit_to_each_batch() -> None:
+    """Ray Data's batch function, called as Ray calls it (numpy columns), without a Ray runtime."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("pyarrow")
+    from curate.ray_engine import _extract_batch
+
+    batch = {
+        "index": np.array([0, 1]),
+        "path": np.array(["a.py", "b.py"]),
+        "data": np.array([b"def a(): ...\n" * 10, b"def b(): ...\n"], dtype=object),
+        "language": np.array(["python", "python"]),
+        "module": np.array(["a", "b"]),
+        "is_package": np.array([False, False]),
+        "max_bytes": np.array([100, -1]),
+    }
+    table = _extract_batch(batch).to_pylist()
+    assert [(row["status"], row["reason"]) for row in table] == [("failed", "too_large"), ("ok", None)]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from curate.pool import run_tasks
 
 
@@ -32,3 +34,17 @@ def test_a_hung_task_times_out_and_the_rest_complete() -> None:
     results, crashes = collect("hang_on_two", list(range(6)), task_timeout=2.0)
     assert set(crashes) == {2} and "longer than 2s" in crashes[2]
     assert results == {index: index for index in range(6) if index != 2}
+
+
+def test_a_raising_task_is_reported_in_one_line_and_its_worker_goes_on(capfd: pytest.CaptureFixture[str]) -> None:
+    results, crashes = collect("raise_on_five", list(range(10)))
+    assert crashes == {5: "raised ValueError: five is not welcome"}
+    assert results == {index: index for index in range(10) if index != 5}
+    assert capfd.readouterr().err == ""
+
+
+def test_a_dead_workers_stderr_goes_into_the_report_not_the_terminal(capfd: pytest.CaptureFixture[str]) -> None:
+    results, crashes = collect("complain_and_die_on_four", list(range(8)))
+    assert crashes == {4: "the parser process died (exit code 134): fatal runtime error: stack overflow"}
+    assert results == {index: index for index in range(8) if index != 4}
+    assert capfd.readouterr().err == ""

@@ -86,7 +86,9 @@ def route_methods(facts: DomainFacts) -> list[Call]:
 
 @builder("fixture_scopes", "", "scope")
 def fixture_scopes(facts: DomainFacts) -> list[Call]:
-    return whole_and_by("scope", sorted({fact.detail["scope"] for _, fact in facts.of("fixture")}))
+    """Every fixture, then each literal scope (a computed scope, None, has no value to ask about)."""
+    scopes = {fact.detail["scope"] for _, fact in facts.of("fixture")} - {None}
+    return whole_and_by("scope", sorted(scopes))
 
 
 @builder("test_files", "", "path")

@@ -6,7 +6,6 @@ import posixpath
 
 from schemas import Fact
 from sources.extraction import Extraction, ExtractionFailure, guarded, to_rows
-from sources.files import MAX_READ_BYTES
 from sources.html.a11y import RULES, check
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
@@ -17,9 +16,9 @@ def is_template(path: str, text: str) -> bool:
     return "templates" in posixpath.dirname(path).split("/") or "{%" in text or "{{" in text
 
 
-def extract_html(path: str, data: bytes, max_bytes: int = MAX_READ_BYTES) -> Extraction:
+def extract_html(path: str, data: bytes, max_bytes: int | None = None) -> Extraction:
     """Facts of one HTML page or template. Never raises for a bad file: the reason is in the result."""
-    return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data))
+    return guarded(data, "html", max_bytes, _has_nul, lambda: _extract(path, data))
 
 
 def _has_nul(data: bytes) -> bool:

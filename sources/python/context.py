@@ -16,6 +16,9 @@ import libcst as cst
 from sources.python.syntax import blocks, dotted
 
 BUILTIN_NAMES = frozenset(dir(builtins))
+IMPORTS = (cst.Import, cst.ImportFrom, cst.LazyImport, cst.LazyImportFrom)
+"""Import statements, lazy ones (`lazy import m`: PEP 810, Python 3.15, their own libcst nodes) included."""
+AnyImport = cst.Import | cst.ImportFrom | cst.LazyImport | cst.LazyImportFrom
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ def _binds(statement: cst.CSTNode) -> bool:
     """Whether a statement of a body may bind an import or a call's result (looked into if/try/with)."""
     if isinstance(statement, cst.SimpleStatementLine):
         return any(
-            isinstance(small, (cst.Import, cst.ImportFrom))
+            isinstance(small, IMPORTS)
             or (isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call))
             for small in statement.body
         )
@@ -138,7 +141,7 @@ class ModuleContext:
                     self.collect(block)
 
     def _collect_small(self, small: cst.BaseSmallStatement) -> None:
-        if isinstance(small, cst.Import):
+        if isinstance(small, (cst.Import, cst.LazyImport)):
             for alias in small.names:
                 full = dotted(alias.name) or ""
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -146,7 +149,7 @@ class ModuleContext:
                 else:
                     head = full.split(".")[0]
                     self.imports[head] = head
-        elif isinstance(small, cst.ImportFrom):
+        elif isinstance(small, (cst.ImportFrom, cst.LazyImportFrom)):
             target = dotted(small.module) if small.module is not None else None
             module = absolute_module(self.module, self.is_package, len(small.relative), target)
             if isinstance(small.names, cst.ImportStar):

@@ -17,9 +17,8 @@ import libcst as cst
 
 from schemas import Fact
 from sources.extraction import Extraction, ExtractionFailure, failed, guarded, to_rows
-from sources.files import MAX_READ_BYTES
 from sources.python.classes import direct_flags
-from sources.python.context import ModuleContext, absolute_module
+from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
 from sources.python.positions import Positions, positions_for
 from sources.python.syntax import blocks, dotted, suite_statements
@@ -196,7 +195,7 @@ class ModuleExtractor:
         self.walk(suite_statements(node.body), inner)
 
     def small_statement(self, node: cst.CSTNode, scope: tuple[Scope, ...]) -> None:
-        if isinstance(node, (cst.Import, cst.ImportFrom)):
+        if isinstance(node, IMPORTS):
             self.imports(node, scope)
             return
         call: cst.BaseExpression | None = None
@@ -211,10 +210,11 @@ class ModuleExtractor:
             for pack in self.packs:
                 pack.on_call(self, call, line, end_line, scope)
 
-    def imports(self, node: cst.Import | cst.ImportFrom, scope: tuple[Scope, ...]) -> None:
+    def imports(self, node: AnyImport, scope: tuple[Scope, ...]) -> None:
         line, end_line = self.positions.span(node)
         qualname = qualname_of(scope, "<import>") if scope else "<import>"
-        if isinstance(node, cst.Import):
+        lazy = isinstance(node, (cst.LazyImport, cst.LazyImportFrom))
+        if isinstance(node, (cst.Import, cst.LazyImport)):
             for alias in node.names:
                 module = dotted(alias.name) or ""
                 local = _asname(alias)
@@ -228,6 +228,7 @@ class ModuleExtractor:
                         module=module,
                         alias=local,
                         is_module_level=not scope,
+                        lazy=lazy,
                     )
                 )
             return
@@ -246,6 +247,7 @@ class ModuleExtractor:
                     imported="*",
                     level=level,
                     is_module_level=not scope,
+                    lazy=lazy,
                 )
             )
             return
@@ -264,6 +266,7 @@ class ModuleExtractor:
                     alias=local,
                     level=level,
                     is_module_level=not scope,
+                    lazy=lazy,
                 )
             )
 
@@ -360,12 +363,15 @@ def extract_python(
     data: bytes,
     module: str,
     is_package: bool = False,
-    max_bytes: int = MAX_READ_BYTES,
+    max_bytes: int | None = None,
     force_cst_positions: bool = False,
 ) -> Extraction:
-    """Facts of one Python file. Never raises for a bad file: the reason is in the result."""
+    """Facts of one Python file (refused over `max_bytes`, default 5 MB). Never raises for a bad
+    file: the reason is in the result."""
     try:
-        return guarded(data, max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions))
+        return guarded(
+            data, "python", max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions)
+        )
     except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
         return failed("too_large", "ran out of memory")
 
@@ -377,17 +383,59 @@ def _has_nul(data: bytes) -> bool:
 def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
     text = decode(data)
     tree = _parse_ast(text)
-    try:
-        code = cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        message = error.message.splitlines()[0] if error.message else "invalid syntax"
-        raise ExtractionFailure("syntax_error", f"{path}:{error.raw_line}:{error.raw_column}: {message}") from None
+    code = _parse_cst(path, text)
     positions = positions_for(code, tree, force_cst=force_cst_positions)
     ctx = ModuleContext(module, is_package, path, code)
     ctx.collect(code.body)
     text_lines = text.splitlines(keepends=True)
     facts = ModuleExtractor(ctx, positions, text_lines).run()
     return Extraction(rows=to_rows(facts), text=text, lines=len(text_lines), positions=positions.method)
+
+
+def _parse_cst(path: str, text: str) -> cst.Module:
+    """libcst's parse. Code it cannot read is `syntax_error` when its grammar rejects it, and
+    `unsupported_syntax` when it accepts the grammar but fails building or checking a node (a bug or
+    syntax newer than it: `t"a" t"b"` raises CSTLogicError, `() if 0 else(lambda:())` TypeError, LibCST
+    #1061) or its native parser panics (pyo3's PanicException, a BaseException)."""
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        message = error.message.splitlines()[0] if error.message else "invalid syntax"
+        raise ExtractionFailure("syntax_error", f"{path}:{error.raw_line}:{error.raw_column}: {message}") from None
+    except (RecursionError, MemoryError):
+        raise
+    except Exception as error:  # libcst's own failure on code its grammar accepted: not the file's
+        raise _unsupported(path, text, error) from None
+    except BaseException as error:
+        if type(error).__name__ != "PanicException":  # pyo3's, not importable by name; anything else goes on
+            raise
+        raise _unsupported(path, text, error) from None
+
+
+def _unsupported(path: str, text: str, error: BaseException) -> ExtractionFailure:
+    message = " ".join(str(error).split()) or "no message"
+    line = _failing_line(text, error)
+    where = f"{path}:{line}" if line is not None else path
+    return ExtractionFailure(
+        "unsupported_syntax", f"{where}: libcst cannot read this: {type(error).__name__}: {message}"
+    )
+
+
+def _failing_line(text: str, error: BaseException) -> int | None:
+    """The line of the node libcst was building when it failed: its code, found in the text. libcst
+    reports no position for these errors, but its nodes know their own code."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        node = traceback.tb_frame.f_locals.get("self")
+        if isinstance(node, cst.CSTNode):
+            try:
+                snippet = cst.Module(body=[]).code_for_node(node)
+            except Exception:  # a node too broken to print: no line, the message still says what failed
+                return None
+            index = text.find(snippet) if snippet.strip() else -1
+            return text.count("\n", 0, index) + 1 if index >= 0 else None
+        traceback = traceback.tb_next
+    return None
 
 
 def _parse_ast(text: str) -> ast.Module | None:

@@ -33,6 +33,8 @@ _AST_TYPES: dict[type[cst.CSTNode], tuple[type[ast.AST], ...]] = {
     cst.AugAssign: (ast.AugAssign,),
     cst.Import: (ast.Import,),
     cst.ImportFrom: (ast.ImportFrom,),
+    cst.LazyImport: (ast.Import,),  # PEP 810: `ast` marks them with `is_lazy` (3.15)
+    cst.LazyImportFrom: (ast.ImportFrom,),
     cst.Return: (ast.Return,),
     cst.Raise: (ast.Raise,),
     cst.Assert: (ast.Assert,),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from sources.python import extract_python, module_name
@@ -354,3 +356,74 @@ def test_a_mined_folder_that_is_a_package_names_its_modules() -> None:
     assert module_name("__init__.py", frozenset({""}), "_pytest") == ("_pytest", True)
     assert module_name("sub/x.py", frozenset({"", "sub"}), "pkg") == ("pkg.sub.x", False)
     assert module_name("scripts/x.py", frozenset({""}), "pkg") == ("x", False)
+
+
+def test_a_fixture_scope_that_is_not_literal_is_none_with_its_expression_kept() -> None:
+    facts = extract(
+        """
+        import pytest
+
+        scope = "session"
+
+        @pytest.fixture(scope=scope)
+        def from_variable(): ...
+
+        @pytest.fixture(scope=determine_scope)
+        def from_callable(): ...
+
+        @pytest.fixture(scope="module")
+        def literal(): ...
+
+        @pytest.fixture(scope=None)
+        def default(): ...
+        """,
+        path="conftest.py",
+    )
+    assert [(f.name, f.detail["scope"], f.detail["scope_expression"]) for f in of_kind(facts, "fixture")] == [
+        ("from_variable", None, "scope"),
+        ("from_callable", None, "determine_scope"),
+        ("literal", "module", None),
+        ("default", "function", None),
+    ]
+
+
+def test_lazy_imports_are_imports_and_bind_their_names() -> None:
+    """`lazy import` (PEP 810, 3.15) parses in libcst as its own nodes, LazyImport and LazyImportFrom
+    (not Import subclasses); `ast` on an older Python rejects it, so positions come from libcst."""
+    source = """
+        lazy import os.path as p
+        lazy from . import sibling
+        import sys
+
+        def create_app():
+            lazy from fastapi import FastAPI
+            app = FastAPI()
+
+            @app.get("/")
+            def index(): ...
+        """
+    result = extract_python("pkg/m.py", textwrap.dedent(source).encode(), "pkg.m")
+    imports = of_kind(result.facts, "import")
+    assert [(f.name, f.line, f.detail["module"], f.detail["is_module_level"], f.detail["lazy"]) for f in imports] == [
+        ("p", 2, "os.path", True, True),
+        ("sibling", 3, "pkg", True, True),
+        ("sys", 4, "sys", True, False),
+        ("FastAPI", 7, "fastapi", False, True),
+    ]
+    (route,) = of_kind(result.facts, "route")
+    assert (route.name, route.line, route.detail["route"]) == ("index", 11, "/")
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "error"),
+    [
+        ('x = 1\ny = t"a" t"b"\n', 2, "CSTLogicError: Logic error!"),  # valid 3.14: t-strings concatenated
+        ('x = (f"a"\n     t"b")\n', 1, "CSTLogicError: Logic error!"),
+        ("import os\n\nx = () if 0 else(lambda:())\n", 3, "TypeError: super(type, obj)"),  # valid 3.11, LibCST #1061
+    ],
+)
+def test_valid_code_libcst_cannot_read_is_unsupported_syntax_at_its_line(source: str, line: int, error: str) -> None:
+    result = extract_python("src/new.py", source.encode(), "new")
+    assert (result.status, result.reason) == ("failed", "unsupported_syntax")
+    assert result.error is not None and result.error.startswith(f"src/new.py:{line}: libcst cannot read this: {error}")
+    assert "\n" not in result.error

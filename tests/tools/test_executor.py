@@ -10,7 +10,7 @@ import pytest
 from curate.errors import InputError, ToolCallError
 from curate.mine import mine
 from curate.store import Store
-from curate.tools import call_tool, catalog
+from curate.tools import DEFAULT_LIMIT, call_tool, catalog
 from tests.conftest import write_tree
 
 PYTHON_TOOLS = (
@@ -46,7 +46,7 @@ def test_limit_truncates_and_zero_means_all(shop: Store) -> None:
     first = call_tool(shop, "shop", "find_symbols", {"kind": "function"}, limit=5)
     assert first.truncated and first.total == everything.total and first.matches == everything.matches[:5]
     default = call_tool(shop, "shop", "find_symbols", {"kind": "function"})
-    assert len(default.matches) == min(50, everything.total)
+    assert everything.total > DEFAULT_LIMIT and len(default.matches) == DEFAULT_LIMIT == 20
 
 
 @pytest.mark.parametrize(

@@ -89,14 +89,17 @@ class PytestPack(Pack):
 
     def _fixture(self, extractor: Extractor, info: FunctionInfo, call: cst.Call | None) -> None:
         name = info.fact.name
-        scope = "function"
+        scope: str | None = "function"
+        scope_expression: str | None = None
         autouse = False
         if call is not None:
             given_name = literal_string(argument(call, None, "name"))
             name = given_name or name
             scope_node = argument(call, None, "scope")
-            if scope_node is not None:
-                scope = literal_string(scope_node) or extractor.ctx.source_of(scope_node)
+            if scope_node is not None and not (isinstance(scope_node, cst.Name) and scope_node.value == "None"):
+                scope = literal_string(scope_node)
+                if scope is None:  # a variable or a callable: known only when the tests run
+                    scope_expression = extractor.ctx.source_of(scope_node)
             autouse_node = argument(call, None, "autouse")
             autouse = isinstance(autouse_node, cst.Name) and autouse_node.value == "True"
         if info.fact.detail["is_method"]:
@@ -114,6 +117,7 @@ class PytestPack(Pack):
                 info.fact.end_line,
                 function=info.fact.name,
                 scope=scope,
+                scope_expression=scope_expression,
                 autouse=autouse,
                 visibility=visibility,
                 is_async=info.fact.detail["is_async"],
