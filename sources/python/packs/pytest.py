@@ -34,7 +34,7 @@ def _disables_collection(node: cst.ClassDef) -> bool:
 
 class PytestPack(Pack):
     name = "pytest"
-    reads = {"fixture": frozenset({"pytest"}), "test": frozenset({"pytest"})}  # noqa: RUF012
+    reads = {"fixture": frozenset({"pytest"}), "test": frozenset({"pytest", "unittest"})}  # noqa: RUF012
 
     def on_function(self, extractor: Extractor, info: FunctionInfo) -> None:
         for decorator in info.decorators:
