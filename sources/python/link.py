@@ -14,6 +14,7 @@ from typing import Any
 
 from schemas import Fact
 from sources.python.classes import direct_flags, inherited_flags
+from sources.python.link_routes import is_route_candidate, link_routes
 from sources.python.packs import PACKS_BY_NAME
 
 MAX_HOPS = 20
@@ -86,7 +87,7 @@ def link(facts: Iterable[Fact]) -> Linked:
     linked = Linked()
     known: dict[str, Any] = {"click_groups": set(index.click_groups)}
     for fact in facts:
-        if fact.kind != "candidate":
+        if fact.kind != "candidate" or is_route_candidate(fact):
             continue
         pack = PACKS_BY_NAME.get(fact.detail["pack"])
         receiver = index.canonical(fact.detail["receiver"])
@@ -101,6 +102,7 @@ def link(facts: Iterable[Fact]) -> Linked:
             linked.added.append(Fact.model_validate(proposed))
         else:
             linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
+    link_routes(facts, index, linked)
     linked.changed.extend(_class_flags(index))
     linked.changed.extend(_cli_names([*facts, *linked.added], index))
     linked.added.sort(key=Fact.sort_key)
