@@ -102,7 +102,9 @@ def link(facts: Iterable[Fact]) -> Linked:
             linked.added.append(Fact.model_validate(proposed))
         else:
             linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
-    link_routes(facts, index, linked)
+    routes, not_routes = link_routes(facts, index)
+    linked.added.extend(routes)
+    linked.rejected.extend(not_routes)
     linked.changed.extend(_class_flags(index))
     linked.changed.extend(_cli_names([*facts, *linked.added], index))
     linked.added.sort(key=Fact.sort_key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from schemas import Fact
 from sources.python.packs.django import GENERIC_VIEWS
@@ -27,15 +27,23 @@ from sources.python.packs.routing import (
     litestar_join,
 )
 
-if TYPE_CHECKING:
-    from sources.python.link import Linked, SourceIndex
-
 MAX_DEPTH = 20
 MAX_PREFIXES = 64
 """A container served at more places than this (mounts in a loop) keeps the first ones."""
 JOINS: dict[str, Callable[[str, str], str]] = {"flask": flask_join, "django": django_join, "litestar": litestar_join}
 
 Chain = tuple[Part, ...]
+Rejected = list[tuple[Fact, str]]
+
+
+class SourceIndex(Protocol):
+    """What this reads of linking's index (`sources.python.link.SourceIndex`)."""
+
+    modules: dict[str, str]
+    instances: dict[str, str]
+    classes: dict[str, Fact]
+
+    def canonical(self, name: str) -> str: ...
 
 
 def is_route_candidate(fact: Fact) -> bool:
@@ -165,12 +173,12 @@ class _Routes:
             methods = known[0] if known else list(ALL_METHODS)
         return [route.model_copy(update={"detail": {**route.detail, "methods": sorted(methods or ["GET"])}})]
 
-    def settle(self, linked: Linked) -> None:
+    def settle(self, added: list[Fact], rejected: Rejected) -> None:
         for fact, receiver, proposed in self.routes:
             route = Fact.model_validate(proposed["route"])
             framework = route.detail["framework"]
             if fact.detail["pack"] == "flask" and proposed["container"] is None and self.flask_kind(receiver) is None:
-                linked.rejected.append((fact, f"{fact.detail['receiver']} is not a Flask app or blueprint"))
+                rejected.append((fact, f"{fact.detail['receiver']} is not a Flask app or blueprint"))
                 continue
             if proposed["view_function"] is not None:
                 for handler in self.handlers.get(self.index.canonical(proposed["view_function"]), []):
@@ -181,9 +189,12 @@ class _Routes:
                 text, literal = join_parts((*chain, relative), JOINS[framework])
                 for one in routes:
                     detail = {**one.detail, "route": text, "route_is_literal": literal}
-                    linked.added.append(one.model_copy(update={"detail": detail}))
+                    added.append(one.model_copy(update={"detail": detail}))
 
 
-def link_routes(facts: Sequence[Fact], index: SourceIndex, linked: Linked) -> None:
-    """Add the routes the Flask, Django and Litestar candidates make, reject those that are not routes."""
-    _Routes(facts, index).settle(linked)
+def link_routes(facts: Sequence[Fact], index: SourceIndex) -> tuple[list[Fact], Rejected]:
+    """The routes the Flask, Django and Litestar candidates make, and the candidates that are not routes."""
+    added: list[Fact] = []
+    rejected: Rejected = []
+    _Routes(facts, index).settle(added, rejected)
+    return added, rejected

@@ -13,7 +13,8 @@ the blueprint is registered, possibly in another module (linking joins the liter
 does; a blueprint registered twice serves its routes twice; one never registered keeps its own
 `url_prefix`). A route on an object imported from another module, or on an instance of a class of the
 project (a `Flask` subclass), is a candidate too: linking keeps it if the object is a Flask app or
-blueprint.
+blueprint. On an imported object only `@x.route` is proposed: `@x.get(...)` is how FastAPI routes are
+written, and the FastAPI pack proposes those (a blueprint's `@bp.get` through an import is not read).
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ class FlaskPack(Pack):
             if call is None or not isinstance(call.func, cst.Attribute) or call.func.attr.value not in DECORATORS:
                 continue
             container = self._container(extractor, call.func.value, info.scope)
-            if container is None:
-                continue
+            if container is None or (container[1] is None and call.func.attr.value != "route"):
+                continue  # `@x.get` on an imported object is FastAPI's form too: that pack proposes it
             key, kind, own_prefix = container
             fact = extractor.make(
                 "route",
