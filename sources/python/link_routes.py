@@ -87,9 +87,9 @@ class _Routes:
                 key = index.canonical(f"{child}.urlpatterns")
             self.edges[key].append((parent, prefix))
 
-    def flask_kind(self, key: str) -> str | None:
-        """ "app" or "blueprint" for an instance of Flask's classes or of a project subclass of them."""
-        target = self.index.instances.get(key)
+    def flask_kind(self, key: str, instance_of: str | None) -> str | None:
+        """`app` or `blueprint` for an instance of Flask's classes or of a project subclass of them."""
+        target = instance_of or self.index.instances.get(key)
         if target is None:
             return None
         seen: set[str] = set()
@@ -168,8 +168,12 @@ class _Routes:
                 )
             return out
         if methods is None and framework == "django":
-            generic = [GENERIC_VIEWS[base.rsplit(".", 1)[-1]] for base in bases if base.startswith("django.views.")]
-            known = [list(found) for found in generic if found]
+            chain = [self.index.canonical(view), *bases]
+            known = [
+                list(GENERIC_VIEWS[base.rsplit(".", 1)[-1]])
+                for base in chain
+                if base.startswith("django.views.") and base.rsplit(".", 1)[-1] in GENERIC_VIEWS
+            ]
             methods = known[0] if known else list(ALL_METHODS)
         return [route.model_copy(update={"detail": {**route.detail, "methods": sorted(methods or ["GET"])}})]
 
@@ -177,7 +181,11 @@ class _Routes:
         for fact, receiver, proposed in self.routes:
             route = Fact.model_validate(proposed["route"])
             framework = route.detail["framework"]
-            if fact.detail["pack"] == "flask" and proposed["container"] is None and self.flask_kind(receiver) is None:
+            if (
+                fact.detail["pack"] == "flask"
+                and proposed["container"] is None
+                and self.flask_kind(receiver, proposed["instance_of"]) is None
+            ):
                 rejected.append((fact, f"{fact.detail['receiver']} is not a Flask app or blueprint"))
                 continue
             if proposed["view_function"] is not None:

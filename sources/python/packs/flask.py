@@ -49,6 +49,7 @@ TYPES = APPS | BLUEPRINTS
 VERBS = frozenset({"get", "post", "put", "delete", "patch"})
 DECORATORS = VERBS | {"route"}
 CALLS = frozenset({"add_url_rule", "register_blueprint"})
+Container = tuple[str, str | None, Part | None, str | None]
 FOREIGN = ("fastapi.", "starlette.", "litestar.", "django.", "typer.", "click.", "quart.")
 """Classes of other frameworks: their `.get`/`.route` are never Flask's."""
 
@@ -79,7 +80,7 @@ class FlaskPack(Pack):
             container = self._container(extractor, call.func.value, info.scope)
             if container is None or (container[1] is None and call.func.attr.value != "route"):
                 continue  # `@x.get` on an imported object is FastAPI's form too: that pack proposes it
-            key, kind, own_prefix = container
+            key, kind, own_prefix, instance_of = container
             fact = extractor.make(
                 "route",
                 info.fact.name,
@@ -92,7 +93,8 @@ class FlaskPack(Pack):
                 router=extractor.ctx.source_of(call.func.value),
                 framework="flask",
             )
-            self._emit(extractor, fact, key, kind, own_prefix, path_part(extractor, argument(call, 0, "rule")))
+            rule = path_part(extractor, argument(call, 0, "rule"))
+            self._emit(extractor, fact, key, kind, own_prefix, rule, instance_of=instance_of)
 
     def on_class(self, extractor: Extractor, info: ClassInfo) -> None:
         note_module(extractor)
@@ -104,14 +106,17 @@ class FlaskPack(Pack):
         if not isinstance(call.func, cst.Attribute) or call.func.attr.value not in CALLS:
             return
         container = self._container(extractor, call.func.value, scope)
-        if container is None:
-            return
         if call.func.attr.value == "register_blueprint":
+            # Any receiver: the app is often a pytest fixture or a parameter; what matters is the
+            # blueprint, which linking finds among the containers of routes.
             child = argument(call, 0, "blueprint")
-            if isinstance(child, (cst.Name, cst.Attribute)):
+            if isinstance(child, (cst.Name, cst.Attribute)) and dotted(call.func.value) is not None:
+                parent = container[0] if container is not None else self._key(extractor, call.func.value, scope)
                 prefix = path_part(extractor, argument(call, None, "url_prefix"))
                 child_key = self._key(extractor, child, scope)
-                mount_candidate(extractor, self.name, container[0], child_key, prefix, line, end_line)
+                mount_candidate(extractor, self.name, parent, child_key, prefix, line, end_line)
+            return
+        if container is None:
             return
         self._add_url_rule(extractor, call, line, end_line, scope, container)
 
@@ -122,7 +127,7 @@ class FlaskPack(Pack):
         line: int,
         end_line: int,
         scope: tuple[Scope, ...],
-        container: tuple[str, str | None, Part | None],
+        container: Container,
     ) -> None:
         assert isinstance(call.func, cst.Attribute)
         view = argument(call, 2, "view_func")
@@ -148,9 +153,10 @@ class FlaskPack(Pack):
             framework="flask",
             handler_line=handler_line if handler_line != line else None,
         )
-        key, kind, own_prefix = container
+        key, kind, own_prefix, instance_of = container
         expand = view_class if methods is None else None
-        self._emit(extractor, fact, key, kind, own_prefix, path_part(extractor, argument(call, 0, "rule")), expand)
+        rule = path_part(extractor, argument(call, 0, "rule"))
+        self._emit(extractor, fact, key, kind, own_prefix, rule, expand, instance_of)
 
     def _view_class(
         self, extractor: Extractor, view: cst.BaseExpression | None, scope: tuple[Scope, ...]
@@ -175,13 +181,14 @@ class FlaskPack(Pack):
         own_prefix: Part | None,
         rule: Part | None,
         view: str | None = None,
+        instance_of: str | None = None,
     ) -> None:
         text, literal = rule if rule is not None else ("", True)
         fact = fact.model_copy(update={"detail": {**fact.detail, "route": text, "route_is_literal": literal}})
         if kind == "app" and view is None:
             extractor.emit(fact)
             return
-        route_candidate(extractor, self.name, key, fact, kind, own_prefix, view=view)
+        route_candidate(extractor, self.name, key, fact, kind, own_prefix, view=view, instance_of=instance_of)
 
     def _key(self, extractor: Extractor, node: cst.BaseExpression, scope: tuple[Scope, ...]) -> str:
         if isinstance(node, cst.Name) and node.value not in extractor.ctx.imports:
@@ -190,24 +197,27 @@ class FlaskPack(Pack):
 
     def _container(
         self, extractor: Extractor, receiver: cst.BaseExpression, scope: tuple[Scope, ...]
-    ) -> tuple[str, str | None, Part | None] | None:
-        """(key, "app" | "blueprint" | None when linking must tell, own url_prefix) of a receiver that
-        is or may be a Flask app or blueprint; None when it cannot be one."""
+    ) -> Container | None:
+        """(key, "app" | "blueprint" | None when linking must tell, own url_prefix, the class linking
+        must check) of a receiver that is or may be a Flask app or blueprint; None when it cannot be one."""
         local_type, imported = extractor.receiver_of(receiver)
         if local_type is None:
             if imported is None or imported.startswith(FOREIGN):
                 return None
-            return (imported, None, None)
+            return (imported, None, None, None)
         assert isinstance(receiver, cst.Name)
         key = name_key(extractor, receiver.value, scope)
         if local_type in APPS:
-            return (key, "app", None)
+            return (key, "app", None, None)
         if local_type in BLUEPRINTS:
             binding = extractor.ctx.bindings[receiver.value]
-            return (key, "blueprint", keyword_part(binding.keywords.get("url_prefix")))
+            return (key, "blueprint", keyword_part(binding.keywords.get("url_prefix")), None)
         if local_type.startswith(FOREIGN) or not self._may_be_flask(extractor, local_type):
             return None
-        return (key, None, None)
+        short = local_type.rsplit(".", 1)[-1]
+        if local_type == f"{extractor.ctx.module}.{short}" and short.isidentifier():
+            local_type = definition_key(extractor, cst.Name(short), scope)
+        return (key, None, None, local_type)
 
     def _may_be_flask(self, extractor: Extractor, local_type: str) -> bool:
         """A class of this project (a `Flask` subclass, a re-export): linking tells from the classes."""

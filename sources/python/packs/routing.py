@@ -169,15 +169,18 @@ def route_candidate(
     own_prefix: Part | None = None,
     view: str | None = None,
     view_function: str | None = None,
+    instance_of: str | None = None,
 ) -> None:
     """A route relative to its container; `view` is a view class to expand into its methods,
-    `view_function` a function view whose allowed methods another module may declare."""
+    `view_function` a function view whose allowed methods another module may declare, `instance_of`
+    the class of a container linking must check (a subclass of `Flask` defined in a test)."""
     payload: dict[str, Any] = {
         "route": route.model_dump(mode="json"),
         "container": container_kind,
         "own_prefix": list(own_prefix) if own_prefix is not None else None,
         "view": view,
         "view_function": view_function,
+        "instance_of": instance_of,
     }
     extractor.emit(_candidate(extractor, pack, container, route.name, route.qualname, route.line, payload))
 
