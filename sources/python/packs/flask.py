@@ -37,6 +37,7 @@ from sources.python.packs.routing import (
     note_view_handlers,
     note_view_methods,
     path_part,
+    prefix_candidate,
     route_candidate,
     string_list,
 )
@@ -112,6 +113,8 @@ class FlaskPack(Pack):
             child = argument(call, 0, "blueprint")
             if isinstance(child, (cst.Name, cst.Attribute)) and dotted(call.func.value) is not None:
                 parent = container[0] if container is not None else self._key(extractor, call.func.value, scope)
+                if container is not None and container[2] is not None:
+                    prefix_candidate(extractor, self.name, parent, container[2], line)
                 prefix = path_part(extractor, argument(call, None, "url_prefix"))
                 child_key = self._key(extractor, child, scope)
                 mount_candidate(extractor, self.name, parent, child_key, prefix, line, end_line)
