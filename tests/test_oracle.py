@@ -188,11 +188,11 @@ EDGE_CASES = {
         def patch(): ...
         """,
     "pkg/not_routes.py": """\
-        from flask import Flask
+        from bottle import Bottle
         from somewhere import thing
         from pkg.sub.routes import router
 
-        app = Flask(__name__)
+        app = Bottle(__name__)
         router = thing.make()
 
 

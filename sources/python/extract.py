@@ -101,6 +101,8 @@ class ModuleExtractor:
             )
         )
         self.walk(module.body, ())
+        for pack in self.packs:
+            pack.on_module(self)
         return self.facts
 
     def walk(self, statements: Sequence[cst.CSTNode], scope: tuple[Scope, ...]) -> None:

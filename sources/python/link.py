@@ -14,6 +14,7 @@ from typing import Any
 
 from schemas import Fact
 from sources.python.classes import direct_flags, inherited_flags
+from sources.python.link_routes import is_route_candidate, link_routes
 from sources.python.packs import PACKS_BY_NAME
 from sources.python.packs.cli import CLICK_GROUP_TYPES, click_name, typer_name
 
@@ -87,7 +88,7 @@ def link(facts: Iterable[Fact]) -> Linked:
     linked = Linked()
     known: dict[str, Any] = {"click_groups": set(index.click_groups)}
     for fact in facts:
-        if fact.kind != "candidate":
+        if fact.kind != "candidate" or is_route_candidate(fact):
             continue
         pack = PACKS_BY_NAME.get(fact.detail["pack"])
         receiver = index.canonical(fact.detail["receiver"])
@@ -105,6 +106,9 @@ def link(facts: Iterable[Fact]) -> Linked:
         else:
             linked.rejected.append((fact, f"{fact.detail['receiver']} is not a {fact.detail['pack']} object"))
     _cli_chains(linked, index, known)
+    routes, not_routes = link_routes(facts, index)
+    linked.added.extend(routes)
+    linked.rejected.extend(not_routes)
     linked.changed.extend(_class_flags(index))
     linked.changed.extend(_cli_names([*facts, *linked.added], index))
     linked.added.sort(key=Fact.sort_key)

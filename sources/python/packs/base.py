@@ -59,6 +59,10 @@ class Pack:
     def on_call(self, extractor: Extractor, call: cst.Call, line: int, end_line: int, scope: tuple[Scope, ...]) -> None:
         """Called for every call that is a whole statement (or the value of an assignment)."""
 
+    def on_module(self, extractor: Extractor) -> None:
+        """Called once per module, after its statements were walked (module-level names in scope): for
+        what no def, class or call statement shows, such as Django's `urlpatterns = [...]` tables."""
+
     def accepts(self, candidate: Fact, target: str, is_instance: bool, known: dict[str, Any]) -> bool:
         """Whether a candidate whose receiver resolved to `target` across modules is real."""
         return is_instance and target in self.instance_types
