@@ -22,6 +22,7 @@ from sources.python.classes import direct_flags
 from sources.python.context import ModuleContext, absolute_module
 from sources.python.packs import PACKS
 from sources.python.positions import Positions, positions_for
+from sources.python.responses import add_responses
 from sources.python.syntax import blocks, dotted, suite_statements
 from sources.python.vocabulary import ClassInfo, DecoratorInfo, FunctionInfo, Scope, qualname_of
 
@@ -102,7 +103,7 @@ class ModuleExtractor:
             )
         )
         self.walk(module.body, ())
-        return self.facts
+        return add_responses(self.facts, module, self.positions, self.ctx)
 
     def walk(self, statements: Sequence[cst.CSTNode], scope: tuple[Scope, ...]) -> None:
         for statement in statements:
