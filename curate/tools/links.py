@@ -12,8 +12,8 @@
   - a path (`/users/{{ user.id }}/edit` too: a template expression stands for one segment) matches a
     route path segment by segment, converters and parameters (`<int:id>`, `{id}`) matching any one
     segment and `<path:p>` / `{p:path}` the rest (`lookup: path`); only literal route paths are compared;
-  - no action (or an empty one) submits to the page itself: the routes that render this template
-    (`lookup: page`);
+  - no action (or an empty one) submits to the page itself: the routes at the paths of the routes
+    that render this template (`lookup: page`);
   - another site's URL (`https://...`, `//...`, `mailto:`) is `external`, and an action curate cannot
     read (`{% url 'name' %}`, `{{ next }}`, a relative path) is `unreadable`: neither is searched.
   The route must answer the form's method (`get` when none is given).
@@ -80,7 +80,8 @@ class Links:
             and method in route.fact.detail["methods"]
         ]
         if not action:
-            found = [route for route in routes if self.renders(route) == page]
+            served = {route.fact.detail["route"] for route in self.routes if self.renders(route) == page}
+            found = [route for route in routes if route.fact.detail["route"] in served]
             return {"lookup": "page", "target": page, "handlers": _rows(found)}
         endpoint = URL_FOR.match(action)
         if endpoint is not None:
