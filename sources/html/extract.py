@@ -81,6 +81,7 @@ def _extract(path: str, data: bytes) -> Extraction:
         None,
     )
     title, title_templated = untemplated(title) if title is not None else (None, False)
-    more = {"title_templated": True} if title_templated else {}
-    head = page(title=title or None, lang=document.root.get("lang"), elements=document.count(), **more)
+    head = page(
+        title=title or None, title_templated=title_templated, lang=document.root.get("lang"), elements=document.count()
+    )
     return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")

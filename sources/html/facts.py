@@ -95,7 +95,7 @@ class FactBuilder:
                 text, templated = untemplated(text_of(element))
                 skipped = previous_level if previous_level is not None and level > previous_level + 1 else None
                 yield self.make(
-                    "heading", text, element, level=level, text=text, skipped_from=skipped, **_flag(templated)
+                    "heading", text, element, level=level, text=text, templated=templated, skipped_from=skipped
                 )
                 previous_level = level
             if tag == "form":
@@ -113,7 +113,7 @@ class FactBuilder:
                 )
             elif tag == "a" and element.get("href") is not None:
                 text, templated = untemplated(self.names.name(element))
-                yield self.make("link", text, element, href=element.get("href") or "", text=text, **_flag(templated))
+                yield self.make("link", text, element, href=element.get("href") or "", text=text, templated=templated)
         for form, controls in forms:
             yield self.form(form, controls)
 
@@ -164,7 +164,6 @@ class FactBuilder:
                 label = text or None
             described.append(
                 {
-                    **_flag(templated),
                     "tag": tag,
                     "type": kind.lower() if kind else None,
                     "name": control.get("name"),
@@ -172,6 +171,7 @@ class FactBuilder:
                     "line": self.document.line(control),
                     "label": label,
                     "label_source": source,
+                    "templated": templated,
                     "required": control.get("required") is not None,
                     **{attribute: control.get(attribute) for attribute in VALIDATION},
                 }
@@ -211,11 +211,6 @@ class FactBuilder:
             rows=len(rows),
             columns=columns,
         )
-
-
-def _flag(templated: bool) -> dict[str, bool]:
-    """`templated` only where it is true: the facts of pages without template syntax stay as they were."""
-    return {"templated": True} if templated else {}
 
 
 def _own_descendants(table: etree._Element) -> Iterator[etree._Element]:
