@@ -70,7 +70,8 @@ class Links:
         return self.template_path(route.shown, route.fact.detail.get("template"))
 
     def handlers(self, page: str, form: Fact, framework: str | None) -> dict[str, Any]:
-        """`lookup`, `target` (what was looked for) and the `handlers` of one form."""
+        """`lookup`, `target` (the endpoint or path looked for, where the action is more than that) and
+        the `handlers` of one form."""
         action = (form.detail.get("action") or "").strip()
         method = (form.detail.get("method") or "get").upper()
         routes = [
@@ -82,7 +83,7 @@ class Links:
         if not action:
             served = {route.fact.detail["route"] for route in self.routes if self.renders(route) == page}
             found = [route for route in routes if route.fact.detail["route"] in served]
-            return {"lookup": "page", "target": page, "handlers": _rows(found)}
+            return {"lookup": "page", "handlers": _rows(found)}
         endpoint = URL_FOR.match(action)
         if endpoint is not None:
             found = [route for route in routes if _is_endpoint(route, endpoint.group(2))]
@@ -102,7 +103,8 @@ class Links:
             for route in routes
             if route.fact.detail.get("route_is_literal", True) and _path_matches(segments, route.fact.detail["route"])
         ]
-        return {"lookup": "path", "target": path, "handlers": _rows(found)}
+        target = {"target": path} if path != action else {}
+        return {"lookup": "path", **target, "handlers": _rows(found)}
 
 
 def _shared(first: list[str], second: list[str]) -> int:

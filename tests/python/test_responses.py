@@ -18,7 +18,9 @@ def rendered(source: str) -> list[tuple[str, str | None, str | None]]:
 
 
 def test_html_declared_by_response_class_annotation_or_returned_instance() -> None:
-    source = HEAD + """
+    source = (
+        HEAD
+        + """
 app = FastAPI()
 
 @app.get("/a", response_class=HTMLResponse)
@@ -39,6 +41,7 @@ def json():
         return HTMLResponse("not the handler's")
     return {"d": 1}
 """
+    )
     assert rendered(source) == [
         ("declared", "html", None),
         ("annotated", "html", None),
@@ -48,7 +51,9 @@ def json():
 
 
 def test_every_way_starlette_and_fastapi_name_a_template() -> None:
-    source = HEAD + """
+    source = (
+        HEAD
+        + """
 router = APIRouter()
 
 @router.get("/old")
@@ -67,6 +72,7 @@ def keywords(request: Request):
 def computed(request: Request, page: str):
     return templates.TemplateResponse(request, page + ".html")
 """
+    )
     assert rendered(source) == [
         ("old", "html", "old.html"),
         ("new", "html", "new.html"),
@@ -76,7 +82,9 @@ def computed(request: Request, page: str):
 
 
 def test_an_app_made_in_a_factory_and_a_default_response_class() -> None:
-    source = HEAD + """
+    source = (
+        HEAD
+        + """
 pages = APIRouter(default_response_class=HTMLResponse)
 
 @pages.get("/p")
@@ -93,6 +101,7 @@ def create_app():
 
     return app
 """
+    )
     assert rendered(source) == [("page", "html", None), ("users", "html", "users.html")]
 
 
