@@ -36,17 +36,14 @@ def test_html_routes_and_their_templates_on_the_shop_sample(store: Store) -> Non
     about = (
         "- `GET` `/about` handled by `about` at `src/shop/routes/pages.py:14`, returns HTML without a named template"
     )
-    catalog = (
-        "- `GET` `/catalog` handled by `catalog_page` at `src/shop/routes/pages.py:19`, renders `catalog.html` "
-        "(`src/shop/templates/catalog.html`)"
-    )
+    catalog = "- `GET` `/catalog` handled by `catalog_page` at `src/shop/routes/pages.py:19`, renders `catalog.jinja`"
     assert answers["Find all FastAPI routes that return HTML"] == (
         f"There are 2 `fastapi` routes that return HTML in this project:\n\n{about}\n{catalog}"
     )
     assert answers["Which routes return HTML?"] == f"2 routes that return HTML in this project:\n{about}\n{catalog}"
     assert answers["Which template does /catalog render?"] == (
         "There is 1 route at `/catalog`:\n\n- `GET` `/catalog` (`catalog_page` at `src/shop/routes/pages.py:19`) "
-        "renders `catalog.html` (`src/shop/templates/catalog.html`)"
+        "renders `catalog.jinja`"
     )
     assert len(answers) == 8
 

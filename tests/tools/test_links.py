@@ -157,7 +157,7 @@ def test_the_shop_samples_html_routes(shop: Store) -> None:
     result = call_tool(shop, "shop", "find_routes", {"response": "html", "framework": "fastapi"})
     assert [(m["path"], m["line"], m["name"], m.get("template"), m.get("template_path")) for m in result.matches] == [
         ("src/shop/routes/pages.py", 14, "about", None, None),
-        ("src/shop/routes/pages.py", 19, "catalog_page", "catalog.html", "src/shop/templates/catalog.html"),
+        ("src/shop/routes/pages.py", 19, "catalog_page", "catalog.jinja", None),
     ]
     everything = call_tool(shop, "shop", "find_routes", {}, limit=0).matches
     assert {m["framework"] for m in everything} == {"fastapi"}

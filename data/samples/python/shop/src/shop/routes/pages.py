@@ -18,4 +18,4 @@ async def about() -> str:
 @pages.get("/catalog")
 async def catalog_page(request: Request, catalog: Catalog):
     items = await catalog.latest(20)
-    return templates.TemplateResponse(request, "catalog.html", {"items": items})
+    return templates.TemplateResponse(request, "catalog.jinja", {"items": items})
