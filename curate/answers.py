@@ -199,3 +199,39 @@ def outline_answer(result: ToolResult, page: str, style: Style) -> str:
     if result.total == 0:
         return f"{code(page)} has no headings."
     return listing(result, Subject("heading", "headings", f"in {code(page)}"), heading_item, style)
+
+
+# -- routes, templates and forms (links made by the tools) ---------------------------------------
+def rendered(match: Match) -> str:
+    """What a route returns: its template (and the mined page), HTML, or neither."""
+    if match.get("template"):
+        page = f" ({code(match['template_path'])})" if match.get("template_path") else ""
+        return f"renders {code(match['template'])}{page}"
+    if match.get("response") == "html":
+        return "returns HTML without a named template"
+    return "renders no template"
+
+
+def html_route_item(match: Match) -> str:
+    return f"{route_item(match)}, {rendered(match)}"
+
+
+def route_template_item(match: Match) -> str:
+    return f"{listed(match['methods'])} {code(match['route'])} ({code(match['name'])} at {at(match)}) {rendered(match)}"
+
+
+def handler_item(handler: Match) -> str:
+    return f"{code(handler['name'])} ({listed(handler['methods'])} {code(handler['route'])}) in {code(handler['path'])}"
+
+
+def form_handler_item(match: Match) -> str:
+    action = f"to {code(match['action'])}" if match.get("action") else "to its own page"
+    head = f"{at(match)}: {code(match['method'])} {action}"
+    handlers = match["handlers"]
+    if handlers:
+        return f"{head}, handled by {', '.join(handler_item(handler) for handler in handlers)}"
+    if match["lookup"] == "external":
+        return f"{head}, which is another site"
+    if match["lookup"] == "unreadable":
+        return f"{head}; its handler cannot be told from the action"
+    return f"{head}; no route found handles it"

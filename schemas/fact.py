@@ -177,6 +177,8 @@ class HtmlDocumentDetail(_Detail):
     libxml_version: str
     is_template: bool = False
     elements: int = 0
+    title_templated: bool = False
+    """The title holds template syntax (`{% block title %}`, `{{ name }}`), kept out of `title`."""
 
 
 class LandmarkDetail(_Detail):
@@ -189,6 +191,9 @@ class LandmarkDetail(_Detail):
 class HeadingDetail(_Detail):
     level: int
     text: str
+    templated: bool = False
+    """The text held template syntax (`{{ ... }}`, `{% ... %}`, `{# ... #}`), kept out of `text`:
+    `{% block title %}Users{% endblock %}` reads `Users`, a lone `{{ user.name }}` reads ``."""
     skipped_from: int | None = None
     """The previous heading's level when this one skips levels (h2 then h4)."""
     xpath: str
@@ -204,6 +209,8 @@ class FormControl(_Detail):
     label_source: Literal["label-for", "label-wrap", "aria-label", "aria-labelledby", "title", "placeholder"] | None = (
         None
     )
+    templated: bool = False
+    """The label held template syntax, kept out of `label`."""
     required: bool = False
     pattern: str | None = None
     min: str | None = None
@@ -245,6 +252,8 @@ class ImageDetail(_Detail):
 class LinkDetail(_Detail):
     href: str
     text: str
+    templated: bool = False
+    """The text held template syntax, kept out of `text`."""
     xpath: str
 
 

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer
 
+from schemas.fact import RouteFramework
+
 SymbolKind = Literal[
     "function",
     "async_function",
@@ -65,16 +67,27 @@ class FindSymbolsArgs(ToolArguments):
 
 
 class FindRoutesArgs(ToolArguments):
-    """Find HTTP route definitions (FastAPI, Starlette) with their methods and paths."""
+    """Find HTTP route definitions with their methods, paths, framework, and the template or HTML they return."""
 
     method: HttpMethod | None = Field(None, description="Only routes answering this HTTP method")
     route: str | None = Field(None, description=f"{GLOB} on the route path, e.g. `/users/*`")
+    framework: RouteFramework | None = Field(None, description="Only routes of this web framework")
+    response: Literal["html"] | None = Field(
+        None, description="html: only routes that return HTML (an HTML response class or a rendered template)"
+    )
     path: str | None = Field(None, description=PATH)
 
     @field_validator("method", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+
+class FindFormHandlersArgs(ToolArguments):
+    """Find the HTML forms of the project's pages and templates with the routes that handle what they submit."""
+
+    framework: RouteFramework | None = Field(None, description="Only routes of this web framework count as handlers")
+    path: str | None = Field(None, description="Only forms in pages under this folder or matching this glob")
 
 
 class FindFixturesArgs(ToolArguments):

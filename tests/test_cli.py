@@ -26,7 +26,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 def test_mine_then_call_a_tool(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "mine", str(SAMPLE), "--domain", "shop", "--jobs", "1")
-    assert code == 0 and out.startswith("shop (domain shop): 11 files, 11 mined, 0 unchanged, 0 failed, 0 removed in ")
+    assert code == 0 and out.startswith("shop (domain shop): 12 files, 12 mined, 0 unchanged, 0 failed, 0 removed in ")
     assert db.exists()
     code, out, _ = run(capsys, "tool", "call", "find_fixtures", "--domain", "shop", "--args", '{"scope": "session"}')
     assert code == 0
@@ -47,9 +47,9 @@ def test_mine_then_call_a_tool(db: Path, capsys: pytest.CaptureFixture[str]) -> 
         "coverage": {"uses": ["pytest"], "reads": ["pytest"], "unread": []},
     }
     code, out, _ = run(capsys, "mine", str(SAMPLE), "--domain", "shop", "--json")
-    assert code == 0 and json.loads(out)["unchanged"] == 11
+    assert code == 0 and json.loads(out)["unchanged"] == 12
     code, out, _ = run(capsys, "sources")
-    assert code == 0 and out.startswith("shop\tdomain=shop\tfolder\t11 files\t0 failed\tlicense=MIT")
+    assert code == 0 and out.startswith("shop\tdomain=shop\tfolder\t12 files\t0 failed\tlicense=MIT")
 
 
 def test_failed_files_are_listed_with_reasons(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,8 +138,8 @@ def test_the_readme_quickstart_runs(
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "quickstart")
     assert code == 0
-    assert out.startswith("mined shop: 11 files (11 parsed, 0 unchanged, 0 failed), ")
-    assert "? Show me the FastAPI route definitions  [find_routes  on shop: 8]" in out
+    assert out.startswith("mined shop: 12 files (12 parsed, 0 unchanged, 0 failed), ")
+    assert "? Show me the FastAPI route definitions  [find_routes  on shop: showing 8 of 10]" in out
     assert "  src/shop/routes/health.py:7  GET /health  -> health" in out
     assert "? Find all async functions in this codebase  [find_symbols {'kind': 'async_function'} on asyncio: " in out
     assert "? Find all form elements in this HTML  [query_html {'selector': 'form'} on site: 7]" in out
@@ -156,5 +156,5 @@ def test_the_readme_quickstart_runs(
     assert (tmp_path / "data" / "exports" / "phase7" / "manifest.json").exists()
     assert (mixes / "phase7.lock.json").exists()
     code, out, _ = run(capsys, "quickstart")
-    assert "mined shop: 11 files (0 parsed, 11 unchanged, 0 failed)" in out
+    assert "mined shop: 12 files (0 parsed, 12 unchanged, 0 failed)" in out
     assert ", 0 new, " in out

@@ -26,7 +26,7 @@ def test_demo_runs_the_whole_pipeline_and_prints_the_phase_table(
     code, out, err = run(capsys, "demo", "--iters", "2")
     assert code == 0, err
     for expected in (
-        "mined shop: 11 files (11 parsed, ",
+        "mined shop: 12 files (12 parsed, ",
         "mined asyncio: ",
         "mined typer: ",
         "mined site: ",

@@ -59,8 +59,8 @@ def toy_writer() -> Iterator[None]:
 
 
 def test_the_shipped_catalog_holds_every_intent_in_order() -> None:
-    assert len(INTENTS) == 29
-    assert sum(len(intent.templates) for intent in INTENTS.values()) == 126
+    assert len(INTENTS) == 32
+    assert sum(len(intent.templates) for intent in INTENTS.values()) == 141
     assert list(INTENTS)[:2] == ["async_functions", "generators"]
     assert list(INTENTS)[-2:] == ["css_query", "xpath_query"]
     assert INTENTS["routes"].templates[4] == "Which routes handle {method} requests?"
@@ -71,6 +71,7 @@ def test_the_shipped_catalog_holds_every_intent_in_order() -> None:
 def test_every_tool_serves_its_language() -> None:
     assert {name: sorted(tool.languages) for name, tool in TOOLS.items() if tool.languages != {"python"}} == {
         "search_text": ["html", "python"],
+        "find_form_handlers": ["html", "python"],
         **{tool.name: ["html"] for tool in HTML_TOOLS},
     }
 

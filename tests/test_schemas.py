@@ -55,6 +55,7 @@ def test_public_api_is_guarded() -> None:
         "FileStatus",
         "FindCliCommandsArgs",
         "FindFixturesArgs",
+        "FindFormHandlersArgs",
         "FindImportsArgs",
         "FindRoutesArgs",
         "FindServicesArgs",

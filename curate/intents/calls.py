@@ -148,3 +148,45 @@ def xpaths(facts: DomainFacts, *, expressions: list[str]) -> list[Call]:
     if not pages(facts):
         return []
     return [Call({"selector": f"xpath:{xpath}"}, {"xpath": xpath}) for xpath in expressions]
+
+
+FRAMEWORK_NAMES = {
+    "fastapi": "FastAPI",
+    "starlette": "Starlette",
+    "flask": "Flask",
+    "django": "Django",
+    "litestar": "Litestar",
+}
+"""How a question names each web framework (the call filters on the lowercase name)."""
+
+
+def by_framework(facts: DomainFacts, fixed: dict[str, Any]) -> list[Call]:
+    """One call per web framework whose routes the domain holds, the question naming it."""
+    frameworks = sorted({fact.detail["framework"] for _, fact in facts.of("route")})
+    return [Call({**fixed, "framework": name}, {"framework": FRAMEWORK_NAMES[name]}) for name in frameworks]
+
+
+@builder("route_frameworks", "", "framework")
+def route_frameworks(facts: DomainFacts, *, arguments: dict[str, Any] | None = None) -> list[Call]:
+    """Every route, then each framework's, with the fixed arguments (`response = "html"`); none where the
+    domain holds no routes at all, so that no question about a project's web routes is asked of code
+    that has none curate can read."""
+    if not facts.of("route"):
+        return []
+    fixed = dict(arguments or {})
+    return [Call(dict(fixed)), *by_framework(facts, fixed)]
+
+
+@builder("templated_routes", "route")
+def templated_routes(facts: DomainFacts) -> list[Call]:
+    """Each route path whose handler renders a named template."""
+    return each("route", sorted({fact.detail["route"] for _, fact in facts.of("route") if fact.detail.get("template")}))
+
+
+@builder("form_handling", "", "framework", "path")
+def form_handling(facts: DomainFacts) -> list[Call]:
+    """Every form, each framework's handlers, and each folder of forms; only where the domain holds both
+    forms and routes (forms without any route read are not a question about their handling)."""
+    if not facts.of("form") or not facts.of("route"):
+        return []
+    return [*whole_and_by("path", facts.folders("form")), *by_framework(facts, {})]

@@ -140,3 +140,33 @@ def matched(result: ToolResult, call: Call, style: Style) -> str:
     shown = selector.removeprefix("xpath:")
     subject = Subject("element", "elements", f"matching {answers.code(shown)} {pages_scope(call)}")
     return answers.listing(result, subject, answers.element_item, style)
+
+
+def framework_of(call: Call) -> str:
+    framework = call.arguments.get("framework")
+    return f"{answers.code(framework)} " if framework else ""
+
+
+@writer("html_routes")
+def html_routes(result: ToolResult, call: Call, style: Style) -> str:
+    """Routes that return HTML, of one framework or all."""
+    kind = f"{framework_of(call)}route"
+    subject = Subject(f"{kind} that returns HTML", f"{kind}s that return HTML", "in this project")
+    return answers.listing(result, subject, answers.html_route_item, style)
+
+
+@writer("route_templates")
+def route_templates(result: ToolResult, call: Call, style: Style) -> str:
+    """The routes at one path and the template each renders."""
+    subject = Subject("route", "routes", f"at {answers.code(call.arguments['route'])}")
+    return answers.listing(result, subject, answers.route_template_item, style)
+
+
+@writer("form_handlers")
+def form_handlers(result: ToolResult, call: Call, style: Style) -> str:
+    """Forms and the routes (of one framework, or any) that handle what they submit."""
+    framework = call.arguments.get("framework")
+    scope = scope_of(call, "in this project")
+    if framework:
+        scope += f", with their {answers.code(framework)} handlers"
+    return answers.listing(result, Subject("form", "forms", scope), answers.form_handler_item, style)

@@ -1,4 +1,5 @@
-"""The Python tools: symbols, routes, fixtures, CLI commands, services, tests, imports, source and text.
+"""The Python tools: symbols, routes and the forms they handle, fixtures, CLI commands, services, tests,
+imports, source and text.
 
 Each reads the facts the Python extractor stored (or the stored file text) and answers with matches
 that open with `path` and `line`. Declared in `PYTHON_TOOLS`, in catalog order.
@@ -11,6 +12,7 @@ from typing import Any
 
 from curate.store import LineMatch, LineSearch
 from curate.tools.context import Matches, ToolContext, details, fact_rows, glob, path_filter, where
+from curate.tools.links import Links
 from curate.tools.toolset import Page, Toolset
 from schemas import Fact
 from schemas import tool as schema
@@ -93,16 +95,47 @@ def find_symbols(ctx: ToolContext, args: schema.FindSymbolsArgs) -> Matches:
     return fact_rows(ctx, kind, args.path, _symbol, keep)
 
 
-def _route(fact: Fact) -> dict[str, Any]:
-    return {"name": fact.name, **details(fact, "methods", "route")}
+def _route(fact: Fact, links: Links, shown: str) -> dict[str, Any]:
+    row = {"name": fact.name, **details(fact, "methods", "route", "framework")}
+    for key in ("response", "template"):
+        if fact.detail.get(key):
+            row[key] = fact.detail[key]
+    template_path = links.template_path(shown, fact.detail.get("template"))
+    if template_path is not None:
+        row["template_path"] = template_path
+    return row
 
 
 @PYTHON_TOOLS.tool(schema.FindRoutesArgs)
 def find_routes(ctx: ToolContext, args: schema.FindRoutesArgs) -> Matches:
     def keep(fact: Fact) -> bool:
-        return (args.method is None or args.method in fact.detail["methods"]) and glob(fact.detail["route"], args.route)
+        return (
+            (args.method is None or args.method in fact.detail["methods"])
+            and glob(fact.detail["route"], args.route)
+            and (args.framework is None or fact.detail["framework"] == args.framework)
+            and (args.response is None or fact.detail.get("response") == args.response)
+        )
 
-    return fact_rows(ctx, "route", args.path, _route, keep)
+    links = Links(ctx)
+    return [
+        {"path": shown, "line": item.fact.line, **_route(item.fact, links, shown)}
+        for shown, item in where(ctx, args.path, "route")
+        if keep(item.fact)
+    ]
+
+
+@PYTHON_TOOLS.tool(schema.FindFormHandlersArgs, also=("html",))
+def find_form_handlers(ctx: ToolContext, args: schema.FindFormHandlersArgs) -> Matches:
+    links = Links(ctx)
+    return [
+        {
+            "path": shown,
+            "line": item.fact.line,
+            **details(item.fact, "action", "method"),
+            **links.handlers(shown, item.fact, args.framework),
+        }
+        for shown, item in where(ctx, args.path, "form")
+    ]
 
 
 def _fixture(fact: Fact) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sources.html.a11y import RULES, check
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
 from sources.html.facts import FactBuilder
+from sources.html.names import untemplated
 
 
 def is_template(path: str, text: str) -> bool:
@@ -78,5 +79,8 @@ def _extract(path: str, data: bytes) -> Extraction:
         ),
         None,
     )
-    head = page(title=title or None, lang=document.root.get("lang"), elements=document.count())
+    title, title_templated = untemplated(title) if title is not None else (None, False)
+    head = page(
+        title=title or None, title_templated=title_templated, lang=document.root.get("lang"), elements=document.count()
+    )
     return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")

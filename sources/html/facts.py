@@ -9,7 +9,7 @@ from lxml import etree
 
 from sources.extraction import FactRow, dump_detail
 from sources.html.document import HtmlDocument
-from sources.html.names import Names, clean, text_of
+from sources.html.names import Names, clean, text_of, untemplated
 
 LANDMARK_TAGS = {
     "header": "banner",
@@ -92,9 +92,11 @@ class FactBuilder:
                 yield self.make("landmark", landmark, element, tag=tag, role=landmark, label=label or None)
             level = self.heading_level(element, tag, role)
             if level is not None:
-                text = text_of(element)
+                text, templated = untemplated(text_of(element))
                 skipped = previous_level if previous_level is not None and level > previous_level + 1 else None
-                yield self.make("heading", text, element, level=level, text=text, skipped_from=skipped)
+                yield self.make(
+                    "heading", text, element, level=level, text=text, templated=templated, skipped_from=skipped
+                )
                 previous_level = level
             if tag == "form":
                 if self.document.is_dropped(element) and forms:
@@ -110,8 +112,8 @@ class FactBuilder:
                     "image", element.get("src") or "", element, src=element.get("src"), alt=alt, alt_state=state
                 )
             elif tag == "a" and element.get("href") is not None:
-                text = self.names.name(element)
-                yield self.make("link", text, element, href=element.get("href") or "", text=text)
+                text, templated = untemplated(self.names.name(element))
+                yield self.make("link", text, element, href=element.get("href") or "", text=text, templated=templated)
         for form, controls in forms:
             yield self.form(form, controls)
 
@@ -156,6 +158,10 @@ class FactBuilder:
                 if tag == "button" or (kind or "") in {"submit", "reset", "button", "image", "hidden"}
                 else self.names.control_label(control)
             )
+            templated = False
+            if label is not None:
+                text, templated = untemplated(label)
+                label = text or None
             described.append(
                 {
                     "tag": tag,
@@ -165,6 +171,7 @@ class FactBuilder:
                     "line": self.document.line(control),
                     "label": label,
                     "label_source": source,
+                    "templated": templated,
                     "required": control.get("required") is not None,
                     **{attribute: control.get(attribute) for attribute in VALIDATION},
                 }

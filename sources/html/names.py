@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 MAX_TEXT = 200
@@ -12,6 +14,19 @@ SPECIAL = ("img", "script", "style", "template", etree.Comment, etree.Processing
 def clean(text: str | None, limit: int = MAX_TEXT) -> str:
     collapsed = " ".join((text or "").split())
     return collapsed if len(collapsed) <= limit else collapsed[: limit - 1] + "…"
+
+
+TEMPLATE_OPENERS = ("{{", "{%", "{#")
+TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.S)
+
+
+def untemplated(text: str) -> tuple[str, bool]:
+    """(the text without Jinja/Django template syntax, whether it held any): `{% block title %}Users{%
+    endblock %}` gives ("Users", True), `{{ user.name }}` gives ("", True); an unclosed tag runs to the end.
+    Text without an opener comes back as it is."""
+    if not any(opener in text for opener in TEMPLATE_OPENERS):
+        return text, False
+    return clean(TEMPLATE_SYNTAX.sub(" ", text)), True
 
 
 def text_of(element: etree._Element) -> str:

@@ -21,6 +21,7 @@ from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
 from sources.python.positions import Positions, positions_for
+from sources.python.responses import add_responses
 from sources.python.syntax import blocks, dotted, suite_statements
 from sources.python.vocabulary import ClassInfo, DecoratorInfo, FunctionInfo, Scope, qualname_of
 
@@ -103,7 +104,7 @@ class ModuleExtractor:
         self.walk(module.body, ())
         for pack in self.packs:
             pack.on_module(self)
-        return self.facts
+        return add_responses(self.facts, module, self.positions, self.ctx)
 
     def walk(self, statements: Sequence[cst.CSTNode], scope: tuple[Scope, ...]) -> None:
         for statement in statements:

@@ -304,13 +304,15 @@ def test_hostile_pages_finish_quickly_with_bounded_work() -> None:
     assert len("".join(str(part) for part in document.root.itertext())) < 10_000
 
 
-def test_templates_keep_their_tags_as_text() -> None:
+def test_templates_keep_their_tags_in_attributes_and_out_of_text() -> None:
     found = facts(
         "<nav>{% for item in menu %}<a href='{{ item.url }}'>{{ item.title }}</a>{% endfor %}</nav>",
         path="templates/base.html",
     )
     assert found[0].detail["is_template"] is True
-    assert [(f.detail["href"], f.detail["text"]) for f in of(found, "link")] == [("{{ item.url }}", "{{ item.title }}")]
+    assert [(f.detail["href"], f.detail["text"], f.detail["templated"]) for f in of(found, "link")] == [
+        ("{{ item.url }}", "", True)
+    ]
 
 
 def detail_of(found: list[Fact], kind: str) -> list[dict[str, Any]]:

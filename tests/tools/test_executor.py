@@ -16,6 +16,7 @@ from tests.conftest import write_tree
 PYTHON_TOOLS = (
     "find_symbols",
     "find_routes",
+    "find_form_handlers",
     "find_fixtures",
     "find_cli_commands",
     "find_services",

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 import svcs
 from fastapi import FastAPI
 
-from shop.routes import items
+from shop.routes import items, pages
 from shop.services import register_services
 
 
@@ -20,6 +20,7 @@ async def lifespan(app: "FastAPI"):
 
 app = FastAPI(title="shop", lifespan=lifespan)
 app.include_router(items.router)
+app.include_router(pages.pages)
 
 
 @app.get("/")
