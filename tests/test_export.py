@@ -93,8 +93,18 @@ def test_rows_load_with_mlx_lm_and_calls_parse_back(built: tuple[Store, Path], t
         for message in row["messages"]:
             for call in message.get("tool_calls", []):
                 assert isinstance(call["function"]["arguments"], dict)
-    with_tools = [row for row in rows if "tools" in row]
-    assert with_tools and len(with_tools) < len(rows)
+    assert all("tools" in row for row in rows if any(m.get("tool_calls") for m in row["messages"]))
+    store, mixes = built
+    toolless = [item.id for item in store.examples(kind="direct") if not item.record["tools"]]
+    assert toolless  # synthesis offers a quarter of direct answers no tools
+    (mixes / "direct.toml").write_text(
+        f'name = "direct"\n[splits]\ntrain = 1.0\nvalid = 0.0\ntest = 0.0\n[[components]]\n'
+        f'select = {{ kind = "direct" }}\ncount = {len(store.examples(kind="direct"))}\n'
+    )
+    write_lockfile(mixes, build(store, mixes, "direct"))
+    export(store, mixes, "direct", tmp_path / "direct", check=check_export, build_tokenizer=build_tokenizer)
+    direct = [json.loads(line) for line in (tmp_path / "direct" / "train.jsonl").open()]
+    assert len([row for row in direct if "tools" not in row]) == len(toolless) < len(direct)
 
 
 def test_turns_each_trains_every_assistant_turn(built: tuple[Store, Path], tmp_path: Path) -> None:
