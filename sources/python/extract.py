@@ -6,20 +6,18 @@ One driver walks the statements of a module (never every expression: a full libc
 
 from __future__ import annotations
 
-import ast
-import io
 import posixpath
-import tokenize
 from collections.abc import Sequence
 from typing import Any
 
 import libcst as cst
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, failed, guarded, to_rows
+from sources.extraction import Extraction, failed, guarded, to_rows
 from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
+from sources.python.parse import decode, parse_ast, parse_cst
 from sources.python.positions import Positions, positions_for
 from sources.python.responses import add_responses
 from sources.python.syntax import blocks, dotted, suite_statements
@@ -349,18 +347,6 @@ def _first_line(docstring: str | None) -> str | None:
     return None
 
 
-def decode(data: bytes) -> str:
-    """Decode Python source the way the interpreter would (PEP 263 cookie, BOM, else UTF-8)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as error:
-        raise ExtractionFailure("undecodable", str(error)) from None
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as error:
-        raise ExtractionFailure("undecodable", f"not valid {encoding}: {error}") from None
-
-
 def extract_python(
     path: str,
     data: bytes,
@@ -385,75 +371,14 @@ def _has_nul(data: bytes) -> bool:
 
 def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
     text = decode(data)
-    tree = _parse_ast(text)
-    code = _parse_cst(path, text)
+    tree = parse_ast(text)
+    code = parse_cst(path, text)
     positions = positions_for(code, tree, force_cst=force_cst_positions)
     ctx = ModuleContext(module, is_package, path, code)
     ctx.collect(code.body)
     text_lines = text.splitlines(keepends=True)
     facts = ModuleExtractor(ctx, positions, text_lines).run()
     return Extraction(rows=to_rows(facts), text=text, lines=len(text_lines), positions=positions.method)
-
-
-def _parse_cst(path: str, text: str) -> cst.Module:
-    """libcst's parse. Code it cannot read is `syntax_error` when its grammar rejects it, and
-    `unsupported_syntax` when it accepts the grammar but fails building or checking a node (a bug or
-    syntax newer than it: `t"a" t"b"` raises CSTLogicError, `() if 0 else(lambda:())` TypeError, LibCST
-    #1061) or its native parser panics (pyo3's PanicException, a BaseException)."""
-    try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as error:
-        message = error.message.splitlines()[0] if error.message else "invalid syntax"
-        raise ExtractionFailure("syntax_error", f"{path}:{error.raw_line}:{error.raw_column}: {message}") from None
-    except (RecursionError, MemoryError):
-        raise
-    except Exception as error:  # libcst's own failure on code its grammar accepted: not the file's
-        raise _unsupported(path, text, error) from None
-    except BaseException as error:
-        if type(error).__name__ != "PanicException":  # pyo3's, not importable by name; anything else goes on
-            raise
-        raise _unsupported(path, text, error) from None
-
-
-def _unsupported(path: str, text: str, error: BaseException) -> ExtractionFailure:
-    message = " ".join(str(error).split()) or "no message"
-    line = _failing_line(text, error)
-    where = f"{path}:{line}" if line is not None else path
-    return ExtractionFailure(
-        "unsupported_syntax", f"{where}: libcst cannot read this: {type(error).__name__}: {message}"
-    )
-
-
-def _failing_line(text: str, error: BaseException) -> int | None:
-    """The line of the node libcst was building when it failed: its code, found in the text. libcst
-    reports no position for these errors, but its nodes know their own code."""
-    traceback = error.__traceback__
-    while traceback is not None:
-        node = traceback.tb_frame.f_locals.get("self")
-        if isinstance(node, cst.CSTNode):
-            try:
-                snippet = cst.Module(body=[]).code_for_node(node)
-            except Exception:  # a node too broken to print: no line, the message still says what failed
-                return None
-            index = text.find(snippet) if snippet.strip() else -1
-            return text.count("\n", 0, index) + 1 if index >= 0 else None
-        traceback = traceback.tb_next
-    return None
-
-
-def _parse_ast(text: str) -> ast.Module | None:
-    """CPython's parse, for positions and as a guard: nesting that makes CPython give up makes
-    libcst's native parser overflow its stack and kill the process (LibCST #1000), so stop here."""
-    try:
-        return ast.parse(text)
-    except RecursionError:
-        raise ExtractionFailure("too_deeply_nested", "nesting exceeds what CPython's parser accepts") from None
-    except SyntaxError as error:
-        if error.msg and error.msg.startswith("too many nested"):
-            raise ExtractionFailure("too_deeply_nested", f"line {error.lineno}: {error.msg}") from None
-        return None
-    except (ValueError, MemoryError):
-        return None
 
 
 def module_name(path: str, package_dirs: frozenset[str], root_package: str | None = None) -> tuple[str, bool]:
