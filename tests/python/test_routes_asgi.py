@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.conftest import extract, line_of, of_kind
+from curate.mine import mine
+from curate.store import Store
+from curate.tools import call_tool
+from tests.conftest import extract, line_of, of_kind, write_tree
 
 
 def routes(source: str) -> list[tuple[Any, ...]]:
@@ -268,3 +272,25 @@ def test_a_route_class_not_from_starlette_is_not_a_table_entry() -> None:
         app = Starlette(routes=[Route("/not", print)])
         """
     assert routes(source) == []
+
+
+def test_a_router_imported_from_another_module_keeps_its_prefix(store: Store, tmp_path: Path) -> None:
+    root = write_tree(
+        tmp_path / "project",
+        {
+            "api/__init__.py": "",
+            "api/routers.py": """\
+                from fastapi import APIRouter
+                users = APIRouter(prefix="/users")
+                """,
+            "api/views.py": """\
+                from api.routers import users
+
+                @users.get("/{id}")
+                def read(): ...
+                """,
+        },
+    )
+    mine(store, root, domain="api", name="api", jobs=1)
+    found = call_tool(store, "api", "find_routes", {}, limit=0).matches
+    assert [(m["path"], m["line"], m["route"]) for m in found] == [("api/views.py", 4, "/users/{id}")]

@@ -21,8 +21,8 @@ route's site (the scope that binds its app or router, and the name) is what both
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -45,6 +45,8 @@ WEBSOCKET = frozenset({"starlette.routing.WebSocketRoute", "fastapi.routing.APIW
 MOUNT = frozenset({"starlette.routing.Mount", "fastapi.routing.Mount"})
 HOST = frozenset({"starlette.routing.Host"})
 ENTRIES = ROUTE | WEBSOCKET | MOUNT | HOST
+TABLE_NAMES = ENTRIES | STARLETTE_APPS | {"starlette", "starlette.routing", "starlette.applications"}
+"""Imports that let a module build a route table (the tables of other modules are read when they do)."""
 HTTP_VERBS = ("get", "head", "post", "put", "patch", "delete", "options", "trace")
 MAX_PREFIXES = 64
 """A route served at more places than this (a router included in a loop of includes) keeps the first."""
@@ -250,6 +252,8 @@ class _Surveyor:
         own.collect(ctx.code.body)
         self.survey = Survey(own)
         self.ctx = own
+        self.deep = any(target in TABLE_NAMES for target in own.imports.values())
+        """Whether tables may hide anywhere in a statement (`TestClient(Starlette(routes=[...]))`)."""
 
     def run(self) -> Survey:
         body = self.ctx.code.body
@@ -333,7 +337,16 @@ class _Surveyor:
             if owner is not None and any(self.entry_kind(element.value) for element in table.elements):
                 self.expand(owner, table, (), scope, owner[1], "starlette")
             return
-        node.visit(_Calls(self, scope, owner, assigned[1] if assigned is not None else None))
+        value = assigned[1] if assigned is not None else None
+        if self.deep:
+            _search_calls(node, _Calls(self, scope, owner, value).visit_Call)
+            return
+        # a module that imports nothing of starlette: only `app = FastAPI(routes=...)` and includes,
+        # read without visiting every expression (which costs about half a parse)
+        if value is None and isinstance(node, cst.Expr):
+            value = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(value, cst.Call):
+            _Calls(self, scope, owner, value).visit_Call(value)
 
     def site_of(self, scope: tuple[Scope, ...], node: cst.BaseExpression | None) -> Site | None:
         return self.survey.site(scope, node.value) if isinstance(node, cst.Name) else None
@@ -438,7 +451,43 @@ def mount_path(part: Part) -> Part:
     return (text.rstrip("/"), True) if literal else part
 
 
-class _Calls(cst.CSTVisitor):
+_NOT_SEARCHED = (
+    cst.IndentedBlock,
+    cst.SimpleStatementSuite,
+    cst.Lambda,
+    cst.FunctionDef,
+    cst.ClassDef,
+    cst.SimpleWhitespace,
+    cst.ParenthesizedWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.Comma,
+    cst.Name,
+    cst.SimpleString,
+    cst.Integer,
+)
+
+
+def _search_calls(statement: cst.CSTNode, on_call: Callable[[cst.Call], bool]) -> None:
+    """Hand each call of a statement to `on_call`, outermost first, looking inside it when it answers
+    True; nested bodies and lambdas are left out. A walk over the nodes' fields: libcst's visitor,
+    which rebuilds every node it passes, costs several times more."""
+    stack: list[cst.CSTNode] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Call) and not on_call(node):
+            continue
+        children: list[cst.CSTNode] = []
+        for item in fields(node):
+            value = getattr(node, item.name)
+            if isinstance(value, cst.CSTNode):
+                children.append(value)
+            elif isinstance(value, (list, tuple)):
+                children.extend(child for child in value if isinstance(child, cst.CSTNode))
+        stack.extend(child for child in reversed(children) if not isinstance(child, _NOT_SEARCHED))
+
+
+class _Calls:
     """The tables and includes inside one statement; nested bodies are walked on their own."""
 
     def __init__(self, surveyor: _Surveyor, scope: tuple[Scope, ...], owner: Site | None, owned: object) -> None:
@@ -457,12 +506,3 @@ class _Calls(cst.CSTVisitor):
             surveyor.table(node, resolved, self.scope, self.owner if node is self.owned else None)
             return False
         return True
-
-    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> bool:
-        return False
-
-    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
