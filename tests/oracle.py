@@ -9,7 +9,8 @@ tables, linking over stored facts) can be checked against a second reading of th
   `pytest_asyncio.fixture` (called or not, through any import or alias);
 - FastAPI routes: `@X.get(...)` and the other verbs, `@X.api_route(..., methods=[...])` and
   `X.add_api_route(path, endpoint, ...)` statements, where `X` is a module-level `FastAPI()` /
-  `APIRouter()`, possibly imported from another module of the project (re-exports followed).
+  `APIRouter()`, possibly imported from another module of the project (re-exports followed); the
+  path starts with the router's literal `prefix=` (includes are left to tests/route_oracle_asgi.py).
 
 Lines are what `ast` reports as `lineno` (the `def`/`class` keyword line; a call statement's first
 line). Paths are relative to the root, `/`-separated; modules are named by climbing folders while
@@ -81,6 +82,8 @@ class ImportedName:
 @dataclass(frozen=True)
 class Constructed:
     func: ast.expr
+    prefix: str = ""
+    """The literal `prefix=` of the call (`APIRouter(prefix="/items")`): its routes' paths start with it."""
 
 
 Binding = ImportedModule | ImportedName | Constructed | Opaque | External
@@ -203,7 +206,11 @@ def namespace_of(module: ParsedModule) -> dict[str, Binding]:
             value = statement.value
             for target in targets:
                 if isinstance(target, ast.Name):
-                    names[target.id] = Constructed(value.func) if isinstance(value, ast.Call) else OPAQUE
+                    names[target.id] = (
+                        Constructed(value.func, string(keyword(value, "prefix")) or "")
+                        if isinstance(value, ast.Call)
+                        else OPAQUE
+                    )
     return names
 
 
@@ -322,9 +329,29 @@ def methods_of(call: ast.Call, verb: str) -> tuple[str, ...]:
     return ("GET",)
 
 
-def route_of(call: ast.Call) -> str:
+def route_of(call: ast.Call, prefix: str = "") -> str:
     path = argument(call, 0, "path")
-    return "" if path is None else text(path)
+    if path is None:
+        return prefix
+    literal = string(path)
+    return prefix + literal if literal is not None else (f'"{prefix}" + ' if prefix else "") + text(path)
+
+
+def prefix_of(project: Project, module: ParsedModule, node: ast.expr, hops: int = 0) -> str:
+    """The literal prefix of the router a receiver names, following imports across the project."""
+    if hops > MAX_HOPS:
+        return ""
+    if isinstance(node, ast.Attribute):
+        base = project.evaluate(module, node.value)
+        if isinstance(base, Module) and base.name in project.modules:
+            return prefix_of(project, project.modules[base.name], ast.Name(node.attr), hops + 1)
+        return ""
+    binding = module.namespace.get(node.id) if isinstance(node, ast.Name) else None
+    if isinstance(binding, Constructed):
+        return binding.prefix
+    if isinstance(binding, ImportedName) and binding.module in project.modules:
+        return prefix_of(project, project.modules[binding.module], ast.Name(binding.name), hops + 1)
+    return ""
 
 
 def routes_of_function(
@@ -335,7 +362,8 @@ def routes_of_function(
             continue
         verb = decorator.func.attr
         if (verb in VERBS or verb == "api_route") and is_app(project, module, decorator.func.value):
-            yield (module.path, function.lineno, function.name, route_of(decorator), methods_of(decorator, verb))
+            route = route_of(decorator, prefix_of(project, module, decorator.func.value))
+            yield (module.path, function.lineno, function.name, route, methods_of(decorator, verb))
 
 
 def route_of_statement(project: Project, module: ParsedModule, statement: ast.stmt) -> RouteRow | None:
@@ -353,7 +381,8 @@ def route_of_statement(project: Project, module: ParsedModule, statement: ast.st
         name = endpoint.id
     else:
         name = "" if endpoint is None else ast.unparse(endpoint)
-    return (module.path, statement.lineno, name, route_of(value), methods_of(value, "api_route"))
+    route = route_of(value, prefix_of(project, module, value.func.value))
+    return (module.path, statement.lineno, name, route, methods_of(value, "api_route"))
 
 
 def collect(project: Project, module: ParsedModule, truth: Truth) -> None:

@@ -128,7 +128,7 @@ def test_sample_routes_and_fixtures_match_the_oracle(store: Store) -> None:
     truth = cross_check(store, SAMPLE, "shop")
     assert ("src/shop/routes/health.py", 7, "health", "/health", ("GET",)) in truth.routes
     assert ("src/shop/routes/health.py", 15, "ready", "/ready", ("GET", "HEAD")) in truth.routes
-    assert ("src/shop/routes/items.py", 32, "replace_item", "/{item_id}", ("PATCH", "PUT")) in truth.routes
+    assert ("src/shop/routes/items.py", 32, "replace_item", "/items/{item_id}", ("PATCH", "PUT")) in truth.routes
     assert ("src/shop/routes/pages.py", 19, "catalog_page", "/catalog", ("GET",)) in truth.routes
     assert len(truth.routes) == 10
     assert ("tests/conftest.py", 19, "api_client", "function") in truth.fixtures

@@ -36,6 +36,8 @@ class SourceIndex:
         self.modules: dict[str, str] = {}
         self.aliases: dict[str, str] = {}
         self.instances: dict[str, str] = {}
+        self.keywords: dict[str, dict[str, str]] = {}
+        """The keyword arguments, as written, of the call that made each instance."""
         self.classes: dict[str, Fact] = {}
         self.click_groups: dict[str, Fact] = {}
         facts = list(facts)
@@ -53,6 +55,7 @@ class SourceIndex:
                 key = _join(module, fact.name)
                 if fact.detail["is_instance"]:
                     self.instances[key] = fact.detail["target"]
+                    self.keywords[key] = fact.detail["keywords"]
                 else:
                     self.aliases[key] = fact.detail["target"]
             elif fact.kind == "class":
@@ -100,6 +103,7 @@ def link(facts: Iterable[Fact]) -> Linked:
             if proposed["kind"] == "route":
                 framework = "starlette" if target.startswith("starlette.") else "fastapi"
                 proposed["detail"] = {**proposed["detail"], "framework": framework}
+                proposed["detail"] = _router_prefixed(proposed["detail"], index.keywords.get(receiver, {}))
             elif proposed["kind"] == "cli_command" and (target in index.click_groups or target in CLICK_GROUP_TYPES):
                 proposed = _as_click_command(proposed)
             linked.added.append(Fact.model_validate(proposed))
@@ -148,6 +152,25 @@ def _as_click_command(proposed: dict[str, Any]) -> dict[str, Any]:
         name = click_name(function)
     detail = {**detail, "framework": "click", "full_name": name}
     return {**proposed, "name": name, "detail": detail}
+
+
+def _router_prefixed(detail: dict[str, Any], keywords: dict[str, str]) -> dict[str, Any]:
+    """A route declared on a router imported from another module gets the router's literal `prefix`
+    (`APIRouter(prefix="/items")`), as a route on a router of its own module does."""
+    prefix = _string_literal(keywords.get("prefix"))
+    if not prefix:
+        return detail
+    if detail["route_is_literal"]:
+        return {**detail, "route": prefix + detail["route"]}
+    return {**detail, "route": f'"{prefix}" + {detail["route"]}'}
+
+
+def _string_literal(written: str | None) -> str | None:
+    """The value of a plain one-line string literal as written (`"/items"`), else None."""
+    if written is None or len(written) < 2 or written[0] not in "'\"" or written[-1] != written[0]:
+        return None
+    inner = written[1:-1]
+    return None if "\\" in inner or written[0] in inner else inner
 
 
 def _class_flags(index: SourceIndex) -> list[Fact]:

@@ -91,7 +91,7 @@ def test_fastapi_aliases_and_module_imports() -> None:
         """
     ) == [
         ("a", 15, ["GET"], "/1"),
-        ("b", 17, ["GET"], "/2"),
+        ("b", 17, ["GET"], "/two/2"),
         ("c", 19, ["GET"], "/3"),
         ("d", 21, ["GET"], "/4"),
         ("e", 23, ["GET"], "/5"),
@@ -134,7 +134,7 @@ def test_starlette_routes() -> None:
         """
     )
     (route,) = of_kind(facts, "route")
-    assert (route.detail["framework"], route.detail["methods"]) == ("starlette", ["GET", "POST"])
+    assert (route.detail["framework"], route.detail["methods"]) == ("starlette", ["GET", "HEAD", "POST"])
 
 
 def test_routes_through_an_imported_app_become_candidates() -> None:
