@@ -27,12 +27,12 @@ SHOWN = 20
 def mined_routes(store: Store, domain: str) -> dict[str, set[RouteRow]]:
     found = call_tool(store, domain, "find_routes", {}, limit=0).matches
     assert found, "the miner found no routes"
-    stored = [item.fact for item in store.facts(domain=domain, kinds=["route"])]
-    framework = {(fact.path, fact.line, fact.name, fact.detail["route"]): fact.detail["framework"] for fact in stored}
     rows: dict[str, set[RouteRow]] = {"fastapi": set(), "starlette": set()}
-    for match in found:
-        row = (match["path"], match["line"], match["name"], match["route"], tuple(match["methods"]))
-        rows[framework[row[:4]]].add(row)
+    for match in found:  # the sdist's docs also mount a Flask app: other frameworks have their own oracle
+        if match["framework"] in rows:
+            rows[match["framework"]].add(
+                (match["path"], match["line"], match["name"], match["route"], tuple(match["methods"]))
+            )
     return rows
 
 
