@@ -20,7 +20,7 @@ from sources.python.packs import PACKS
 from sources.python.parse import decode, parse_ast, parse_cst
 from sources.python.positions import Positions, positions_for
 from sources.python.responses import add_responses
-from sources.python.syntax import blocks, dotted, suite_statements
+from sources.python.syntax import OwnBodyVisitor, blocks, dotted, suite_statements
 from sources.python.vocabulary import ClassInfo, DecoratorInfo, FunctionInfo, Scope, qualname_of
 
 
@@ -310,21 +310,12 @@ def _yields(body: cst.CSTNode) -> bool:
     return finder.found
 
 
-class _YieldFinder(cst.CSTVisitor):
+class _YieldFinder(OwnBodyVisitor):
     def __init__(self) -> None:
         self.found = False
 
     def visit_Yield(self, node: cst.Yield) -> bool:
         self.found = True
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
 

@@ -28,7 +28,7 @@ from schemas import Fact
 from schemas.fact import RouteDetail
 from sources.python.context import ModuleContext
 from sources.python.positions import Positions
-from sources.python.syntax import blocks, dotted, suite_statements
+from sources.python.syntax import OwnBodyVisitor, blocks, dotted, suite_statements
 from sources.python.vocabulary import argument, literal_string
 
 HTML_RESPONSES = frozenset({"HTMLResponse", "TemplateResponse", "_TemplateResponse"})
@@ -234,7 +234,7 @@ def _class_template(owner: cst.ClassDef) -> str | None:
     return None
 
 
-class _CallFinder(cst.CSTVisitor):
+class _CallFinder(OwnBodyVisitor):
     """The calls in a def's own body (not in nested defs, classes or lambdas)."""
 
     def __init__(self) -> None:
@@ -243,12 +243,3 @@ class _CallFinder(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> bool:
         self.found.append(node)
         return True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False

@@ -51,3 +51,16 @@ def blocks(statement: cst.CSTNode) -> Iterator[Sequence[cst.CSTNode]]:
     finalbody = getattr(statement, "finalbody", None)
     if isinstance(finalbody, cst.Finally):
         yield suite_statements(finalbody.body)
+
+
+class OwnBodyVisitor(cst.CSTVisitor):
+    """Visits a def's own body: nested defs, classes and lambdas have bodies of their own."""
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
