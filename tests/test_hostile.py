@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -66,16 +65,29 @@ def build_corpus(root: Path) -> dict[str, str | None]:
     return expected
 
 
+WRAPPER = """
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[2:], check=False)
+with open(sys.argv[1], "w") as peak:
+    peak.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(done.returncode)
+"""
+
+
 def mine_as_child(db: Path, corpus: Path) -> tuple[subprocess.CompletedProcess[str], int]:
-    """Run `curate mine` in a child; its and its workers' peak resident memory in KiB."""
+    """Run `curate mine` in a child; its and its workers' peak resident memory in KiB, measured by a
+    fresh parent of its own (this process's children, other tests' pool workers among them, would
+    count in ours)."""
+    peak_file = db.parent / "peak"
+    command = [sys.executable, "-m", "curate", "--db", str(db), "mine", str(corpus), "--domain", "hostile"]
     done = subprocess.run(
-        [sys.executable, "-m", "curate", "--db", str(db), "mine", str(corpus), "--domain", "hostile", "--jobs", "2"],
+        [sys.executable, "-c", WRAPPER, str(peak_file), *command, "--jobs", "2"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
-    return done, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return done, int(peak_file.read_text())
 
 
 @pytest.mark.slow

@@ -281,7 +281,7 @@ def test_broken_markup_is_recovered() -> None:
     [
         (b"", "ok", None),
         (b"\x00\x01\x02<html>", "failed", "binary"),
-        (b"<p>" + b"x" * 20_000_000 + b"</p>", "failed", "too_large"),  # a 20 MB page
+        (b"<p>" + b"x" * 40_000_000 + b"</p>", "failed", "too_large"),  # a 40 MB page: over the 32 MB HTML limit
     ],
 )
 def test_bad_pages_are_recorded(data: bytes, status: str, reason: str | None) -> None:
