@@ -17,6 +17,10 @@ served at the root (it is imported by the module that builds the app).
 Names are resolved the way the driver resolves them: module-level and function-local assignments and
 imports (a `ModuleContext` of its own, entered and left per function body like the driver's), so a
 route's site (the scope that binds its app or router, and the name) is what both readings agree on.
+
+Why one module past 450 lines: the survey (`_Surveyor`) and what it produces (`Survey`) are one reading
+of one module's routing: the walk, its name environments, table expansion and the prefixes they feed
+share their types in both directions; split, the two halves would import each other.
 """
 
 from __future__ import annotations
