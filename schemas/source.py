@@ -34,7 +34,7 @@ class FileRecord(BaseModel):
     status: FileStatus
     reason: str | None = None
     """Why a file was not mined: syntax_error, unsupported_syntax (valid code libcst cannot read: newer
-    syntax or a libcst bug), undecodable, binary, too_large, too_deeply_nested, symlink, unreadable,
-    vanished, parse_error (HTML), parser_crashed."""
+    syntax or a libcst bug), undecodable, binary, too_large, too_deeply_nested, symlink, not_a_file
+    (a FIFO, socket or device), unreadable, vanished, parse_error (HTML), parser_crashed."""
     error: str | None = None
     lines: int = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 import tarfile
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -135,7 +136,10 @@ def _read_one(full: str, path: str, language: str, max_bytes: int | None) -> Sou
     if os.path.islink(full):
         return SourceFile(path, language, 0, None, "symlink", "links are never followed")
     try:
-        size = os.stat(full, follow_symlinks=False).st_size
+        status = os.stat(full, follow_symlinks=False)
+        if not stat.S_ISREG(status.st_mode):  # opening a FIFO blocks until a writer comes: never open one
+            return SourceFile(path, language, 0, None, "not_a_file", "a FIFO, socket or device, never read")
+        size = status.st_size
         if size > limit:
             return SourceFile(path, language, size, None, "too_large", too_large(size, language, limit))
         with open(full, "rb") as handle:

@@ -56,6 +56,9 @@ def build_corpus(root: Path) -> dict[str, str | None]:
     if os.geteuid() != 0:
         write("unreadable.py", b"x = 1\n", "unreadable")
         os.chmod(root / "unreadable.py", 0)
+    for fifo in ("pipe.py", "pipe.html"):  # opening one would block the mine until a writer came
+        os.mkfifo(root / fifo)
+        expected[fifo] = "not_a_file"
     os.symlink("loop.py", root / "loop.py")
     expected["loop.py"] = "symlink"
     os.symlink("/etc/hostname", root / "outside.py")
