@@ -30,11 +30,10 @@ call form), function the qualname (`make.<locals>.cli`; the expression as writte
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tests.oracle import absolute, module_name, parse, python_files
+from tests.oracle import absolute, source_files
 
 CliRow = tuple[str, int, str, str, str]
 """(path, line, full_name, function, framework)"""
@@ -461,15 +460,12 @@ def cli_oracle(root: str, skip_dirs: Iterable[str] = ()) -> CliTruth:
     """What `ast` says `find_cli_commands` should answer for the folder."""
     truth = CliTruth()
     modules: list[Module] = []
-    for path in python_files(root, skip_dirs):
-        truth.files.add(path)
-        with open(os.path.join(root, path), "rb") as handle:
-            tree = parse(handle.read())
-        if tree is None:
+    for source in source_files(root, skip_dirs):
+        truth.files.add(source.path)
+        if source.tree is None:
             continue
-        truth.parsed.add(path)
-        name, is_package = module_name(root, path)
-        modules.append(Module(path, name, is_package, tree))
+        truth.parsed.add(source.path)
+        modules.append(Module(source.path, source.name, source.is_package, source.tree))
     project = Project(modules)
     commands: list[Command] = []
     mounts: list[tuple[str, str, str | None]] = []

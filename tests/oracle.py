@@ -147,6 +147,25 @@ def module_name(root: str, path: str) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    data: bytes
+    tree: ast.Module | None
+    """None where `ast` cannot parse the file."""
+    name: str
+    is_package: bool
+
+
+def source_files(root: str, skip_dirs: Iterable[str] = ()) -> Iterator[SourceFile]:
+    """Every `.py` file under root (as `python_files` lists them), read and parsed: what each oracle
+    starts from."""
+    for path in python_files(root, skip_dirs):
+        with open(os.path.join(root, path), "rb") as handle:
+            data = handle.read()
+        yield SourceFile(path, data, parse(data), *module_name(root, path))
+
+
 def parse(data: bytes) -> ast.Module | None:
     try:
         return ast.parse(data)
@@ -406,15 +425,12 @@ def oracle(root: str, skip_dirs: Iterable[str] = ()) -> Truth:
     """What `ast` says the miner should find under root."""
     truth = Truth()
     modules: list[ParsedModule] = []
-    for path in python_files(root, skip_dirs):
-        truth.files.add(path)
-        with open(os.path.join(root, path), "rb") as handle:
-            tree = parse(handle.read())
-        if tree is None:
+    for source in source_files(root, skip_dirs):
+        truth.files.add(source.path)
+        if source.tree is None:
             continue
-        truth.parsed.add(path)
-        name, is_package = module_name(root, path)
-        modules.append(ParsedModule(path, name, is_package, tree))
+        truth.parsed.add(source.path)
+        modules.append(ParsedModule(source.path, source.name, source.is_package, source.tree))
     project = Project(modules)
     for module in modules:
         collect(project, module, truth)

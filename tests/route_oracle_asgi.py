@@ -29,7 +29,6 @@ other parts as written with whitespace collapsed).
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -41,9 +40,7 @@ from tests.oracle import (
     ParsedModule,
     Project,
     absolute,
-    module_name,
-    parse,
-    python_files,
+    source_files,
 )
 
 FASTAPI_APPS = frozenset(
@@ -513,17 +510,13 @@ def routes_oracle(root: str, skip_dirs: Iterable[str] = ()) -> Routes:
     found = Routes()
     modules: list[ParsedModule] = []
     sources: dict[str, str] = {}
-    for path in python_files(root, skip_dirs):
-        found.files.add(path)
-        with open(os.path.join(root, path), "rb") as handle:
-            data = handle.read()
-        tree = parse(data)
-        if tree is None:
+    for source in source_files(root, skip_dirs):
+        found.files.add(source.path)
+        if source.tree is None:
             continue
-        found.parsed.add(path)
-        name, is_package = module_name(root, path)
-        modules.append(ParsedModule(path, name, is_package, tree))
-        sources[path] = data.decode("utf-8", errors="replace")
+        found.parsed.add(source.path)
+        modules.append(ParsedModule(source.path, source.name, source.is_package, source.tree))
+        sources[source.path] = source.data.decode("utf-8", errors="replace")
     project = Project(modules)
     oracle = Oracle()
     oracle.site_paths = {module.name: module.path for module in modules}

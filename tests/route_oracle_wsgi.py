@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tests.oracle import absolute, module_name, parse, python_files
+from tests.oracle import absolute, source_files
 
 ALL = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE")
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
@@ -155,13 +154,10 @@ class Project:
     def __init__(self, root: str, skip_dirs: Iterable[str] = ()) -> None:
         self.modules: dict[str, tuple[str, bool, ast.Module]] = {}
         self.parsed: set[str] = set()
-        for path in python_files(root, skip_dirs):
-            with open(os.path.join(root, path), "rb") as handle:
-                tree = parse(handle.read())
-            if tree is not None:
-                self.parsed.add(path)
-                name, is_package = module_name(root, path)
-                self.modules[name] = (path, is_package, tree)
+        for source in source_files(root, skip_dirs):
+            if source.tree is not None:
+                self.parsed.add(source.path)
+                self.modules[source.name] = (source.path, source.is_package, source.tree)
         self.top: dict[str, Env] = {
             name: self.env(name, "", None, tree.body) for name, (_, _, tree) in self.modules.items()
         }
