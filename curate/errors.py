@@ -44,6 +44,7 @@ class ToolCallError(CurateError):
     def __init__(self, tool: str, message: str) -> None:
         super().__init__(f"tool {tool}: {message}")
         self.tool = tool
+        self.problem = message
 
 
 class CheckFailed(CurateError):

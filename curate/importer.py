@@ -25,11 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from curate.errors import InputError
 from curate.store import Store, StoredExample
 from curate.synth import example_id
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verifier, estimate_tokens
-from schemas import Rejection
+from schemas import Message, Rejection, shape_of
 
 ImportFormat = Literal["mlx", "openai", "sharegpt", "hermes"]
 GENERATOR = "curate.import"
@@ -254,6 +256,7 @@ def import_file(
                     "locations": [f"{path.name}:{number}"],
                 },
                 "catalog_version": "imported",
+                "shape": read_shape(messages),
             }
             try:
                 verdict = verifier.verify(record)
@@ -270,3 +273,12 @@ def import_file(
     store.record_example_rejections(rejected, run_id)
     store.record_run(run_id, "import", {"file": str(path), "rows": report.rows, "imported": report.imported})
     return report
+
+
+def read_shape(messages: list[Any]) -> str:
+    """The conversation's shape, read from its turns; "single" where the turns are not messages (the
+    schema stage then says what is wrong with them)."""
+    try:
+        return shape_of([Message.model_validate(message) for message in messages])
+    except (ValidationError, TypeError):
+        return "single"

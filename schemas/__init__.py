@@ -2,6 +2,7 @@
 
 from schemas.card import Card
 from schemas.example import (
+    SHAPES,
     VERIFICATION_STAGES,
     Example,
     ExampleKind,
@@ -10,8 +11,12 @@ from schemas.example import (
     Message,
     Provenance,
     Rejection,
+    Shape,
     SourceRevision,
     ToolCall,
+    is_error_result,
+    shape_of,
+    turns,
 )
 from schemas.fact import DETAIL_MODELS, Decorator, Fact, FactKind
 from schemas.mix import (
@@ -58,6 +63,7 @@ from schemas.tool import (
 
 __all__ = [
     "DETAIL_MODELS",
+    "SHAPES",
     "SPLIT_NAMES",
     "VERIFICATION_STAGES",
     "AccessibilityRule",
@@ -105,6 +111,7 @@ __all__ = [
     "ResolvedMix",
     "SearchTextArgs",
     "Selector",
+    "Shape",
     "Share",
     "Source",
     "SourceRevision",
@@ -116,4 +123,7 @@ __all__ = [
     "ToolCall",
     "ToolResult",
     "ToolSpec",
+    "is_error_result",
+    "shape_of",
+    "turns",
 ]

@@ -172,9 +172,10 @@ def test_a_version_2_store_gains_the_training_and_secrets_tables(tmp_path: Path)
     with duckdb.connect(str(path)) as connection:
         connection.execute(
             "DROP TABLE train_runs; DROP TABLE train_reports; DROP TABLE eval_results; DROP TABLE secrets; "
-            "DROP TABLE listed_sources"
+            "DROP TABLE listed_sources; ALTER TABLE examples DROP COLUMN shape; "
+            "ALTER TABLE example_rejections DROP COLUMN turn"
         )
         connection.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Store.open(path) as store:
-        assert store.schema_version() == SCHEMA_VERSION == 5
+        assert store.schema_version() == SCHEMA_VERSION == 6
         assert store.train_runs() == [] and store.secrets() == []

@@ -25,7 +25,7 @@ from curate.store.training import TRAINING_TABLES, TrainingTables
 from schemas import FileRecord, Source
 from sources.extraction import FactRow, dump_detail
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -67,6 +67,12 @@ MIGRATIONS: dict[int, str] = {
         entry VARCHAR NOT NULL, domain VARCHAR, status VARCHAR NOT NULL, reason VARCHAR, source VARCHAR,
         sha256 VARCHAR, updated TIMESTAMP NOT NULL
     );
+    """,
+    # conversation shapes (every example stored before them has one call or none: "single") and the
+    # turn a verification stage rejected
+    6: """
+    ALTER TABLE examples ADD COLUMN shape VARCHAR NOT NULL DEFAULT 'single';
+    ALTER TABLE example_rejections ADD COLUMN turn INTEGER;
     """,
 }
 

@@ -158,6 +158,7 @@ class ExampleTables:
                 **rows,
                 "domain": [item.record["domain"] for item in examples],
                 "kind": [item.record["kind"] for item in examples],
+                "shape": [item.record.get("shape", "single") for item in examples],
                 "intent": [item.record["intent"] for item in examples],
                 "template": [item.record["template"] for item in examples],
                 "pair_id": pa.array([item.record.get("pair_id") for item in examples], type=pa.string()),
@@ -258,7 +259,7 @@ class ExampleTables:
         query = (
             f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, "
             f"e.catalog_version, e.status, {'NULL' if light else 'e.checks'}, e.tokens, e.added, e.calls, e.totals, "
-            f"{provenance} "
+            f"{provenance}, e.shape "
             "FROM examples e JOIN toolsets t USING (toolset) WHERE true"
         )
         params: list[Any] = []
@@ -292,6 +293,7 @@ class ExampleTables:
                     "tools": tools(row[7]),
                     "provenance": light_provenance(*row[15:19]) if light else json.loads(row[15]),
                     "catalog_version": row[8],
+                    "shape": row[-1],
                 },
                 row,
             )
@@ -365,6 +367,7 @@ class ExampleTables:
                         "domain": [item.domain for item, _ in rejections],
                         "stage": [item.stage for item, _ in rejections],
                         "reason": [item.reason for item, _ in rejections],
+                        "turn": pa.array([item.turn for item, _ in rejections], pa.int32()),
                         "record": [dumps(record) for _, record in rejections],
                         "run_id": [run_id] * len(rejections),
                     }
@@ -372,14 +375,17 @@ class ExampleTables:
             )
 
     def example_rejections(self, *, domain: str | None = None, stage: str | None = None) -> list[Rejection]:
-        query, params = "SELECT DISTINCT example_id, domain, stage, reason FROM example_rejections WHERE true", []
+        query, params = (
+            ("SELECT DISTINCT example_id, domain, stage, reason, turn FROM example_rejections WHERE true"),
+            [],
+        )
         for column, value in (("domain", domain), ("stage", stage)):
             if value is not None:
                 query += f" AND {column} = ?"
                 params.append(value)
-        query += " ORDER BY domain, stage, reason, example_id"
+        query += " ORDER BY domain, stage, reason, example_id, turn"
         return [
-            Rejection(example_id=row[0], domain=row[1], stage=row[2], reason=row[3])
+            Rejection(example_id=row[0], domain=row[1], stage=row[2], reason=row[3], turn=row[4])
             for row in self._db.execute(query, params).fetchall()
         ]
 

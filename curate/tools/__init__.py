@@ -7,7 +7,17 @@
 """
 
 from curate.tools.context import Matches, ToolContext, details, fact_rows, glob, path_filter, where
-from curate.tools.executor import DEFAULT_LIMIT, TOOLS, Executor, call_tool, catalog, parse_arguments, result_content
+from curate.tools.executor import (
+    DEFAULT_LIMIT,
+    TOOLS,
+    Executor,
+    call_content,
+    call_tool,
+    catalog,
+    error_content,
+    parse_arguments,
+    result_content,
+)
 from curate.tools.html import HTML_TOOLS
 from curate.tools.python import MAX_LINE_CHARS, MAX_SOURCE_CHARS, PYTHON_TOOLS
 from curate.tools.toolset import Page, PagedRunner, Runner, Tool, Toolset, paged, registry
@@ -27,9 +37,11 @@ __all__ = [
     "Tool",
     "ToolContext",
     "Toolset",
+    "call_content",
     "call_tool",
     "catalog",
     "details",
+    "error_content",
     "fact_rows",
     "glob",
     "paged",

@@ -109,6 +109,20 @@ def result_content(result: ToolResult) -> str:
     return json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
 
 
+def error_content(error: ToolCallError) -> str:
+    """A failed call as a `tool` turn carries it (a recovery example's): `{"tool": NAME, "error":
+    PROBLEM}`, the problem as `curate tool call` prints it after `tool NAME: `."""
+    return json.dumps({"tool": error.tool, "error": error.problem}, ensure_ascii=False, separators=(",", ":"))
+
+
+def call_content(executor: Executor, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT) -> str:
+    """What a `tool` turn answering this call holds: the result, or the error of a call that fails."""
+    try:
+        return result_content(executor(name, arguments, limit))
+    except ToolCallError as error:
+        return error_content(error)
+
+
 def call_tool(
     store: Store, domain: str, name: str, arguments: dict[str, Any], limit: int = DEFAULT_LIMIT
 ) -> ToolResult:

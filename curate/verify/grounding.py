@@ -1,6 +1,9 @@
-"""Stage 4 for tool-call answers: every identifier, `path:line`, path, code block and number in the
-answer comes from the tool results (or the call's own arguments), and the question asks for what the
-call does. An imported answer whose results are not in our shape is read against them as text.
+"""Stage 4 for tool-call answers: every identifier, `path:line`, path, code block and number in an
+answer comes from the tool results of its own user turn (or the calls' own arguments), and each call
+asks for what the conversation gave it: the user's words, an earlier call's arguments, or (a later
+step of a multi-step conversation, which must use one) an earlier result. A question back before any
+call claims nothing; a turn answered without a call names nothing local. A failure names its turn.
+An imported answer whose results are not in our shape is read against them as text.
 An answer that says nothing was found claims it only of what the tool searched: where a result's
 `coverage` has frameworks the domain uses but the tool does not read, no absence can be claimed, and
 an absence claim names the frameworks searched and no other.
@@ -20,9 +23,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from curate.tools.coverage import TOOL_KINDS, display, in_table_order, known
-from curate.verify.locality import check_direct_grounding
-from curate.verify.stage import Context, Stage, StageFailure, tool_results
-from schemas import Example, ToolResult
+from curate.verify.locality import check_direct_grounding, check_general_text
+from curate.verify.stage import Context, Stage, StageFailure, at_turn, tool_results
+from schemas import Example, ToolCall, ToolResult, is_error_result
 from schemas.tool import Coverage
 
 FENCE = re.compile(r"```[^\n]*\n(.*?)\n```", re.S)
@@ -106,13 +109,16 @@ class Evidence:
         )
 
 
-def evidence_of(example: Example) -> Evidence:
+def evidence_of(calls: Iterable[ToolCall], contents: Iterable[str]) -> Evidence:
+    """What answers may draw on: these calls' arguments and these results (errors left out)."""
     evidence = Evidence()
-    for call in example.calls:
+    for call in calls:
         for value in flattened(call.function.arguments):
             if isinstance(value, str):
                 evidence.arguments.update({value, value.removeprefix("xpath:"), "@" + value})
-    for content in tool_results(example).values():
+    for content in contents:
+        if is_error_result(content):
+            continue
         try:
             result = ToolResult.model_validate_json(content)
         except ValidationError:
@@ -141,10 +147,101 @@ def evidence_of(example: Example) -> Evidence:
     return evidence
 
 
-def check_tool_grounding(example: Example) -> None:
-    evidence = evidence_of(example)
-    check_query(example, evidence)
-    answer = example.answer
+def user_turn_spans(example: Example) -> list[tuple[int, int]]:
+    """Each user turn's span of `messages`: from the user turn to the message before the next one."""
+    starts = [index for index, message in enumerate(example.messages) if message.role == "user"]
+    return list(zip(starts, [*starts[1:], len(example.messages)], strict=True))
+
+
+def check_tool_grounding(example: Example, context: Context | None = None) -> None:
+    """Each user turn is checked on its own: its calls ask for what the user said (or use what an
+    earlier result showed), its answer comes from its own results only; a turn with no call ends in
+    a question back (claiming nothing) or a direct answer (naming nothing local)."""
+    results = tool_results(example)
+    offered = {tool["function"]["name"]: tool["function"]["parameters"] for tool in example.tools}
+    asked: list[str] = []
+    earlier = Evidence()
+    check_user_words(example)
+    for start, end in user_turn_spans(example):
+        part = example.messages[start:end]
+        asked.append(part[0].content or "")
+        answer = part[-1].content or ""
+        calls = [(index, call) for index, m in enumerate(part, start) for call in m.tool_calls or []]
+        if not calls:
+            with at_turn(end - 1):
+                if end < len(example.messages) and answer.rstrip().endswith("?"):
+                    check_question_back(answer)
+                elif context is not None:
+                    check_general_text(answer, context)
+            continue
+        first_turn = calls[0][0]
+        for index, call in calls:
+            content = results.get(call.id, "")
+            with at_turn(index):
+                if not is_error_result(content):
+                    check_asked(call, offered, "\n".join(asked).casefold(), earlier)
+                if example.shape == "multi_step" and index > first_turn:
+                    check_chained(call, earlier)
+            seen = evidence_of([call], [content])
+            earlier = Evidence(
+                strings=earlier.strings | seen.strings,
+                arguments=earlier.arguments | seen.arguments,
+                paths=earlier.paths | seen.paths,
+            )
+        evidence = evidence_of((call for _, call in calls), (results.get(call.id, "") for _, call in calls))
+        with at_turn(end - 1):
+            check_answer(answer, evidence)
+
+
+def check_asked(call: ToolCall, offered: dict[str, Any], asked: str, earlier: Evidence) -> None:
+    """Every free-text argument is in what the user asked, an earlier call's arguments or an earlier
+    result: the call asks for nothing the conversation did not give it."""
+    properties = offered.get(call.function.name, {}).get("properties", {})
+    for name, value in call.function.arguments.items():
+        schema = properties.get(name, {})
+        if "enum" in schema or "enum" in schema.get("items", {}) or isinstance(value, bool | list):
+            continue
+        shown = str(value).removeprefix("xpath:") if isinstance(value, str) else str(value)
+        if shown.casefold() in asked or str(value) in earlier.arguments | earlier.strings | earlier.paths:
+            continue
+        raise StageFailure("grounding", f"the question does not ask for {name}={shown!r}")
+
+
+def check_chained(call: ToolCall, earlier: Evidence) -> None:
+    """A later call of a multi-step conversation uses something an earlier result showed."""
+    values = [str(value) for value in flattened(call.function.arguments) if isinstance(value, str)]
+    if not any(value in earlier.strings or value in earlier.paths for value in values):
+        raise StageFailure(
+            "grounding", f"{call.function.name} uses nothing an earlier result showed: the step is not chained"
+        )
+
+
+def check_user_words(example: Example) -> None:
+    """No user turn names an identifier the calls do not use (a question the calls do not answer)."""
+    arguments = {str(value) for call in example.calls for value in flattened(call.function.arguments)}
+    arguments |= {value.removeprefix("xpath:") for value in arguments}
+    templates = template_words()
+    for index, message in enumerate(example.messages):
+        if message.role != "user":
+            continue
+        for word in WORD.findall(message.content or ""):
+            if identifier_like(word) and word not in templates and not any(word in v for v in arguments):
+                raise StageFailure("grounding", f"the question names {word!r}, which the call does not use", turn=index)
+
+
+def check_question_back(text: str) -> None:
+    """An assistant's question before any call (a clarification) claims nothing: no names, no
+    numbers, no paths, nothing quoted."""
+    bare = FENCE.sub(" ", text)
+    if SPAN.search(bare) or FENCE.search(text) or PATHLIKE.search(bare) or NUMBER.search(bare):
+        raise StageFailure("grounding", "a question back quotes a name, path or number no result has shown")
+    for word in WORD.findall(bare):
+        if identifier_like(word):
+            raise StageFailure("grounding", f"a question back names {word!r}, which no result has shown")
+
+
+def check_answer(answer: str, evidence: Evidence) -> None:
+    """An answer says only what its turn's results and arguments hold."""
     for block in FENCE.findall(answer):
         if block not in evidence.sources and not all(line in evidence.hits for line in block.splitlines()):
             raise StageFailure("grounding", "a code block in the answer is not a source or hits the tool returned")
@@ -238,32 +335,13 @@ def mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
 
 
-def check_query(example: Example, evidence: Evidence) -> None:
-    """The question must ask for what the call does: every free-text argument appears in it."""
-    query = example.query.casefold()
-    offered = {tool["function"]["name"]: tool["function"]["parameters"] for tool in example.tools}
-    for call in example.calls:
-        properties = offered.get(call.function.name, {}).get("properties", {})
-        for name, value in call.function.arguments.items():
-            schema = properties.get(name, {})
-            if "enum" in schema or "enum" in schema.get("items", {}) or isinstance(value, bool | list):
-                continue
-            shown = str(value).removeprefix("xpath:") if isinstance(value, str) else str(value)
-            if shown.casefold() not in query:
-                raise StageFailure("grounding", f"the question does not ask for {name}={shown!r}")
-    templates = template_words()
-    for word in WORD.findall(example.query):
-        if identifier_like(word) and word not in templates and not any(word in v for v in evidence.arguments):
-            raise StageFailure("grounding", f"the question names {word!r}, which the call does not use")
-
-
-def check_imported_grounding(example: Example) -> None:
+def check_imported_grounding(example: Example, context: Context) -> None:
     """An imported tool-call answer. Results in our own shape (an export imported back) get the full
     check; results of any other shape are read as text: every backticked value and identifier-like
     word must occur in one, every number too."""
     contents = list(tool_results(example).values())
     if all(RESULT_SHAPE.match(content) for content in contents):
-        check_tool_grounding(example)
+        check_tool_grounding(example, context)
         return
     arguments = {str(v) for call in example.calls for v in flattened(call.function.arguments)}
     numbers = {int(n) for content in contents for n in NUMBER.findall(content)}
@@ -304,9 +382,9 @@ def check_grounding(example: Example, context: Context) -> None:
     if example.kind == "direct":
         check_direct_grounding(example, context)
     elif example.provenance.imported is not None:
-        check_imported_grounding(example)
+        check_imported_grounding(example, context)
     else:
-        check_tool_grounding(example)
+        check_tool_grounding(example, context)
 
 
 GROUNDING = Stage("grounding", check_grounding)

@@ -16,13 +16,21 @@ from functools import cache
 from importlib import metadata
 
 from curate.tools import Executor
-from curate.verify.stage import Context, StageFailure
+from curate.verify.stage import Context, StageFailure, at_turn
 from schemas import Example
 
 
 def check_direct_grounding(example: Example, context: Context) -> None:
+    for index, message in enumerate(example.messages):
+        if message.role == "assistant" and message.content:
+            with at_turn(index):
+                check_general_text(message.content, context)
+
+
+def check_general_text(text: str, context: Context) -> None:
+    """A text written without a tool names nothing local to the domain's sources."""
     local = context.derived(domain_local_names)
-    for token in mentioned(example.answer):
+    for token in mentioned(text):
         if token in local:
             raise StageFailure("grounding", f"the direct answer names {token!r}, local to the sources ({local[token]})")
 

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from curate.tools import TOOLS
-from curate.verify.stage import Stage, StageFailure
-from schemas import Example
+from curate.verify.stage import Stage, StageFailure, at_turn, call_turns, tool_results
+from schemas import Example, Message, ToolCall, is_error_result
 
 
 def parse_example(record: Any) -> Example:
@@ -49,25 +49,9 @@ def check_conversation(example: Example) -> None:
     pending: set[str] = set()
     answered: set[str] = set()
     previous = "user"
-    for message in messages[start + 1 :]:
-        if message.role in ("user", "system"):
-            raise StageFailure("schema", f"unexpected {message.role} turn after the conversation started")
-        if message.role == "tool":
-            if previous not in ("assistant", "tool") or message.tool_call_id not in pending:
-                raise StageFailure("schema", f"tool turn {message.tool_call_id!r} answers no pending call")
-            pending.discard(str(message.tool_call_id))
-            answered.add(str(message.tool_call_id))
-        else:
-            if pending:
-                raise StageFailure("schema", f"calls {sorted(pending)} are never answered")
-            for call in message.tool_calls or []:
-                if call.id in answered or call.id in pending:
-                    raise StageFailure("schema", f"tool call id {call.id!r} is used twice")
-                if call.function.name not in TOOLS and example.provenance.imported is None:
-                    raise StageFailure("schema", f"tool {call.function.name!r} does not exist")
-                if call.function.name not in offered:
-                    raise StageFailure("schema", f"tool {call.function.name!r} is called but not offered")
-                pending.add(call.id)
+    for index, message in enumerate(messages[start + 1 :], start + 1):
+        with at_turn(index):
+            check_turn(example, message, previous, pending, answered, offered)
         previous = message.role
     for name, tool in offered.items():
         # imported datasets bring their own tools; everything else must offer the catalog's own
@@ -80,12 +64,62 @@ def check_conversation(example: Example) -> None:
         raise StageFailure("schema", f"a {example.kind} example must {'' if not has_calls else 'not '}call a tool")
 
 
+def check_turn(
+    example: Example,
+    message: Message,
+    previous: str,
+    pending: set[str],
+    answered: set[str],
+    offered: dict[str, Any],
+) -> None:
+    """One turn after the first user turn, against the calls still waiting for their results."""
+    if message.role == "system":
+        raise StageFailure("schema", "unexpected system turn after the conversation started")
+    if message.role == "user":
+        # a later user turn follows an assistant's answer or question, never a call still waiting
+        if pending or previous != "assistant":
+            raise StageFailure("schema", "a user turn must follow the assistant's answer")
+        return
+    if message.role == "tool":
+        if previous not in ("assistant", "tool") or message.tool_call_id not in pending:
+            raise StageFailure("schema", f"tool turn {message.tool_call_id!r} answers no pending call")
+        pending.discard(str(message.tool_call_id))
+        answered.add(str(message.tool_call_id))
+        return
+    if pending:
+        raise StageFailure("schema", f"calls {sorted(pending)} are never answered")
+    for call in message.tool_calls or []:
+        if call.id in answered or call.id in pending:
+            raise StageFailure("schema", f"tool call id {call.id!r} is used twice")
+        if call.function.name not in TOOLS and example.provenance.imported is None:
+            raise StageFailure("schema", f"tool {call.function.name!r} does not exist")
+        if call.function.name not in offered:
+            raise StageFailure("schema", f"tool {call.function.name!r} is called but not offered")
+        pending.add(call.id)
+
+
 def check_arguments(example: Example) -> None:
     offered = {tool["function"]["name"]: tool["function"]["parameters"] for tool in example.tools}
+    results = tool_results(example)
+    where = call_turns(example)
     for call in example.calls:
         problem = schema_problem(call.function.arguments, offered[call.function.name], "arguments")
-        if problem:
-            raise StageFailure("arguments", f"{call.function.name}: {problem}")
+        if problem and not corrected(example, call, results):
+            raise StageFailure("arguments", f"{call.function.name}: {problem}", turn=where[call.id])
+
+
+def corrected(example: Example, call: ToolCall, results: dict[str, str]) -> bool:
+    """A call with invalid arguments is part of a recovery: its result is the tool's error and a
+    later call in the same user turn calls the same tool again (replay checks the error is real)."""
+    if not is_error_result(results.get(call.id)):
+        return False
+    later = False
+    for message in example.messages[call_turns(example)[call.id] + 1 :]:
+        if message.role == "user":
+            return False
+        for other in message.tool_calls or []:
+            later = later or other.function.name == call.function.name
+    return later
 
 
 JSON_TYPES: dict[str, Callable[[Any], bool]] = {

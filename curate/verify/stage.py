@@ -7,7 +7,8 @@ other: what they need from the store comes through the `Context`, which one veri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
@@ -23,11 +24,13 @@ class StageFailure(Exception):
     """A stage rejects an example: the stage's name and a reason a person can act on. `stale`: the
     recorded result no longer matches because the source was re-mined (not the example's fault)."""
 
-    def __init__(self, stage: str, reason: str, *, stale: bool = False) -> None:
+    def __init__(self, stage: str, reason: str, *, stale: bool = False, turn: int | None = None) -> None:
         super().__init__(reason)
         self.stage = stage
         self.reason = reason
         self.stale = stale
+        self.turn = turn
+        """The index in `messages` of the turn that failed, where the stage can tell."""
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,24 @@ class Stage:
 def tool_results(example: Example) -> dict[str, str]:
     """Each tool turn's content, by the id of the call it answers."""
     return {str(m.tool_call_id): m.content or "" for m in example.messages if m.role == "tool"}
+
+
+def result_turns(example: Example) -> dict[str, int]:
+    """The index in `messages` of each tool turn, by the id of the call it answers."""
+    return {str(m.tool_call_id): index for index, m in enumerate(example.messages) if m.role == "tool"}
+
+
+def call_turns(example: Example) -> dict[str, int]:
+    """The index in `messages` of the assistant turn making each call, by the call's id."""
+    return {call.id: index for index, m in enumerate(example.messages) for call in m.tool_calls or []}
+
+
+@contextmanager
+def at_turn(turn: int) -> Iterator[None]:
+    """A failure raised inside without a turn is said to be at `turn`."""
+    try:
+        yield
+    except StageFailure as failure:
+        if failure.turn is None:
+            failure.turn = turn
+        raise

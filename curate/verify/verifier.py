@@ -82,7 +82,9 @@ class Verifier:
                 tokens = tokens if passed.tokens is None else passed.tokens
         except StageFailure as failure:
             checks[failure.stage] = "fail"
-            rejection = Rejection(example_id=example_id, domain=domain, stage=failure.stage, reason=failure.reason)
+            rejection = Rejection(
+                example_id=example_id, domain=domain, stage=failure.stage, reason=failure.reason, turn=failure.turn
+            )
             failed = "stale" if failure.stale else "rejected"
             return Verdict(example_id, domain, failed, checks, tokens, rejection)
         return Verdict(example_id, domain, status, checks, tokens)
