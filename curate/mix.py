@@ -24,6 +24,7 @@ from curate.files import atomic_write, read_text, read_toml
 from curate.split import assign_splits
 from curate.store import SCHEMA_VERSION, AnyExample, LightExample, Store
 from schemas import (
+    SHAPES,
     SPLIT_NAMES,
     Exclusion,
     Licenses,
@@ -33,12 +34,15 @@ from schemas import (
     ResolvedComponent,
     ResolvedMix,
     Selector,
+    Shape,
     Splits,
 )
 
 MIXES_DIR = Path(__file__).resolve().parent.parent / "data" / "mixes"
 DEFAULT_SEED = 0
 DECONTAMINATION_THRESHOLD = 0.8
+LATER_SETTINGS = ("licenses", "shapes", "system")
+"""Recipe settings added after lockfiles were first written: hashed only when set."""
 
 
 class MixDeficit(CheckFailed):
@@ -118,6 +122,8 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         dedup=setting("dedup") or "near",
         decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
         licenses=setting("licenses"),
+        shapes=setting("shapes"),
+        system=setting("system"),
     )
 
 
@@ -140,7 +146,8 @@ def share_counts(recipe: MixRecipe, total: int | None) -> list[int]:
 
 def recipe_hash(mix: ResolvedMix) -> str:
     # settings added since lockfiles were first written hash only when set, so old lockfiles stay valid
-    dumped = mix.model_dump(mode="json", exclude={"licenses"} if mix.licenses is None else set())
+    unset = {name for name in LATER_SETTINGS if getattr(mix, name) is None}
+    dumped = mix.model_dump(mode="json", exclude=unset)
     return hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
 
 
@@ -195,7 +202,7 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
     ]
     splits = assign_splits(examples, clusters, mix.splits, mix.split_seed, mix.group_by)
     taken: set[str] = set()
-    chosen: list[LightExample] = []
+    buckets: list[Bucket] = []
     deficits: list[str] = []
     for component in mix.components:
         candidates = [item for item in eligible if item.id not in taken and matches(component.select, item.record)]
@@ -222,11 +229,14 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
                     f"{component.origin} ({describe(component.select)}) needs {count} {what}, "
                     f"{len(pool)} eligible: {count - len(pool)} short{by_earlier}"
                 )
-            for item in pool[:count]:
-                taken.add(item.id)
-                chosen.append(item)
+            picked = pool[:count]
+            taken.update(item.id for item in picked)
+            buckets.append(Bucket(pool, picked))
+    if not deficits and mix.shapes:
+        deficits = fill_shapes(mix.shapes, buckets, eligible, taken)
     if deficits:
         raise MixDeficit(name, deficits)
+    chosen = [item for bucket in buckets for item in bucket.picked]
     by_split: dict[str, list[str]] = {split: [] for split in SPLIT_NAMES}
     for item in chosen:
         by_split[splits[item.id]].append(item.id)
@@ -244,6 +254,75 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         ),
         excluded=sorted(excluded, key=lambda item: item.example_id),
     )
+
+
+@dataclass
+class Bucket:
+    """What one component draws for one kind: its ranked candidates and the ones it took."""
+
+    pool: list[LightExample]
+    picked: list[LightExample]
+
+
+def shape_of_item(item: AnyExample) -> str:
+    return str(item.record.get("shape") or "single")
+
+
+def fill_shapes(
+    shapes: dict[Shape, float], buckets: list[Bucket], eligible: Sequence[LightExample], taken: set[str]
+) -> list[str]:
+    """Give each named shape at least ceil(share * total) examples of the mix, or say why it cannot.
+
+    The components keep their counts and kind quotas: within one component's draw of one kind, the
+    lowest-ranked example of a shape that can spare it (unnamed, or above its own minimum) gives way
+    to the best-ranked unpicked candidate of the shape that is short. The last components give way
+    first, so a child recipe fills a quota from its own components before it changes its parent's."""
+    total = sum(len(bucket.picked) for bucket in buckets)
+    shares: dict[str, float] = {str(shape): share for shape, share in shapes.items()}
+    ordered: list[str] = [shape for shape in SHAPES if shape in shares]
+    need = {shape: math.ceil(shares[shape] * total - 1e-9) for shape in ordered}
+    have = Counter(shape_of_item(item) for bucket in buckets for item in bucket.picked)
+    available = Counter(shape_of_item(item) for item in eligible)
+
+    def asked(shape: str) -> str:
+        return f"shape {shape} needs {need[shape]} of the {total} examples (at least {shares[shape]:.1%})"
+
+    short = [
+        f"{asked(shape)}, {available[shape]} eligible: {need[shape] - available[shape]} short"
+        for shape in ordered
+        if available[shape] < need[shape]
+    ]
+    if short:
+        return short
+    for shape in ordered:
+        for bucket in reversed(buckets):
+            incoming = [item for item in bucket.pool if item.id not in taken and shape_of_item(item) == shape]
+            for new in incoming:
+                if have[shape] >= need[shape]:
+                    break
+                victim = next(
+                    (
+                        old
+                        for old in reversed(bucket.picked)
+                        if shape_of_item(old) != shape
+                        and (shape_of_item(old) not in need or have[shape_of_item(old)] > need[shape_of_item(old)])
+                    ),
+                    None,
+                )
+                if victim is None:
+                    break
+                bucket.picked.remove(victim)
+                bucket.picked.append(new)
+                taken.discard(victim.id)
+                taken.add(new.id)
+                have[shape_of_item(victim)] -= 1
+                have[shape] += 1
+    return [
+        f"{asked(shape)}, {available[shape]} eligible, but the components' selections and kind quotas "
+        f"leave room for {have[shape]}: {need[shape] - have[shape]} short"
+        for shape in ordered
+        if have[shape] < need[shape]
+    ]
 
 
 def unlicensed(examples: Sequence[AnyExample], licenses: dict[str, str | None], rule: Licenses) -> list[Exclusion]:

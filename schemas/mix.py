@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.example import Shape
 
 SplitName = Literal["train", "valid", "test"]
 GroupBy = Literal["source", "domain", "question"]
@@ -94,6 +96,24 @@ class MixRecipe(MixRecord):
     """JSONL files of evaluation conversations; examples whose query is a near-duplicate of one of
     theirs are left out (and listed in the lockfile)."""
     licenses: Licenses | None = None
+    shapes: dict[Shape, float] | None = None
+    """`[shapes]`: the least share of the whole mix each named conversation shape must have
+    (`parallel = 0.1`: at least ceil(0.1 * total) parallel conversations); shapes not named are
+    unconstrained."""
+    system: str | None = Field(None, min_length=1)
+    """A system prompt the export puts first in every row that has none."""
+
+    @field_validator("shapes")
+    @classmethod
+    def _shares_fit(cls, shapes: dict[str, float] | None) -> dict[str, float] | None:
+        if shapes is None:
+            return None
+        for shape, share in shapes.items():
+            if not 0 < share <= 1:
+                raise ValueError(f"the share of {shape} must be above 0 and at most 1, not {share}")
+        if sum(shapes.values()) > 1 + 1e-9:
+            raise ValueError(f"the shapes' shares add up to {sum(shapes.values()):g}, more than 1")
+        return shapes
 
 
 class ResolvedComponent(MixRecord):
@@ -118,6 +138,8 @@ class ResolvedMix(MixRecord):
     dedup: Literal["none", "exact", "near"]
     decontaminate: list[str]
     licenses: Licenses | None = None
+    shapes: dict[Shape, float] | None = None
+    system: str | None = None
 
 
 class Exclusion(MixRecord):
