@@ -21,7 +21,7 @@ from curate.store import AnyExample, Store
 from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import AuditPolicy, AuditReport, Example, LengthStats, Rejection, RejectionCount, Share, Splits
 
-DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source", "license")
+DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source", "license", "shape", "calls")
 HISTOGRAM_BINS = 12
 
 
@@ -35,6 +35,12 @@ def values_of(
         return sorted(set(called)) or ["(none)"]
     if dimension == "split":
         return [splits.get(item.id, "(none)")]
+    if dimension == "shape":
+        return [str(record.get("shape") or "single")]
+    if dimension == "calls":
+        # tool calls in the whole conversation: 0, 1, 2, or 3+
+        calls = len(item.called if item.called is not None else called_tools(record))
+        return [str(calls) if calls < 3 else "3+"]
     if dimension == "source":
         provenance = record["provenance"]
         names = [source["name"] for source in provenance.get("sources", [])]

@@ -12,6 +12,7 @@ WIDTH = 560
 ROW = 22
 LABEL = 200
 MAX_BARS = 15
+TITLES = {"calls": "number of tool calls"}
 
 STYLE = """
 body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 64rem; color: #1d2430; }
@@ -73,7 +74,9 @@ def render_html(report: AuditReport) -> str:
         ("near-dup clusters", f"{report.near_duplicate_clusters:,}"),
     ]
     sections = [
-        f"<h2>By {escape(dimension)}</h2>{bars(values)}" for dimension, values in report.breakdowns.items() if values
+        f"<h2>By {escape(TITLES.get(dimension, dimension))}</h2>{bars(values)}"
+        for dimension, values in report.breakdowns.items()
+        if values
     ]
     rejections = "".join(
         f"<tr><td>{escape(item.stage)}</td><td>{item.count}</td><td>{escape(item.reason)}</td></tr>"

@@ -427,6 +427,7 @@ def shares(store: Store, lockfile: Lockfile) -> dict[tuple[str, str], float]:
     for record in records:
         for dimension in ("domain", "kind", "intent"):
             counted[(dimension, str(record[dimension]))] += 1
+        counted[("shape", str(record.get("shape") or "single"))] += 1
     for split, split_ids in lockfile.splits.items():
         counted[("split", split)] += len(split_ids)
     return {key: count / total for key, count in counted.items()}

@@ -37,7 +37,8 @@ class AuditReport(ReportRecord):
     scope: str
     examples: int
     breakdowns: dict[str, list[Share]]
-    """By domain, kind, intent, tool, template, split, source: sorted by count, then value."""
+    """By domain, kind, intent, tool, template, split, source, license, shape (`schemas.SHAPES`) and
+    calls (tool calls in the conversation: 0, 1, 2, 3+): sorted by count, then value."""
     pairs: int
     paired_share: float
     """Examples that belong to a matched pair whose other member is in the scope too."""
