@@ -123,14 +123,22 @@ def audit(
 
 @click.command("export")
 @click.argument("name")
-@click.option("--format", "format_", type=click.Choice(["mlx", "hf", "parquet"]), default="mlx", show_default=True)
+@click.option(
+    "--format",
+    "format_",
+    type=click.Choice(["mlx", "hf", "parquet", "hermes", "sharegpt"]),
+    default="mlx",
+    show_default=True,
+    help="hermes, sharegpt (LLaMA-Factory): whole conversations, one a row (their trainers mask by role).",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write.")
 @click.option(
     "--turns",
     type=click.Choice(["each", "last"]),
     default="each",
     show_default=True,
-    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations.",
+    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations."
+    " mlx, hf and parquet only.",
 )
 @click.option(
     "--tokenizer",
@@ -139,7 +147,8 @@ def audit(
 )
 @click.pass_context
 def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None) -> None:
-    """Write a built mix as mlx-lm JSONL, a Hugging Face dataset or Parquet, and check it round-trips."""
+    """Write a built mix as mlx-lm JSONL, a Hugging Face dataset, Parquet, Hermes or ShareGPT rows, and
+    check it round-trips."""
     from curate.export import export
     from train.roundtrip import check_export
     from train.tokenizer import build_tokenizer
@@ -160,7 +169,7 @@ def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns
     rows = ", ".join(f"{split} {count}" for split, count in manifest["rows"].items())
     trip = manifest["round_trip"]
     click.echo(
-        f"{name} -> {out} ({format_}, turns={turns}): {rows} rows; round trip through mlx-lm: "
+        f"{name} -> {out} ({format_}, turns={manifest['turns']}): {rows} rows; round trip through mlx-lm: "
         f"{trip['rows']} rows, {trip['calls']} tool calls parsed back"
     )
 

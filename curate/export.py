@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from curate import formats
 from curate.errors import CheckFailed, InputError
 from curate.files import sha256_file
 from curate.jsontext import compact
@@ -39,7 +40,9 @@ from curate.store.examples import ExampleText
 from curate.verify import StageFailure, check_schema, check_secrets
 from schemas import SPLIT_NAMES, Lockfile
 
-Format = Literal["mlx", "hf", "parquet"]
+Format = Literal["mlx", "hf", "parquet", "hermes", "sharegpt"]
+WHOLE_CONVERSATIONS = ("hermes", "sharegpt")
+"""Formats whose trainers mask by role: every assistant turn of a whole conversation trains."""
 Turns = Literal["each", "last"]
 ROUND_TRIP_SAMPLE = 100
 TOKENIZER_CORPUS = 100
@@ -60,10 +63,16 @@ class Row:
         return f'{{"messages":{self.messages},"tools":{self.tools}}}'
 
 
-def rows_of(item: ExampleText, turns: Turns) -> list[Row]:
+def rows_of(item: ExampleText, turns: Turns, system: str | None = None) -> list[Row]:
+    """The example's rows; `system` goes first in a conversation that has no system turn."""
+    messages = item.messages
+    if system is not None:
+        decoded: list[dict[str, Any]] = json.loads(messages)
+        if not decoded or decoded[0].get("role") != "system":
+            messages = compact([{"role": "system", "content": system}, *decoded])
     if turns == "last":
-        return [Row(item, -1, item.messages, item.tools)]
-    decoded: list[dict[str, Any]] = json.loads(item.messages)
+        return [Row(item, -1, messages, item.tools)]
+    decoded = json.loads(messages)
     return [
         Row(item, index, compact(decoded[: index + 1]), item.tools)
         for index, message in enumerate(decoded)
@@ -175,7 +184,7 @@ def staged(out: Path) -> Iterator[Path]:
         remove_owned(retired, owned)
 
 
-def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[Row]]:
+def load_rows(store: Store, lockfile: Lockfile, turns: Turns, system: str | None = None) -> dict[str, list[Row]]:
     wanted = lockfile.ids()
     texts = store.example_texts(wanted)
     missing = sorted(set(wanted) - set(texts))
@@ -185,14 +194,17 @@ def load_rows(store: Store, lockfile: Lockfile, turns: Turns) -> dict[str, list[
             hint=f"rebuild it with `curate mix build {lockfile.name}`",
         )
     return {
-        split: [row for example_id in lockfile.splits.get(split, []) for row in rows_of(texts[example_id], turns)]
+        split: [
+            row for example_id in lockfile.splits.get(split, []) for row in rows_of(texts[example_id], turns, system)
+        ]
         for split in SPLIT_NAMES
     }
 
 
-def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> dict[str, str]:
-    """Write each split's file; returns their sha256s (hashed while writing). An empty split gets no
-    file: mlx-lm's loader fails on an empty one (`data[0]`) but reads a missing one as empty."""
+def write_jsonl(folder: Path, rows: dict[str, list[Row]], line: Callable[[Row], str] = Row.line) -> dict[str, str]:
+    """Write each split's file, one `line(row)` a line; returns their sha256s (hashed while writing).
+    An empty split gets no file: mlx-lm's loader fails on an empty one (`data[0]`) but reads a missing
+    one as empty."""
     digests = {}
     for split, split_rows in rows.items():
         if not split_rows:
@@ -200,7 +212,7 @@ def write_jsonl(folder: Path, rows: dict[str, list[Row]]) -> dict[str, str]:
         digest = hashlib.sha256()
         with (folder / f"{split}.jsonl").open("wb") as handle:
             for row in split_rows:
-                data = (row.line() + "\n").encode("utf-8")
+                data = (line(row) + "\n").encode("utf-8")
                 digest.update(data)
                 handle.write(data)
         digests[f"{split}.jsonl"] = digest.hexdigest()
@@ -284,13 +296,29 @@ def export(
             hint="run `curate validate` to reject them, then rebuild the mix",
         )
     lock_hash = sha256_file(lock_path(mixes, name))
-    rows = load_rows(store, lockfile, turns)
+    system = lockfile.recipe.system
+    if format in WHOLE_CONVERSATIONS:
+        turns = "last"
+    rows = load_rows(store, lockfile, turns, system)
     if not any(rows.values()):
         raise InputError(f"mix {name!r} holds no examples")
+    extra: dict[str, Any] = {}
+    if system is not None:
+        extra["system"] = {
+            "prompt": system,
+            "rows_given_it": sum(
+                not row.example.messages.startswith(SYSTEM_FIRST) for split_rows in rows.values() for row in split_rows
+            ),
+        }
     with staged(out) as folder:
-        digests = write_jsonl(folder, rows)
+        if format in WHOLE_CONVERSATIONS:
+            written, dropped = foreign_rows(rows, format)
+            digests = write_jsonl(folder, rows, lambda row: written[id(row)])
+            extra.update(foreign_manifest(folder, name, format, rows, dropped))
+        else:
+            digests = write_jsonl(folder, rows)
         round_trip = _round_trip(folder, rows, tokenizer, check, build_tokenizer)
-        if format != "mlx":
+        if format in ("hf", "parquet"):
             write_parquet(folder, rows)
             for split in SPLIT_NAMES:
                 (folder / f"{split}.jsonl").unlink(missing_ok=True)
@@ -321,9 +349,79 @@ def export(
             "rows": {split: len(split_rows) for split, split_rows in rows.items()},
             "files": files,
             "round_trip": round_trip,
+            **extra,
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return Export(out, manifest)
+
+
+SYSTEM_FIRST = '[{"role":"system"'
+"""How a stored conversation that opens with a system turn starts (messages are stored compact, role first)."""
+
+
+def foreign_rows(rows: dict[str, list[Row]], format: Format) -> tuple[dict[int, str], int]:
+    """Each row as a line of the Hermes or ShareGPT format, by the row's id(), checked by reading it
+    back with curate's own importer (the same messages, call ids aside, or CheckFailed); and how many
+    assistant turns lost their text beside their calls (ShareGPT cannot hold it)."""
+    from curate.importer import READERS
+
+    written: dict[int, str] = {}
+    dropped = 0
+    for split, split_rows in rows.items():
+        for number, row in enumerate(split_rows, start=1):
+            messages, tools = json.loads(row.messages), json.loads(row.tools)
+            if format == "hermes":
+                data = formats.hermes_row(messages, tools)
+            else:
+                data, lost = formats.sharegpt_row(messages, tools)
+                dropped += lost
+            line = compact(data)
+            read, read_tools = READERS[format](json.loads(line))
+            if _without_ids(read) != _without_ids(kept_messages(messages, format)) or read_tools != tools:
+                raise CheckFailed(
+                    f"{split}.jsonl row {number} ({row.example.id}) does not read back as the same conversation "
+                    f"in the {format} format"
+                )
+            written[id(row)] = line
+    return written, dropped
+
+
+def kept_messages(messages: list[dict[str, Any]], format: Format) -> list[dict[str, Any]]:
+    """The messages a format can hold: ShareGPT's function_call turns hold no text beside the calls."""
+    if format != "sharegpt":
+        return messages
+    return [
+        {key: value for key, value in message.items() if key != "content"} if message.get("tool_calls") else message
+        for message in messages
+    ]
+
+
+def _without_ids(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plain = []
+    for message in messages:
+        kept = {key: value for key, value in message.items() if key != "tool_call_id" and value is not None}
+        if "tool_calls" in kept:
+            kept["tool_calls"] = [
+                {key: value for key, value in call.items() if key != "id"} for call in kept["tool_calls"]
+            ]
+        plain.append(kept)
+    return plain
+
+
+def foreign_manifest(
+    folder: Path, name: str, format: Format, rows: dict[str, list[Row]], dropped: int
+) -> dict[str, Any]:
+    """What a Hermes or ShareGPT export adds to its manifest (and, for ShareGPT, LLaMA-Factory's
+    `dataset_info.json` beside the files)."""
+    added: dict[str, Any] = {
+        "masking": "whole conversations, one a row: the trainer masks by role, so every assistant turn trains"
+    }
+    if format == "sharegpt":
+        files = [f"{split}.jsonl" for split, split_rows in rows.items() if split_rows]
+        info = formats.dataset_info(name, files)
+        (folder / "dataset_info.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        added["text_beside_calls_dropped"] = dropped
+    return added
 
 
 def sampled(rows: dict[str, list[Row]], into: Path) -> Path:

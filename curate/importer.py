@@ -8,9 +8,12 @@ Formats, one JSON object a line:
 - `openai`: the same, but tool-call `arguments` may be JSON strings (as the OpenAI API sends them);
 - `sharegpt`: `{"conversations": [{"from": "human"|"gpt"|"system"|"function_call"|"observation",
   "value": ...}], "tools": "[...]"}` (LLaMA-Factory's layout; a `function_call` value is
-  `{"name", "arguments"}`);
+  `{"name", "arguments"}`, or a list of them for parallel calls, whose results may be one observation
+  joined as LLaMA-Factory joins them; the row's `system` is the system prompt);
 - `hermes`: `{"conversations": [...]}` with the tools inside `<tools>...</tools>` in the system turn,
-  calls as `<tool_call>{...}</tool_call>` in `gpt` turns and results as `<tool_response>` turns.
+  calls as `<tool_call>{...}</tool_call>` in `gpt` turns (text beside them is the turn's content) and
+  results as `<tool_response>` blocks in `tool` turns; a system prompt before the tool instructions
+  `curate export --format hermes` writes is kept.
 
 A bad row (not JSON, not the format, failing a stage) is reported with its line number and recorded;
 the good rows import all the same.
@@ -28,6 +31,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from curate.errors import InputError
+from curate.formats import HERMES_INTRO, RESULTS_SEPARATOR
 from curate.store import Store, StoredExample
 from curate.synth import example_id
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verifier, estimate_tokens
@@ -119,7 +123,7 @@ class Conversation:
         self.pending: list[dict[str, Any]] = []
         self.made = 0
 
-    def calls(self, payloads: list[str], what: str) -> None:
+    def calls(self, payloads: list[str], what: str, content: str | None = None) -> None:
         made: list[dict[str, Any]] = []
         for payload in payloads:
             try:
@@ -132,7 +136,17 @@ class Conversation:
                 self.made += 1
                 made.append(_call(one.get("name"), _decoded(one.get("arguments", {})), self.made))
         self.pending.extend(made)
-        self.messages.append({"role": "assistant", "tool_calls": made})
+        message: dict[str, Any] = {"role": "assistant", "tool_calls": made}
+        if content:
+            message = {"role": "assistant", "content": content, "tool_calls": made}
+        self.messages.append(message)
+
+    def results(self, value: str) -> None:
+        """One observation: the results of the calls still waiting, joined as LLaMA-Factory joins the
+        results of parallel calls when there are as many parts as calls, else one result."""
+        parts = value.split(RESULTS_SEPARATOR)
+        for part in parts if len(self.pending) > 1 and len(parts) == len(self.pending) else [value]:
+            self.result(part)
 
     def result(self, content: str) -> None:
         if not self.pending:
@@ -159,11 +173,16 @@ def turns_of(row: dict[str, Any]) -> list[tuple[Any, str]]:
 
 def from_sharegpt(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     conversation = Conversation()
+    system = row.get("system")
+    if system is not None and not isinstance(system, str):
+        raise RowError("system must be a string")
+    if system:
+        conversation.say("system", system)
     for speaker, value in turns_of(row):
         if speaker == "function_call":
             conversation.calls([value], "function_call value")
         elif speaker in ("observation", "tool"):
-            conversation.result(value)
+            conversation.results(value)
         else:
             conversation.say(speaker, value)
     return conversation.messages, _tools(row.get("tools"))
@@ -173,14 +192,19 @@ def from_hermes(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[st
     conversation = Conversation()
     tools: list[dict[str, Any]] = []
     for speaker, value in turns_of(row):
-        block = TOOLS_BLOCK.search(value) if speaker == "system" else None
-        if block:
+        # the instructions may name the tags before the block itself ("inside <tools></tools> tags")
+        blocks = [block for block in TOOLS_BLOCK.findall(value) if block] if speaker == "system" else []
+        if blocks:
             try:
-                tools = _tools(json.loads(block.group(1)))
+                tools = _tools(json.loads(blocks[-1]))
             except json.JSONDecodeError:
                 raise RowError("the <tools> block is not JSON") from None
+            # a system prompt of its own comes before the tool instructions curate's export writes
+            own = value.split(HERMES_INTRO, 1)[0].rstrip("\n") if HERMES_INTRO in value else ""
+            if own:
+                conversation.say("system", own)
         elif speaker == "gpt" and TOOL_CALL.search(value):
-            conversation.calls(TOOL_CALL.findall(value), "<tool_call>")
+            conversation.calls(TOOL_CALL.findall(value), "<tool_call>", TOOL_CALL.sub("", value).strip() or None)
         elif speaker == "tool":
             for found in TOOL_RESPONSE.findall(value) or [value]:
                 conversation.result(found)

@@ -385,7 +385,10 @@ def decontaminated(examples: Sequence[AnyExample], files: Sequence[str], base: P
 
 def write_lockfile(folder: Path, lockfile: Lockfile) -> Path:
     path = lock_path(folder, lockfile.name)
-    atomic_write(path, json.dumps(lockfile.model_dump(mode="json"), indent=1, sort_keys=True) + "\n")
+    # settings newer than the lockfile format are written only when set: the same recipe gives the same bytes
+    unset = {name for name in ("shapes", "system") if getattr(lockfile.recipe, name) is None}
+    dumped = lockfile.model_dump(mode="json", exclude={"recipe": unset} if unset else None)
+    atomic_write(path, json.dumps(dumped, indent=1, sort_keys=True) + "\n")
     return path
 
 

@@ -205,3 +205,36 @@ def test_hostile_rows_are_each_one_bad_row_and_the_rest_import(store: Store, tmp
         ),
     ]
     assert report.imported == 2 and report.rows == 8
+
+
+def test_hermes_instructions_that_name_the_tags_before_the_block_import(store: Store, tmp_path: Path) -> None:
+    row = json.loads(json.dumps(HERMES))
+    row["conversations"][0]["value"] = (
+        "You are given function signatures within <tools></tools> XML tags. Here they are: "
+        f"<tools> {json.dumps([SEARCH_TOOL])} </tools> Call them within <tool_call></tool_call> tags."
+    )
+    report = import_file(store, write(tmp_path / "h.jsonl", row), "reference", format="hermes", run_id="r")
+    assert (report.imported, report.bad) == (1, [])
+    (stored,) = store.examples(domain="reference")
+    assert [m["role"] for m in stored.record["messages"]] == ["user", "assistant", "tool", "assistant"]
+
+
+def test_sharegpt_system_and_joined_parallel_results_import(store: Store, tmp_path: Path) -> None:
+    call = {"name": "search_code", "arguments": {"query": "async def"}}
+    row = {
+        "conversations": [
+            {"from": "human", "value": "Find all async functions in this codebase"},
+            {"from": "function_call", "value": json.dumps([call, call])},
+            {"from": "observation", "value": f"{RESULT}\n</tool_response>\n<tool_response>\n{RESULT}"},
+            {"from": "gpt", "value": ANSWER},
+        ],
+        "system": "You answer questions about code.",
+        "tools": json.dumps([SEARCH_TOOL["function"]]),
+    }
+    report = import_file(store, write(tmp_path / "p.jsonl", row), "reference", format="sharegpt", run_id="r")
+    assert (report.imported, report.bad) == (1, [])
+    (stored,) = store.examples(domain="reference")
+    messages = stored.record["messages"]
+    assert messages[0] == {"role": "system", "content": "You answer questions about code."}
+    assert [m.get("content") for m in messages if m["role"] == "tool"] == [RESULT, RESULT]
+    assert stored.record["shape"] == "parallel"
