@@ -106,7 +106,8 @@ def audit(
     html_path: Path | None,
     tokenizer: str | None,
 ) -> None:
-    """Audit balance: shares by domain, kind, intent, tool, template, split, source; pairs; lengths; rejections."""
+    """Audit balance: shares by domain, kind, intent, tool, template, split, source, shape, calls; pairs; lengths;
+    rejections."""
     from curate.audit import audit_scope, load_policy, render_text
     from curate.audit_html import render_html
     from curate.files import atomic_write

@@ -11,6 +11,11 @@ Formats:
   messages, tools` where `messages` and `tools` are JSON text: tool-call arguments are objects whose
   keys differ from tool to tool, and one Arrow struct for all of them would add keys that are not there.
 - `hf`: a `datasets.DatasetDict` saved with `save_to_disk` in `hf/`, plus the Parquet files.
+- `hermes`, `sharegpt` (LLaMA-Factory's, with its `dataset_info.json`): `train.jsonl`, ... as
+  `curate.formats` writes them, whole conversations (their trainers mask by role), each row read back
+  by curate's importer before it is written.
+
+A recipe's `system` prompt goes first in every row that has no system turn, in every format.
 
 Every export writes `manifest.json`: the lockfile's hash, each file's sha256, bytes and rows, the
 counts, and the round trip's result.

@@ -114,3 +114,21 @@ def test_a_conversation_is_one_example_in_one_split(store: Store, mixes: Path) -
     assert len(ids) == len(set(ids)) == sum(COUNTS.values())
     multi_turn = [item for item in store.examples(ids=ids) if item.record["shape"] == "multi_turn"]
     assert multi_turn and all(sum(m["role"] == "user" for m in item.record["messages"]) == 2 for item in multi_turn)
+
+
+def test_the_cli_prints_a_shape_deficit_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from curate.cli import main
+
+    with Store.open(tmp_path / "s.duckdb") as opened:
+        import_rows(opened, tmp_path, "ref", rows({"single": 6, "parallel": 1}))
+    (tmp_path / "mixes").mkdir()
+    recipe = 'name = "wide"\n[[components]]\ncount = 7\n[shapes]\nparallel = 0.5\n'
+    (tmp_path / "mixes" / "wide.toml").write_text(recipe)
+    code = main(["--db", str(tmp_path / "s.duckdb"), "--mixes", str(tmp_path / "mixes"), "mix", "build", "wide"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == (
+        "deficit report for wide (nothing written):\n"
+        "  shape parallel needs 4 of the 7 examples (at least 50.0%), 1 eligible: 3 short\n"
+    )
+    assert err.startswith("curate: error: mix 'wide' cannot be built: shape parallel needs 4")
