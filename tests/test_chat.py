@@ -357,3 +357,23 @@ def test_chat_against_a_real_mlx_lm_server(mlx_server: str, db: Path, capsys: py
     called = [c["id"] for m in transcript.messages for c in m.get("tool_calls") or []]
     assert called == [m["tool_call_id"] for m in transcript.messages if m["role"] == "tool"]
     assert "saved example " in err
+
+
+def test_a_grounded_multi_step_conversation_is_verified_too(
+    endpoint: Scripted, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routes, fixtures = (json.loads(expected(db, name, {})) for name in ("find_routes", "find_fixtures"))
+    first = routes["matches"][0]
+    answer = (
+        f"There are {routes['total']} routes and {fixtures['total']} fixtures; "
+        f"the first route is `{first['route']}` at `{first['path']}:{first['line']}`."
+    )
+    endpoint.script = [
+        completion(calls=[("find_routes", {})]),
+        completion(calls=[("find_fixtures", {})]),
+        completion(answer),
+    ]
+    argv = ("--endpoint", url(endpoint), "--model", "stub", "--domain", "shop", "--save")
+    code, out, err = chat(capsys, db, *argv, "Show me the FastAPI route definitions and the pytest fixtures")
+    assert code == 0, err
+    assert out.splitlines()[-1].endswith(": verified")
