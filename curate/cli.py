@@ -1,6 +1,6 @@
 """The `curate` command line: a few lines per command over the library. The root group, the small
 commands and the error handling are here; the commands of each stage are in `cli_mining`,
-`cli_examples`, `cli_curation` and `cli_training`.
+`cli_examples`, `cli_curation`, `cli_training` and `cli_chat`.
 
 `main(argv) -> int` never raises for expected failures: it prints `curate: error: ...` on one line
 and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks instead.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from curate import cli_curation, cli_examples, cli_mining, cli_training
+from curate import cli_chat, cli_curation, cli_examples, cli_mining, cli_training
 from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, mixes_dir, open_store
 from curate.errors import CheckFailed, CurateError, InputError
 
@@ -161,6 +161,8 @@ for command in (
     cli_training.eval_command,
     cli_training.runs,
     cli_training.demo,
+    cli_chat.chat,
+    cli_chat.serve,
 ):
     cli.add_command(command)
 report.add_command(cli_curation.report_mixes)

@@ -104,6 +104,27 @@ def example_id(domain: str, messages: list[dict[str, Any]], tools: list[dict[str
     return hashlib.sha256(dumps({"domain": domain, "messages": messages, "tools": tools}).encode()).hexdigest()[:16]
 
 
+def domain_languages(executor: Executor) -> set[str]:
+    """The languages of a domain's parsed files."""
+    context = executor.context
+    return {record.language for source in context.sources for record in context.files(source)}
+
+
+def offered_tools(languages: set[str]) -> list[dict[str, Any]]:
+    """The tools a domain's examples offer, in catalog order: those its languages' intents call, and
+    `search_text`. `curate chat` offers the same, so a model is asked as it was trained."""
+    used = {intent.tool for intent in intents_for(languages)} | {"search_text"}
+    return [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
+
+
+def source_revisions(store: Store, domain: str) -> list[dict[str, Any]]:
+    """The domain's sources as a tool-call example's provenance records them."""
+    return [
+        {"name": source.name, "revision": source.revision, **({"license": source.license} if source.license else {})}
+        for source in store.sources(domain)
+    ]
+
+
 def to_record(example: Example) -> dict[str, Any]:
     return example.model_dump(mode="json", exclude_none=True)
 
@@ -139,19 +160,11 @@ class Synthesizer:
         self.teacher = teacher
         self.max_empty_share = max_empty_share
         context = self.executor.context
-        self.languages = {record.language for source in context.sources for record in context.files(source)}
+        self.languages = domain_languages(self.executor)
         self.intents = intents_for(self.languages, intents)
         self.cards = cards_for(list(cards) if cards is not None else load_cards(), self.languages)
-        used = {intent.tool for intent in intents_for(self.languages)} | {"search_text"}
-        self.tools = [tool.spec.as_openai() for name, tool in TOOLS.items() if name in used]
-        self.sources = [
-            {
-                "name": source.name,
-                "revision": source.revision,
-                **({"license": source.license} if source.license else {}),
-            }
-            for source in store.sources(domain)
-        ]
+        self.tools = offered_tools(self.languages)
+        self.sources = source_revisions(store, domain)
         self.facts = DomainFacts(context, domain)
         self.stored = {item.id: item.record.get("pair_id") for item in store.light_examples(domain=domain)}
         """Examples of this domain already in the store, with their pair ids."""

@@ -25,9 +25,9 @@ class ModelNotFound(ValueError):
     """A model that is neither a local folder nor a hub id that can be fetched."""
 
 
-def locate_model(name: str) -> Path:
+def locate_model(name: str, *, cached_only: bool = False) -> Path:
     """A local model folder, or a Hugging Face hub id fetched (or found in the local cache) the way
-    `mlx_lm.load` fetches it."""
+    `mlx_lm.load` fetches it; with `cached_only`, only found in the cache (nothing is fetched)."""
     folder = Path(name)
     if folder.exists():
         if not (folder / "config.json").is_file():
@@ -39,9 +39,11 @@ def locate_model(name: str) -> Path:
     from mlx_lm.utils import DEFAULT_ALLOW_PATTERNS
 
     try:
-        return Path(snapshot_download(name, allow_patterns=DEFAULT_ALLOW_PATTERNS))
+        return Path(snapshot_download(name, allow_patterns=DEFAULT_ALLOW_PATTERNS, local_files_only=cached_only))
     except Exception as error:  # the hub client raises many kinds: offline, unknown repo, gated, ...
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if cached_only:
+            raise ModelNotFound(f"{name!r} is not in the local Hugging Face cache ({reason})") from None
         raise ModelNotFound(
             f"cannot fetch {name!r} from the Hugging Face Hub and it is not in the local cache ({reason})"
         ) from None
