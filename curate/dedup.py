@@ -131,7 +131,9 @@ def dedup(store: Store, domain: str, threshold: float = DEFAULT_THRESHOLD, hashe
     survivors.sort(key=lambda item: item.id)
     # a near-duplicate asks the same thing: the same call (or, for direct answers, no call) in other
     # words; "subclasses of MessageError" and "of MessageID" are different questions, however alike
-    queries, calls = [item.query for item in survivors], [calls_key(item) for item in survivors]
+    # and in the same shape: a recovery asks what its single asks, but teaches something else
+    queries = [item.query for item in survivors]
+    calls = [f"{item.record.get('shape', 'single')}:{calls_key(item)}" for item in survivors]
     groups = near_duplicate_groups(queries, threshold, calls, hasher)
     for group in groups:
         clusters.extend(_cluster(domain, "near", [survivors[index] for index in group]))

@@ -37,7 +37,7 @@ def base_key(record: dict[str, object], cards_by_pair: dict[str, str], group_by:
             return f"empty:{domain}:{record['intent']}"
     messages = record["messages"]
     assert isinstance(messages, list)
-    query = next((m.get("content") or "" for m in messages if m.get("role") == "user"), "")
+    query = "\n".join(m.get("content") or "" for m in messages if m.get("role") == "user")
     return f"query:{domain}:{normalize(query)}"
 
 

@@ -444,7 +444,6 @@ def result_totals(record: dict[str, Any]) -> list[int | None]:
 
 
 def _query(record: dict[str, Any]) -> str:
-    for message in record["messages"]:
-        if message.get("role") == "user":
-            return str(message.get("content") or "")
-    return ""
+    """The user's words: every user turn, one per line (one turn for most conversations), so that a
+    follow-up or a clarified request is part of what makes two conversations the same."""
+    return "\n".join(str(m.get("content") or "") for m in record["messages"] if m.get("role") == "user")
