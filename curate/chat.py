@@ -27,6 +27,7 @@ from curate.store import Store, StoredExample
 from curate.synth import domain_languages, example_id, offered_tools, source_revisions
 from curate.tools import DEFAULT_LIMIT, TOOLS, Executor, result_content
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
+from schemas import Message, shape_of
 from schemas.chat import CallTiming, ChatStep, ChatTranscript, StepOutcome
 from train.evaluate import classify
 
@@ -228,6 +229,7 @@ def example_record(transcript: ChatTranscript, sources: list[dict[str, Any]], li
             "teacher": transcript.model,
         },
         "catalog_version": active_catalog().version,
+        "shape": shape_of([Message.model_validate(message) for message in messages]),
     }
 
 

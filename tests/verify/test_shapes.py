@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from curate.store import Store
+from curate.tools import Executor, call_content
 from curate.verify import Verifier
 from schemas import shape_of
 from schemas.example import Message
@@ -81,7 +82,11 @@ def test_a_chained_call_with_an_invented_argument_fails_grounding_at_its_call(
 ) -> None:
     routes = find(records, "tool_call:routes", nonempty)
     commands = find(records, "tool_call:cli_commands", nonempty)
-    chain = [*routes["messages"][:3], *commands["messages"][1:]]
+    invented = copy.deepcopy(commands["messages"][1])
+    invented["tool_calls"][0]["function"]["arguments"] = {"name": "invented_command"}
+    result = copy.deepcopy(commands["messages"][2])
+    result["content"] = call_content(Executor(mined, "shop"), "find_cli_commands", {"name": "invented_command"}, 20)
+    chain = [*routes["messages"][:3], invented, result, commands["messages"][3]]
     record = shaped(routes, chain)
     assert record["shape"] == "multi_step"
     stage, turn, reason = verdict_at(mined, record)
