@@ -27,6 +27,19 @@ from curate.errors import CheckFailed, InputError
 @click.option("--n", "count", type=click.IntRange(min=1), default=200, show_default=True, help="How many examples.")
 @click.option("--tool-ratio", type=click.FloatRange(0, 1), default=0.76, show_default=True, help="Share of tool calls.")
 @click.option("--intents", help="Only these intents (comma-separated; see `curate intents`).")
+@click.option(
+    "--shapes",
+    help="Conversations of other shapes than single, as shares of --n: `all` (each 0.1) or a comma list "
+    "such as `parallel=0.1,multi_step=0.05,recovery` (a name alone: 0.1). Shapes: parallel, multi_step, "
+    "multi_turn, clarification, recovery.",
+)
+@click.option(
+    "--distractors",
+    type=click.IntRange(min=0),
+    help="Offer each example the tools it calls plus this many others, drawn with the seed (default: all "
+    "the domain's tools).",
+)
+@click.option("--system", help="A system prompt every example opens with.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same examples.")
 @max_tokens_option
 @tokenizer_option
@@ -40,6 +53,9 @@ def synth(
     count: int,
     tool_ratio: float,
     intents: str | None,
+    shapes: str | None,
+    distractors: int | None,
+    system: str | None,
     seed: int,
     max_tokens: int,
     tokenizer: str | None,
@@ -47,13 +63,17 @@ def synth(
     teacher_model: str | None,
     as_json: bool,
 ) -> None:
-    """Synthesize verified tool-call examples and direct answers for a mined domain."""
+    """Synthesize verified tool-call examples and direct answers for a mined domain.
+
+    Example: curate synth --domain svcs --n 400 --shapes all --distractors 3"""
+    from curate.shapes import parse_shares
     from curate.synth import DEFAULT_MAX_EMPTY_SHARE, run_synth
     from curate.teacher import Teacher
 
     if bool(teacher) != bool(teacher_model):
         raise InputError("--teacher and --teacher-model go together")
     chosen = [name.strip() for name in intents.split(",") if name.strip()] if intents else None
+    shares = parse_shares(shapes)
     with open_store(ctx) as store:
         synthesis, added = run_synth(
             store,
@@ -61,6 +81,9 @@ def synth(
             count,
             run_id=run_id("synth"),
             tool_ratio=tool_ratio,
+            shapes=shares,
+            distractors=distractors,
+            system=system,
             seed=seed,
             intents=chosen,
             max_tokens=max_tokens,
@@ -75,6 +98,8 @@ def synth(
         f"{domain}: {stats['examples']} examples ({stats['tool_call']} tool calls, {stats['direct']} direct, "
         f"{stats['paired']} matched pairs), {added} new"
     )
+    if set(stats["shapes"]) != {"single"}:
+        click.echo("shapes: " + ", ".join(f"{shape} {count}" for shape, count in stats["shapes"].items()))
     click.echo(
         f"tool calls that find nothing: {stats['empty_results']} ({stats['empty_result_share']:.1%}, "
         f"at most {DEFAULT_MAX_EMPTY_SHARE:.0%})"

@@ -16,6 +16,7 @@ from curate.mine import mine
 from curate.mix import build, diff, write_lockfile
 from curate.render import conversation
 from curate.report import mix_rows, render_mixes
+from curate.shapes import COMPOSED
 from curate.store import Store
 from curate.synth import run_synth
 from curate.tools import call_tool
@@ -39,6 +40,9 @@ QUESTIONS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 
 EXAMPLES = (("shop", 100), ("asyncio", 200), ("typer", 60), ("site", 40))
 """Examples synthesized per domain, at the reference's 76/24 tool-call/direct balance."""
+SHAPE_MIX: dict[str, float] = dict.fromkeys(COMPOSED, 0.05)
+"""Of each domain's examples, 5% of each shape beyond single (parallel, multi-step, multi-turn,
+clarification, recovery): a quarter of all examples, every one a tool call."""
 
 
 def _describe(match: dict[str, Any]) -> str:
@@ -86,11 +90,15 @@ def mine_samples(store: Store) -> Iterator[str]:
 def synthesize_samples(store: Store) -> Iterator[str]:
     """Synthesize every domain's examples (all verified), then validate the whole store."""
     for domain, wanted in EXAMPLES:
-        synthesis, added = run_synth(store, domain, wanted, run_id=f"quickstart-synth-{domain}", seed=0)
+        synthesis, added = run_synth(
+            store, domain, wanted, run_id=f"quickstart-synth-{domain}", seed=0, shapes=SHAPE_MIX
+        )
         made = synthesis.stats()
         rejected = sum(made["rejected"].values())
+        composed = sum(count for shape, count in made["shapes"].items() if shape != "single")
         yield (
-            f"synthesized {domain}: {made['tool_call']} tool calls + {made['direct']} direct answers "
+            f"synthesized {domain}: {made['tool_call']} tool calls ({composed} of them parallel, multi-step, "
+            f"multi-turn, clarification or recovery) + {made['direct']} direct answers "
             f"({made['paired']} matched pairs, {added} new, {rejected} candidates rejected), all verified"
         )
     validation = validate(store, run_id="quickstart-validate")

@@ -15,11 +15,12 @@ reason in the stats.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import random
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +29,13 @@ from curate.cards import cards_for, load_cards
 from curate.errors import CheckFailed, InputError
 from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
 from curate.jsontext import dumps
+from curate.shapes import BLOCKS_PER_SHAPE, COMPOSED, Block, Composed, Composer, call_id
 from curate.store import Store, StoredExample
 from curate.store.examples import result_totals
 from curate.tools import DEFAULT_LIMIT, TOOLS, Executor, result_content
 from curate.tools.coverage import either
 from curate.verify import DEFAULT_MAX_TOKENS, TokenCounter, Verdict, Verifier, estimate_tokens
-from schemas import Card, Example, Rejection, ToolResult
+from schemas import Card, Example, Message, Rejection, ToolResult, shape_of
 
 GENERATOR = "curate.synth"
 GENERATOR_VERSION = "1"
@@ -86,6 +88,7 @@ class Synthesis:
             "tool_call": self.counts()["tool_call"],
             "direct": self.counts()["direct"],
             "paired": sum(1 for item in self.examples if item.record.get("pair_id")) // 2,
+            "shapes": dict(sorted(Counter(str(item.record.get("shape", "single")) for item in self.examples).items())),
             "empty_results": self.empty_results(),
             "empty_result_share": round(self.empty_result_share(), 4),
             "rejected": dict(sorted(Counter(rejection.stage for rejection, _ in self.rejections).items())),
@@ -143,6 +146,8 @@ class Synthesizer:
         tool_limit: int = DEFAULT_LIMIT,
         teacher: Rewriter | None = None,
         max_empty_share: float = DEFAULT_MAX_EMPTY_SHARE,
+        distractors: int | None = None,
+        system: str | None = None,
     ) -> None:
         unknown = sorted(set(intents or ()) - set(INTENTS))
         if unknown:
@@ -156,8 +161,14 @@ class Synthesizer:
         )
         if not 0 <= max_empty_share <= 1:
             raise InputError("the share of empty results must be between 0 and 1")
+        if distractors is not None and distractors < 0:
+            raise InputError("--distractors must be 0 or more")
+        if system is not None and not system.strip():
+            raise InputError("--system must not be empty")
         self.tool_limit = tool_limit
         self.teacher = teacher
+        self.distractors = distractors
+        self.system = system
         self.max_empty_share = max_empty_share
         context = self.executor.context
         self.languages = domain_languages(self.executor)
@@ -166,24 +177,46 @@ class Synthesizer:
         self.tools = offered_tools(self.languages)
         self.sources = source_revisions(store, domain)
         self.facts = DomainFacts(context, domain)
+        self.composer = Composer(
+            lambda tool, arguments: self.executor(tool, arguments, self.tool_limit), self.facts, self.cards
+        )
         self.stored = {item.id: item.record.get("pair_id") for item in store.light_examples(domain=domain)}
         """Examples of this domain already in the store, with their pair ids."""
 
     # -- the whole run ---------------------------------------------------------------------------
-    def run(self, n: int, tool_ratio: float = DEFAULT_TOOL_RATIO) -> Synthesis:
+    def run(
+        self, n: int, tool_ratio: float = DEFAULT_TOOL_RATIO, shapes: Mapping[str, float] | None = None
+    ) -> Synthesis:
+        """`n` examples, `tool_ratio` of them calling a tool; of all `n`, `shapes[shape]` are
+        conversations of that shape (each calls a tool), the other tool calls single ones."""
         if n < 1:
             raise InputError("--n must be at least 1")
         if not 0 <= tool_ratio <= 1:
             raise InputError("--tool-ratio must be between 0 and 1")
         wanted_tool = round(n * tool_ratio)
         wanted_direct = n - wanted_tool
+        quotas = {shape: round(n * share) for shape, share in (shapes or {}).items() if round(n * share) > 0}
+        if sum(quotas.values()) > wanted_tool:
+            raise InputError(
+                f"--shapes ask for {sum(quotas.values())} conversations, more than the {wanted_tool} tool-call "
+                f"examples of {n} at --tool-ratio {tool_ratio:g} (every shape but single calls a tool)"
+            )
+        wanted_single = wanted_tool - sum(quotas.values())
+        spare = 2 * sum(BLOCKS_PER_SHAPE[shape] * count for shape, count in quotas.items())
         rng = random.Random(self.seed)
         synthesis = Synthesis(self.domain)
-        tool_examples = self.tool_calls(wanted_tool, rng, synthesis)
-        direct_examples = self.directs(wanted_direct, tool_examples, rng, synthesis)
+        pool = self.tool_calls(wanted_single + spare, rng, synthesis)
+        composed, used = self.composed(quotas, pool, rng, synthesis)
+        singles = [self.teach(kept, synthesis) for kept in self.singles(wanted_single, pool, used)]
+        tool_examples = [*singles, *composed]
+        direct_examples = self.directs(wanted_direct, singles, rng, synthesis)
         problems = []
-        if len(tool_examples) < wanted_tool:
-            problems.append(self.tool_deficit(wanted_tool, len(tool_examples), synthesis))
+        if len(singles) < wanted_single:
+            problems.append(self.tool_deficit(wanted_single, len(singles), synthesis))
+        for shape, count in quotas.items():
+            got = sum(1 for item in composed if item.record["shape"] == shape)
+            if got < count:
+                problems.append(self.shape_deficit(shape, count, got, pool, synthesis))
         if len(direct_examples) < wanted_direct:
             problems.append(
                 f"{len(direct_examples)} of {wanted_direct} direct examples: {len(self.cards)} cards for "
@@ -194,6 +227,87 @@ class Synthesizer:
             raise CheckFailed(f"domain {self.domain!r} cannot give {n} examples: " + "; ".join(problems))
         synthesis.examples = [*tool_examples, *direct_examples]
         return synthesis
+
+    def singles(self, wanted: int, pool: list[tuple[StoredExample, Block]], used: set[int]) -> list[StoredExample]:
+        """The single tool calls: those no other shape used first, in the order they were made,
+        those that find nothing within the share; then, if too few, some the other shapes used."""
+        chosen: list[StoredExample] = []
+        empty = 0
+        for index, (kept, block) in enumerate(pool):
+            if len(chosen) == wanted:
+                return chosen
+            if index in used:
+                continue
+            if not block.found:
+                if empty + 1 > self.max_empty_share * wanted:
+                    continue
+                empty += 1
+            chosen.append(kept)
+        for index in sorted(used):
+            if len(chosen) == wanted:
+                break
+            chosen.append(pool[index][0])
+        return chosen
+
+    def composed(
+        self,
+        quotas: Mapping[str, int],
+        pool: list[tuple[StoredExample, Block]],
+        rng: random.Random,
+        synthesis: Synthesis,
+    ) -> tuple[list[StoredExample], set[int]]:
+        """The conversations of each composed shape, grown from the pool's single calls (those not
+        yet used first), each verified; and the pool indexes they used."""
+        made: list[StoredExample] = []
+        used: set[int] = set()
+        ids: set[str] = set()
+        found = [index for index, (_, block) in enumerate(pool) if block.found]
+        where = {id(block): index for index, (_, block) in enumerate(pool)}
+        for shape in COMPOSED:
+            wanted = quotas.get(shape, 0)
+            got = 0
+            order = [index for index in found if index not in used] + [index for index in found if index in used]
+            if shape == "multi_turn":  # narrowed follow-ups and other follow-ups take turns
+                narrow = [index for index in order if self.composer.narrowable(pool[index][1])]
+                other = [index for index in order if not self.composer.narrowable(pool[index][1])]
+                order = [index for pair in itertools.zip_longest(narrow, other) for index in pair if index is not None]
+            for position, index in enumerate(order):
+                if got == wanted:
+                    break
+                partners = [pool[other][1] for other in (order[position + 1 :] + order[:position])[:20]]
+                conversation = self.composer.compose(shape, [pool[index][1], *partners], rng)
+                if conversation is None:
+                    continue
+                kept = self.keep(self.composed_example(conversation), synthesis)
+                if kept is None or kept.id in ids:
+                    continue
+                ids.add(kept.id)
+                made.append(kept)
+                got += 1
+                used.update(where[id(part)] for part in conversation.parts if id(part) in where)
+        return made, used
+
+    def composed_example(self, conversation: Composed) -> Example:
+        return self.example(
+            conversation.messages,
+            kind="tool_call",
+            intent="+".join(conversation.intents),
+            template=conversation.template,
+            provenance={"sources": self.sources, "locations": conversation.locations, "tool_limit": self.tool_limit},
+        )
+
+    def shape_deficit(
+        self, shape: str, wanted: int, got: int, pool: list[tuple[StoredExample, Block]], synthesis: Synthesis
+    ) -> str:
+        rejected = Counter(
+            rejection.stage for rejection, record in synthesis.rejections if record.get("shape") == shape
+        )
+        failed = f"; {sum(rejected.values())} failed verification ({dict(rejected)})" if rejected else ""
+        found = sum(1 for _, block in pool if block.found)
+        return (
+            f"{got} of {wanted} {shape} conversations: grown from {found} verified single calls that find "
+            f"something{failed}"
+        )
 
     def tool_deficit(self, wanted: int, got: int, synthesis: Synthesis) -> str:
         per_intent = ", ".join(f"{name} {count}" for name, count in sorted(synthesis.candidates.items()))
@@ -212,7 +326,9 @@ class Synthesizer:
         )
 
     # -- tool calls ------------------------------------------------------------------------------
-    def tool_calls(self, wanted: int, rng: random.Random, synthesis: Synthesis) -> list[StoredExample]:
+    def tool_calls(self, wanted: int, rng: random.Random, synthesis: Synthesis) -> list[tuple[StoredExample, Block]]:
+        """Up to `wanted` verified single tool calls, intents taking turns, those that find nothing
+        within the share; each with its pieces (a `Block`) for the other shapes."""
         queues: list[tuple[Intent, list[tuple[Call, int, str]]]] = []
         for intent in self.intents:
             candidates = [
@@ -224,7 +340,7 @@ class Synthesizer:
             synthesis.candidates[intent.name] = len(candidates)
             queues.append((intent, candidates))
         rng.shuffle(queues)
-        accepted: list[StoredExample] = []
+        accepted: list[tuple[StoredExample, Block]] = []
         waiting: deque[tuple[Intent, Call, int, str]] = deque()
         """Candidates that find nothing, written only while the share of empty results allows."""
         empty = 0
@@ -236,9 +352,10 @@ class Synthesizer:
         def fill() -> None:
             nonlocal empty
             while waiting and room():
-                kept = self.keep(self.tool_example(*waiting.popleft(), rng), synthesis)
+                example, block = self.tool_example(*waiting.popleft(), rng)
+                kept = self.keep(example, synthesis)
                 if kept is not None:
-                    accepted.append(self.teach(kept, synthesis))
+                    accepted.append((kept, block))
                     empty += 1
 
         while len(accepted) < wanted and any(candidates for _, candidates in queues):
@@ -255,7 +372,7 @@ class Synthesizer:
                     if not self.proves_nothing(result, synthesis):
                         waiting.append((intent, call, number, query))
                     continue
-                example = self.tool_example(intent, call, number, query, rng)
+                example, block = self.tool_example(intent, call, number, query, rng, result)
                 if call.expect_match and example.calls and self.found_nothing(example):
                     reason = f"{intent.tool} found nothing for {json.dumps(call.arguments)}, a name the facts hold"
                     rejection = Rejection(example_id=example.id, domain=self.domain, stage="synthesis", reason=reason)
@@ -263,7 +380,7 @@ class Synthesizer:
                     continue
                 kept = self.keep(example, synthesis)
                 if kept is not None:
-                    accepted.append(self.teach(kept, synthesis))
+                    accepted.append((kept, block))
                     fill()
         fill()
         if waiting:
@@ -279,29 +396,35 @@ class Synthesizer:
         synthesis.skipped[f"empty results of {result.tool} in a domain using {unread}, which it does not read"] += 1
         return True
 
-    def tool_example(self, intent: Intent, call: Call, number: int, query: str, rng: random.Random) -> Example:
-        result = self.executor(intent.tool, call.arguments, self.tool_limit)
+    def tool_example(
+        self, intent: Intent, call: Call, number: int, query: str, rng: random.Random, result: ToolResult | None = None
+    ) -> tuple[Example, Block]:
+        """A single tool call: the question, the call, its result (run now unless given), the answer."""
+        if result is None:
+            result = self.executor(intent.tool, call.arguments, self.tool_limit)
         style = rng.choice(STYLES)
-        call_id = "call_" + hashlib.sha256(dumps([intent.tool, call.arguments]).encode()).hexdigest()[:8]
+        block = Block(intent, call, number, query, style, result, intent.answer(result, call, style))
+        ident = call_id(intent.tool, call.arguments)
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": query},
             {
                 "role": "assistant",
                 "tool_calls": [
-                    {"id": call_id, "type": "function", "function": {"name": intent.tool, "arguments": call.arguments}}
+                    {"id": ident, "type": "function", "function": {"name": intent.tool, "arguments": call.arguments}}
                 ],
             },
-            {"role": "tool", "tool_call_id": call_id, "name": intent.tool, "content": result_content(result)},
-            {"role": "assistant", "content": intent.answer(result, call, style)},
+            {"role": "tool", "tool_call_id": ident, "name": intent.tool, "content": result_content(result)},
+            {"role": "assistant", "content": block.answer},
         ]
         locations = sorted({f"{match['path']}:{match['line']}" for match in result.matches})
-        return self.example(
+        example = self.example(
             messages,
             kind="tool_call",
             intent=intent.name,
-            template=f"{intent.name}/q{number}/{style}",
+            template=block.template,
             provenance={"sources": self.sources, "locations": locations, "tool_limit": self.tool_limit},
         )
+        return example, block
 
     def example(
         self,
@@ -313,7 +436,9 @@ class Synthesizer:
         provenance: dict[str, Any],
         tools: list[dict[str, Any]] | None = None,
     ) -> Example:
-        offered = self.tools if tools is None else tools
+        if self.system is not None and messages[0]["role"] != "system":
+            messages = [{"role": "system", "content": self.system}, *messages]
+        offered = self.offered(messages) if tools is None else tools
         return Example.model_validate(
             {
                 "id": example_id(self.domain, messages, offered),
@@ -322,6 +447,7 @@ class Synthesizer:
                 "intent": intent,
                 "template": template,
                 "messages": messages,
+                "shape": shape_of([Message.model_validate(message) for message in messages]),
                 "tools": offered,
                 "provenance": {
                     "generator": GENERATOR,
@@ -332,6 +458,18 @@ class Synthesizer:
                 "catalog_version": active_catalog().version,
             }
         )
+
+    def offered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The tools an example offers: every tool of the domain, or (with `distractors`) those its
+        calls use and that many others, drawn by the seed and the question, in catalog order."""
+        if self.distractors is None:
+            return self.tools
+        needed = {call["function"]["name"] for message in messages for call in message.get("tool_calls", [])}
+        others = [tool for tool in self.tools if tool["function"]["name"] not in needed]
+        question = next(str(message["content"]) for message in messages if message["role"] == "user")
+        drawn = random.Random(f"{self.seed}:{question}").sample(others, min(self.distractors, len(others)))
+        chosen = needed | {tool["function"]["name"] for tool in drawn}
+        return [tool for tool in self.tools if tool["function"]["name"] in chosen]
 
     @staticmethod
     def found_nothing(example: Example) -> bool:
@@ -351,7 +489,8 @@ class Synthesizer:
             return kept
         example = Example.model_validate(kept.record)
         messages = [message.model_dump(mode="json", exclude_none=True) for message in example.messages]
-        messages[0]["content"] = self.teacher.paraphrase(example.query)
+        first = next(index for index, message in enumerate(messages) if message["role"] == "user")
+        messages[first]["content"] = self.teacher.paraphrase(example.query)
         if example.kind == "tool_call":
             messages[-1]["content"] = self.teacher.rephrase(example.answer)
         provenance = example.provenance.model_dump(mode="json", exclude_none=True)
@@ -398,7 +537,7 @@ class Synthesizer:
             chosen = take(lambda card, intent=intent: intent in card.pairs_with)  # type: ignore[misc]
             if chosen is None:
                 continue
-            direct = self.keep(self.direct_example(*chosen, self.tools), synthesis)
+            direct = self.keep(self.direct_example(*chosen, bare=False), synthesis)
             if direct is None:
                 continue
             pair_id = "pair_" + hashlib.sha256(f"{partner.id}:{direct.id}".encode()).hexdigest()[:12]
@@ -409,18 +548,19 @@ class Synthesizer:
             partner.record["pair_id"] = pair_id
             direct.record["pair_id"] = pair_id
             pairs -= 1
-        for tools, count in ((self.tools, offered - len(accepted)), ([], bare)):
+        for no_tools, count in ((False, offered - len(accepted)), (True, bare)):
             target = len(accepted) + count
             while len(accepted) < target:
                 chosen = take(lambda card: True)
                 if chosen is None:
                     break
-                direct = self.keep(self.direct_example(*chosen, tools), synthesis)
+                direct = self.keep(self.direct_example(*chosen, bare=no_tools), synthesis)
                 if direct is not None:
                     accepted.append(self.teach(direct, synthesis))
         return accepted
 
-    def direct_example(self, card: Card, number: int, tools: list[dict[str, Any]]) -> Example:
+    def direct_example(self, card: Card, number: int, *, bare: bool) -> Example:
+        """A card's question answered directly, offered the domain's tools (or, `bare`, none)."""
         messages: list[dict[str, Any]] = [
             {"role": "user", "content": card.questions[number]},
             {"role": "assistant", "content": card.answer},
@@ -429,24 +569,37 @@ class Synthesizer:
             messages,
             kind="direct",
             intent=f"concept:{card.area}",
-            template=f"card:{card.topic}/q{number}/{'tools' if tools else 'no-tools'}",
+            template=f"card:{card.topic}/q{number}/{'no-tools' if bare else 'tools'}",
             provenance={"card": card.topic},
-            tools=tools,
+            tools=[] if bare else None,
         )
 
 
 def synthesize(
-    store: Store, domain: str, n: int, *, tool_ratio: float = DEFAULT_TOOL_RATIO, **options: Any
+    store: Store,
+    domain: str,
+    n: int,
+    *,
+    tool_ratio: float = DEFAULT_TOOL_RATIO,
+    shapes: Mapping[str, float] | None = None,
+    **options: Any,
 ) -> Synthesis:
-    return Synthesizer(store, domain, **options).run(n, tool_ratio)
+    return Synthesizer(store, domain, **options).run(n, tool_ratio, shapes)
 
 
 def run_synth(
-    store: Store, domain: str, n: int, *, run_id: str, tool_ratio: float = DEFAULT_TOOL_RATIO, **options: Any
+    store: Store,
+    domain: str,
+    n: int,
+    *,
+    run_id: str,
+    tool_ratio: float = DEFAULT_TOOL_RATIO,
+    shapes: Mapping[str, float] | None = None,
+    **options: Any,
 ) -> tuple[Synthesis, int]:
     """Synthesize and store: the examples (only new ids are added) and every rejected candidate.
     Returns the synthesis and how many examples were new. Nothing is stored when the quota cannot be met."""
-    synthesis = synthesize(store, domain, n, tool_ratio=tool_ratio, **options)
+    synthesis = synthesize(store, domain, n, tool_ratio=tool_ratio, shapes=shapes, **options)
     added = store.save_examples(synthesis.examples, run_id)
     store.record_example_rejections(synthesis.rejections, run_id)
     store.record_run(run_id, "synth", {**synthesis.stats(), "new": added})

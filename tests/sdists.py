@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-PINNED = {"fastapi": "0.163.2", "starlette": "1.10.0", "flask": "3.1.3"}
+PINNED = {"fastapi": "0.163.2", "starlette": "1.10.0", "flask": "3.1.3", "svcs": "26.2.0"}
 CACHE = Path(os.environ.get("CURATE_TEST_CACHE", str(Path.home() / ".cache" / "curate-tests" / "sdists")))
 
 

@@ -47,7 +47,7 @@ def test_no_card_names_anything_from_the_samples(tmp_path: Path) -> None:
             synthesizer = Synthesizer(store, domain, cards=CARDS)
             for card in synthesizer.cards:
                 for number in range(len(card.questions)):
-                    record = synthesizer.direct_example(card, number, synthesizer.tools).model_dump(
+                    record = synthesizer.direct_example(card, number, bare=False).model_dump(
                         mode="json", exclude_none=True
                     )
                     outcome = synthesizer.verifier.verify(record)

@@ -12,7 +12,7 @@ from curate.dedup import dedup
 from curate.errors import InputError
 from curate.mine import mine
 from curate.mix import MixDeficit, build, diff, lock_path, resolve, write_lockfile
-from curate.quickstart import EXAMPLES, sources
+from curate.quickstart import EXAMPLES, SHAPE_MIX, sources
 from curate.split import assign_splits, group_keys
 from curate.store import Store
 from curate.synth import run_synth
@@ -29,7 +29,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     counts = dict(EXAMPLES)
     for target, domain in sources():
         mine(store, target, domain=domain, jobs=2)
-        run_synth(store, domain, counts[domain], run_id=f"r-{domain}", seed=0)
+        run_synth(store, domain, counts[domain], run_id=f"r-{domain}", seed=0, shapes=SHAPE_MIX)
         dedup(store, domain)
     yield store
     store.close()

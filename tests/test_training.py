@@ -57,7 +57,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     partial = Trained(root / "t.duckdb", mixes, root / "runs", "", "")
     for argv in (
         ("mine", str(SAMPLE), "--domain", "shop", "--jobs", "1"),
-        ("synth", "--domain", "shop", "--n", "30", "--seed", "1"),
+        ("synth", "--domain", "shop", "--n", "30", "--seed", "1", "--shapes", "all"),  # a mix of every shape
         ("mix", "build", "train"),
         ("mix", "build", "evaluated"),
     ):

@@ -47,7 +47,7 @@ class DomainFacts:
         self.project = project
 
     def of(self, *kinds: str) -> list[tuple[str, Fact]]:
-        return [(self.context.display_path(item), item.fact) for item in self.context.facts(*kinds)]
+        return [(shown, item.fact) for shown, item in self.context.located(*kinds)]
 
     def folders(self, *kinds: str) -> list[str]:
         """The folders that hold facts of these kinds (each file's folder), sorted."""
