@@ -12,9 +12,14 @@ present on every machine; mining is not timed). Figures:
   candidate call the domains' facts allow; when those are too few, the whole stdlib is mined as one
   more domain), against a baseline of computing their MinHashes alone.
 
-Targets: synth >= 1,000 verified examples/s on 2 cores; near-dup over 100,000 queries <= 60 s.
+- shapes: for each conversation shape beyond single, `Synthesizer.run` over the same domains with
+  `--shape-n` examples, a quarter of them of that shape (the rest single calls and direct answers);
+  examples/s end to end, and the shape's own conversations per second of that run.
+
+Targets: synth (single shape) >= 1,000 verified examples/s on 2 cores; near-dup over 100,000
+queries <= 60 s.
 Exits 1 when a target is missed.
-Usage: uv run python bench/synth.py [--n 10000] [--queries 100000] [--write BENCHMARKS.md]
+Usage: uv run python bench/synth.py [--n 10000] [--shape-n 2000] [--queries 100000] [--write BENCHMARKS.md]
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from mine_python import cpu_model, invocation, print_table, replace_section, ver
 from curate.dedup import minhashes, near_duplicate_groups
 from curate.intents import DomainFacts, intents_for
 from curate.mine import mine
+from curate.shapes import COMPOSED
 from curate.store import Store, StoredExample
 from curate.synth import Synthesizer
 from curate.verify import Verifier
@@ -73,6 +79,8 @@ class Figures:
     near_seconds: float = 0.0
     minhash_seconds: float = 0.0
     clusters: int = 0
+    shapes: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    """Per shape: examples of the run, conversations of the shape, seconds."""
 
     @property
     def synth_rate(self) -> float:
@@ -108,6 +116,22 @@ def synthesize_all(store: Store, domains: Sequence[str], n: int, figures: Figure
         examples.extend(synthesis.examples)
     figures.examples = len(examples)
     return examples
+
+
+def synthesize_shapes(store: Store, domains: Sequence[str], n: int, figures: Figures) -> None:
+    share, extra = divmod(n, len(domains))
+    for shape in COMPOSED:
+        examples = shaped = 0
+        seconds = 0.0
+        for index, domain in enumerate(domains):
+            wanted = share + (1 if index < extra else 0)
+            synthesizer = Synthesizer(store, domain, seed=1)
+            started = time.perf_counter()
+            synthesis = synthesizer.run(wanted, shapes={shape: 0.25})
+            seconds += time.perf_counter() - started
+            examples += len(synthesis.examples)
+            shaped += sum(1 for item in synthesis.examples if item.record["shape"] == shape)
+        figures.shapes[shape] = (examples, shaped, seconds)
 
 
 def reverify(store: Store, examples: Sequence[StoredExample], figures: Figures) -> None:
@@ -165,6 +189,16 @@ def table(figures: Figures, domains: Sequence[str]) -> list[tuple[str, str]]:
         ("baseline: `Example.model_validate` alone", f"{baseline_rate:,.0f} examples/s"),
         ("re-verify / baseline", f"{figures.reverify_seconds / figures.baseline_seconds:.1f}x"),
         ("target: synth >= 1,000 examples/s", verdict(figures.synth_rate >= SYNTH_TARGET)),
+    ]
+    rows += [
+        (
+            f"shape `{shape}` (25% of a run)",
+            f"{examples:,} examples in {seconds:.2f} s = {examples / seconds:,.0f} examples/s; "
+            f"{shaped:,} {shape} = {shaped / seconds:,.0f}/s",
+        )
+        for shape, (examples, shaped, seconds) in figures.shapes.items()
+    ]
+    rows += [
         ("near-dup queries", f"{figures.queries:,} ({figures.clusters:,} clusters at threshold 0.8)"),
         ("baseline: MinHash of every query", f"{figures.minhash_seconds:.2f} s"),
         ("near-dup (MinHash + LSH + union)", f"{figures.near_seconds:.2f} s"),
@@ -188,6 +222,7 @@ def section(rows: list[tuple[str, str]], command: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--n", type=int, default=10_000, help="examples to synthesize (default 10,000)")
+    parser.add_argument("--shape-n", type=int, default=2_000, help="examples per shape run (default 2,000)")
     parser.add_argument("--queries", type=int, default=100_000, help="queries for near-dup (default 100,000)")
     parser.add_argument("--domains", nargs="+", default=list(DOMAINS), help="stdlib packages to mine")
     parser.add_argument("--write", type=Path, help="replace this script's section of that file (BENCHMARKS.md)")
@@ -199,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mined {len(domains)} domains in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         examples = synthesize_all(store, domains, arguments.n, figures)
         reverify(store, examples, figures)
+        synthesize_shapes(store, domains, arguments.shape_n, figures)
         queries = all_queries(store, domains, arguments.queries)
         if len(queries) < arguments.queries:
             mine(store, STDLIB, domain="stdlib", exclude=["test", "site-packages"])
