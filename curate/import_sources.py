@@ -22,6 +22,11 @@ SUFFIXES = (".jsonl", ".json", ".parquet")
 """The files a folder is read for (`.jsonl` also as `.ndjson`)."""
 DATASET_MARKERS = ("dataset_dict.json", "state.json")
 """The files `datasets`' `save_to_disk` writes at the top of its folder."""
+NOT_ROWS = {
+    "manifest.json": "curate's export manifest",
+    "dataset_info.json": "a dataset's description (LLaMA-Factory's, or `datasets`')",
+}
+"""Files a folder of rows holds beside them that are not rows: listed as skipped, never read."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class RowFile:
     unit: str
     """What its row numbers count: "line" or "row"."""
     read: Callable[[], Rows]
+    skipped: str | None = None
+    """Why the file is not read (it is not rows), or None."""
 
 
 def row_files(target: str) -> list[RowFile]:
@@ -70,6 +77,8 @@ def row_files(target: str) -> list[RowFile]:
 
 
 def file_of(path: Path) -> RowFile:
+    if path.name in NOT_ROWS:
+        return RowFile(str(path), path.name, "line", lambda: iter(()), skipped=f"not rows: {NOT_ROWS[path.name]}")
     if path.suffix == ".parquet":
         return RowFile(str(path), path.name, "row", lambda: _parquet_rows(path))
     if path.suffix == ".json":

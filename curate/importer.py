@@ -67,6 +67,8 @@ class ImportReport:
     """Rows whose messages carried `reasoning_content`, which was dropped."""
     failed: str | None = None
     """Why the file could not be read at all, or None."""
+    skipped: str | None = None
+    """Why the file was not read (a folder's file that is not rows), or None."""
     bad: list[tuple[int, str]] = field(default_factory=list)
     """(line, why) for every row that did not import."""
 
@@ -81,6 +83,7 @@ class ImportReport:
             "reasoning_dropped": self.reasoning_dropped,
             "bad": len(self.bad),
             "failed": self.failed,
+            "skipped": self.skipped,
         }
 
 
@@ -135,6 +138,9 @@ def _import_rows(
     store: Store, verifier: Verifier, source: RowFile, domain: str, format: str, run_id: str
 ) -> ImportReport:
     report = ImportReport(name=source.name, format=format, unit=source.unit)
+    if source.skipped:
+        report.skipped = source.skipped
+        return report
     try:
         raw = list(source.read())
     except InputError as error:
@@ -267,8 +273,10 @@ def report_lines(reports: list[ImportReport], domain: str) -> list[str]:
         name = report.name
         if report.note:
             lines.append(f"{name}: {report.note}")
-        if report.failed:
-            lines.append(f"{name}: not read: {report.failed}")
+        if report.failed or report.skipped:
+            lines.append(
+                f"{name}: not read: {report.failed}" if report.failed else f"{name}: skipped: {report.skipped}"
+            )
             continue
         lines.append(
             f"{name}: {report.rows - len(report.bad)} of {report.rows} rows good, {report.imported} imported into "
