@@ -104,20 +104,11 @@ def tools_of(value: Any) -> list[dict[str, Any]]:
     return tools
 
 
-def from_mlx(row: dict[str, Any], *, decode: bool = False) -> tuple[Messages, Messages]:
+def from_mlx(row: dict[str, Any]) -> tuple[Messages, Messages]:
+    """mlx-lm's rows as they are: what is not an `Example`'s message fails the schema stage, and says why."""
     messages = row.get("messages")
     if not isinstance(messages, list):
         raise RowError("no messages list")
-    if decode:
-        messages = [dict(message) if isinstance(message, dict) else message for message in messages]
-        for message in messages:
-            if isinstance(message, dict) and isinstance(message.get("tool_calls"), list):
-                message["tool_calls"] = [
-                    {**call, "function": {**call["function"], "arguments": _decoded(call["function"].get("arguments"))}}
-                    if isinstance(call, dict) and isinstance(call.get("function"), dict)
-                    else call
-                    for call in message["tool_calls"]
-                ]
     return messages, tools_of(row.get("tools"))
 
 
