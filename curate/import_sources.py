@@ -115,8 +115,9 @@ def _json_rows(path: Path) -> Rows:
     index = _skip(text, start + 1)
     if text.startswith("]", index):
         return
+    line, counted = 1, 0  # lines counted as the reading goes (counting from the start each time is quadratic)
     while True:
-        line = text.count("\n", 0, index) + 1
+        line, counted = line + text.count("\n", counted, index), index
         try:
             row, index = decoder.raw_decode(text, index)
         except json.JSONDecodeError as error:
@@ -135,7 +136,7 @@ def _json_rows(path: Path) -> Rows:
         elif text.startswith("]", index):
             return
         else:
-            line = text.count("\n", 0, index) + 1
+            line += text.count("\n", counted, index)
             yield line, Fault("not JSON: the array is not closed with ] (the rest is unread)")
             return
 
@@ -153,7 +154,7 @@ def _parquet_rows(path: Path) -> Rows:
     try:
         table = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as error:
-        raise InputError(f"not a Parquet file curate can read: {error}", path=str(path)) from None
+        raise InputError(f"not a Parquet file curate can read: {error}") from None  # the report names the file
     number = 0
     for batch in table.iter_batches(batch_size=1024):
         for row in batch.to_pylist():

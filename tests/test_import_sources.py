@@ -244,3 +244,14 @@ def test_auto_names_what_it_chose_from_many_rows_not_the_first(store: Store, tmp
     path.write_text('{"text": "a"}\n{"text": "b"}\n')
     report = one(import_source(store, str(path), "reference", run_id="r"))
     assert report.failed is not None and report.failed.startswith("none of the 2 rows looked at is in a format")
+
+
+def test_a_file_that_cannot_be_read_is_named_and_the_others_import(store: Store, tmp_path: Path) -> None:
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    shutil.copy(FIXTURES / "alpaca.json", tmp_path / "alpaca.json")
+    (tmp_path / "open.json").write_text('[{"instruction": "Say hi.", "output": "Hi."}\n\n{"instruction": "x"}]')
+    alpaca, broken, unclosed = import_source(store, str(tmp_path), "reference", run_id="r")
+    assert alpaca.imported == 2
+    assert broken.failed is not None and broken.failed.startswith("not a Parquet file curate can read")
+    assert unclosed.bad == [(3, "not JSON: the array is not closed with ] (the rest is unread)")]
+    assert unclosed.imported == 1
