@@ -12,7 +12,8 @@ is decoded as its reader decodes it and scanned again:
 - `find_secrets_in_spellings`: a message as a model reads it: plain, with character references
   resolved, and every JSON string in it decoded (nested JSON too);
 - `redact_strings`: every string in a record (a rejected example kept for inspection);
-- `redact_path`: the file and folder names of a path.
+- `redact_path`, `hide_secret_names`: the file and folder names of a path: a file whose path holds
+  a secret is not read, and is recorded as `secret_in_name` under its path with the secret redacted.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ import html
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+from sources.files import SourceFile
 from sources.secrets import LINE_BREAK, SecretFinding, redact_secrets, redaction, secret_spans
 
 CHARACTER_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
@@ -170,7 +172,7 @@ def redact_strings(value: Any) -> Any:
         if hidden:
             return "".join(redaction(kind).decode() for kind in sorted({kind for kind, _ in hidden}))
         return redacted
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [redact_strings(item) for item in value]
     if isinstance(value, dict):
         return {redact_strings(key): redact_strings(item) for key, item in value.items()}
@@ -193,3 +195,35 @@ def redact_path(path: str) -> tuple[str, list[str]]:
         ]
         redacted = "/".join(parts)
     return redacted, [kind for kind, _ in findings] + hidden
+
+
+SECRET_IN_NAME = "secret_in_name"
+"""The reason a file is not read: a secret in its name or a folder's."""
+_TOKEN = re.compile(r"<REDACTED:([a-z_]+)>")
+
+
+def hide_secret_names(files: Iterable[SourceFile]) -> list[SourceFile]:
+    """The files, each whose path holds a secret (in a file or folder name) replaced by a file not
+    read (`secret_in_name`) under its path with the secret redacted; a path that is then another's
+    takes a number (`~2`). Nothing of the secret is kept: not its path, nor its bytes, nor a fact."""
+    files = list(files)
+    taken = {item.path for item in files}
+    hidden: list[SourceFile] = []
+    for item in files:
+        path, kinds = redact_path(item.path)
+        if not kinds:
+            hidden.append(item)
+            continue
+        unique, number = path, 1
+        while unique in taken:
+            number += 1
+            unique = f"{path}~{number}"
+        taken.add(unique)
+        error = f"a file or folder name holds a secret ({', '.join(sorted(set(kinds)))}): not read"
+        hidden.append(SourceFile(unique, item.language, item.size, None, SECRET_IN_NAME, error))
+    return hidden
+
+
+def name_findings(item: SourceFile) -> list[SecretFinding]:
+    """(kind, 0) for each secret redacted from a file's path (line 0: in its name)."""
+    return [(kind, 0) for kind in _TOKEN.findall(item.path)] if item.reason == SECRET_IN_NAME else []
