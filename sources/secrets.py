@@ -173,9 +173,27 @@ def secret_spans(data: bytes) -> list[tuple[int, int, Pattern]]:
     return spans
 
 
+REDACTION_ROUNDS = 8
+"""How many times a redacted text is scanned again. A key glued to the secret after it
+(`AKIA...WEPhttps://hooks.slack.com/...`) has no word boundary and is no match until the secret after
+it is replaced by a redaction, which makes one: the next round finds it. Each round runs only when
+the one before found something, so a text without secrets is scanned once."""
+
+
 def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
-    """The bytes with every secret replaced, and the findings, in order of position. Linear in the
-    input: the spans found in one sweep, lines counted as it goes."""
+    """The bytes with every secret replaced, and the findings, in order of line. Linear in the input:
+    at most `REDACTION_ROUNDS` sweeps."""
+    findings: list[SecretFinding] = []
+    for _ in range(REDACTION_ROUNDS):
+        data, found = _redact_once(data, html)
+        if not found:
+            break
+        findings += found
+    return data, sorted(findings, key=lambda finding: finding[1]) if len(findings) > 1 else findings
+
+
+def _redact_once(data: bytes, html: bool) -> tuple[bytes, list[SecretFinding]]:
+    """The bytes with every secret found in one sweep replaced, lines counted as it goes."""
     spans = secret_spans(data)
     if not spans:
         return data, []

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sources.files import SourceFile
-from sources.secrets import LINE_BREAK, SecretFinding, redact_secrets, redaction, secret_spans
+from sources.secrets import LINE_BREAK, REDACTION_ROUNDS, SecretFinding, redact_secrets, redaction, secret_spans
 
 CHARACTER_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 """What `html.unescape` resolves (its own pattern): resolving each match alone resolves the text."""
@@ -45,14 +45,18 @@ def redact_text(text: str, *, html: bool = False) -> tuple[str, list[SecretFindi
     """The text with every secret replaced, and the findings in order of line. In HTML also every
     secret spelled with character references: it is replaced where it is written (references and
     all, by `&lt;REDACTED:KIND&gt;`). Line breaks are kept, so every line keeps its number."""
-    redacted, findings = redact_secrets(_encode(text), html=html)
-    if findings:
-        text = redacted.decode("utf-8", "surrogatepass")
-    if html and "&" in text:
-        text, more = _redact_references(text)
-        if more:
-            findings = sorted([*findings, *more], key=lambda finding: finding[1])
-    return text, findings
+    findings: list[SecretFinding] = []
+    for _ in range(REDACTION_ROUNDS):  # a reference redacted may show a key glued to it (`redact_secrets`)
+        redacted, found = redact_secrets(_encode(text), html=html)
+        if found:
+            text = redacted.decode("utf-8", "surrogatepass")
+        more: list[SecretFinding] = []
+        if html and "&" in text:
+            text, more = _redact_references(text)
+        findings += found + more
+        if not more:
+            break
+    return text, sorted(findings, key=lambda finding: finding[1])
 
 
 def _redact_references(text: str) -> tuple[str, list[SecretFinding]]:
