@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from curate.jsontext import compact, dumps
+from curate.store.arrow import pa
 from schemas import Rejection
 from sources.spellings import redact_strings
 
