@@ -27,6 +27,7 @@ from sources.extraction import Extraction
 from sources.files import MAX_FILE_BYTES, SourceFile, default_name, detect_license, origin_of, read_source, size_limit
 from sources.python import module_name
 from sources.python.link import link
+from sources.spellings import hide_secret_names, name_findings, redact_path
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
@@ -108,7 +109,7 @@ def mine(
         origin = origin_of(root)
     except ValueError as error:
         raise InputError(str(error)) from None
-    source_name = name or default_name(root.resolve())
+    source_name = redact_path(name or default_name(root.resolve()))[0]
     if max_file_size is not None and max_file_size < 1:
         raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
     stats = MineStats(
@@ -116,14 +117,14 @@ def mine(
         domain=domain or source_name,
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
-    files = list(read_source(root, exclude, max_file_size))
+    files = hide_secret_names(read_source(root, exclude, max_file_size))
     shas = {item.path: _sha256(item.data) for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
             name=source_name,
             domain=stats.domain,
-            root=str(root.resolve()),
+            root=redact_path(str(root.resolve()))[0],
             origin=origin,  # type: ignore[arg-type]
             revision=revision,
             license=detect_license(root),
@@ -163,7 +164,7 @@ def mine(
         stats.linked = len(linked.added)
         stats.rejected_candidates = len(linked.rejected)
     stats.seconds = time.perf_counter() - started
-    store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
+    store.record_run(uuid.uuid4().hex, f"mine {redact_path(str(target))[0]}", stats.as_dict())
     return stats
 
 
@@ -232,7 +233,7 @@ def _extract_all(
     readable: list[SourceFile] = []
     for item in todo:
         if item.data is None:
-            add(item, Extraction(status="failed", reason=item.reason, error=item.error))
+            add(item, Extraction(status="failed", reason=item.reason, error=item.error, secrets=name_findings(item)))
         else:
             readable.append(item)
     readable.sort(key=lambda item: -item.size)
