@@ -150,6 +150,15 @@ def redaction(kind: str, html: bool = False) -> bytes:
     return (f"&lt;REDACTED:{kind}&gt;" if html else f"<REDACTED:{kind}>").encode()
 
 
+MARKERS = tuple(sorted({marker for pattern in PATTERNS for marker in pattern.markers}))
+"""Every pattern's markers: bytes without one of these hold no secret any pattern finds."""
+
+
+def might_hold_secrets(data: bytes) -> bool:
+    """Some pattern's marker is in the bytes (only then can `secret_spans` find anything)."""
+    return any(marker in data for marker in MARKERS)
+
+
 def secret_spans(data: bytes) -> list[tuple[int, int, Pattern]]:
     """(start, end, pattern) of every secret in the bytes, in order of position, none overlapping.
     Linear in the input: bounded patterns, one sorted sweep over the matches."""

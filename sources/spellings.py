@@ -26,7 +26,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sources.files import SourceFile
-from sources.secrets import LINE_BREAK, REDACTION_ROUNDS, SecretFinding, redact_secrets, redaction, secret_spans
+from sources.secrets import (
+    LINE_BREAK,
+    REDACTION_ROUNDS,
+    SecretFinding,
+    might_hold_secrets,
+    redact_secrets,
+    redaction,
+    secret_spans,
+)
 
 CHARACTER_REFERENCE = re.compile(r"&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)")
 """What `html.unescape` resolves (its own pattern): resolving each match alone resolves the text."""
@@ -161,9 +169,12 @@ def spellings(text: str) -> Iterator[str]:
 
 def find_secrets_in_spellings(text: str) -> list[SecretFinding]:
     """The secrets in any spelling of the text (lines are those of the spelling they were found in)."""
+    encoded = [_encode(spelling) for spelling in spellings(text)]
+    if not might_hold_secrets(b"\0".join(encoded)):  # no marker anywhere: nothing to sweep for
+        return []
     found: list[SecretFinding] = []
-    for spelling in spellings(text):
-        found += redact_secrets(_encode(spelling))[1]
+    for spelling in encoded:
+        found += redact_secrets(spelling)[1]
     return found
 
 

@@ -9,6 +9,7 @@ an argument written as JSON text hides nothing behind `\\"` or `\\u0041`.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -48,10 +49,16 @@ def check_secrets(example: Example) -> None:
             found = find_secrets_in_spellings(text)
             if found:
                 _fail(f"message {number} ({message.role})", found)
-    for text in _strings(example.tools):
-        found = find_secrets_in_spellings(text)
-        if found:
-            _fail("a tool's description", found)
+    found = tools_secrets(json.dumps(example.tools, sort_keys=True))
+    if found:
+        _fail("a tool's description", found)
+
+
+@functools.lru_cache(maxsize=64)
+def tools_secrets(dumped: str) -> list[tuple[str, int]]:
+    """The secrets in the strings of a tools list (given as JSON): most examples of a run offer the
+    same few lists, so each is scanned once."""
+    return [finding for text in _strings(json.loads(dumped)) for finding in find_secrets_in_spellings(text)]
 
 
 SECRETS = Stage("secrets", lambda example, _context: check_secrets(example))
