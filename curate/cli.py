@@ -118,6 +118,8 @@ def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool) -> None:
         found = diagnose(store, mixes_dir(ctx), outputs or (Path(DEFAULT_EXPORTS), Path("data/runs")))
     for checked in found.checked:
         click.echo(f"checked {checked}")
+    for note in found.notes:
+        click.echo(f"note {note}")
     for problem in found.problems:
         click.echo(f"PROBLEM {problem}")
     if found.leftovers:
