@@ -35,6 +35,9 @@ SKIPPED_DIRS = frozenset(
         "dist",
     }
 )
+LICENSE_PREFIX = 64_000
+"""How much of a LICENSE file or of metadata is read to tell the license: enough for every license's
+plain statement, never a whole file (a 1.5 GB sparse LICENSE was once read whole)."""
 LANGUAGES = {".py": "python", ".html": "html", ".htm": "html"}
 MAX_FILE_BYTES = {"python": 5_000_000, "html": 32_000_000}
 """The default size limit of each language. Python stays at 5 MB: libcst's memory grows fast on huge
@@ -201,6 +204,17 @@ def _read_wheel(target: Path, max_bytes: int | None) -> Iterator[SourceFile]:
             yield SourceFile(path, language, len(data), data)
 
 
+def _file_prefix(path: Path) -> bytes | None:
+    """The first `LICENSE_PREFIX` bytes of a regular file (not a link, a FIFO or a device), or None."""
+    try:
+        if not stat.S_ISREG(os.stat(path, follow_symlinks=False).st_mode):
+            return None
+        with open(path, "rb") as handle:
+            return handle.read(LICENSE_PREFIX)
+    except OSError:  # missing, unreadable or gone: no license read from it
+        return None
+
+
 LICENSE_HINTS = (
     ("Apache-2.0", "Apache License"),
     ("MIT", "MIT License"),
@@ -213,18 +227,20 @@ LICENSE_HINTS = (
 
 
 def detect_license(target: Path) -> str | None:
-    """A source's license from its metadata or its LICENSE file, when one says plainly which."""
+    """A source's license from its metadata or its LICENSE file, when one says plainly which. Reads
+    at most `LICENSE_PREFIX` bytes of each file, and never a link or anything but a regular file."""
     texts: list[str] = []
     if target.is_dir():
         for name in ("PKG-INFO", "LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING", "pyproject.toml"):
-            candidate = target / name
-            if candidate.is_file() and not candidate.is_symlink():
-                texts.append(candidate.read_text("utf-8", errors="replace")[:20000])
+            prefix = _file_prefix(target / name)
+            if prefix is not None:
+                texts.append(prefix.decode("utf-8", errors="replace"))
     elif origin_of(target) == "wheel":
         with zipfile.ZipFile(target) as archive:
             for info in archive.infolist():
-                if info.filename.endswith(".dist-info/METADATA") and info.file_size < 2_000_000:
-                    texts.append(archive.read(info).decode("utf-8", errors="replace"))
+                if info.filename.endswith(".dist-info/METADATA"):
+                    with archive.open(info) as handle:
+                        texts.append(handle.read(LICENSE_PREFIX).decode("utf-8", errors="replace"))
     for text in texts:
         match = re.search(r"^(?:License-Expression:|license\s*=)\s*[\"']?([A-Za-z0-9.\-+ ]+)", text, re.MULTILINE)
         if match:

@@ -130,3 +130,34 @@ def test_a_file_that_vanishes_mid_run_is_recorded(tmp_path: Path, monkeypatch: p
     with Store.open(tmp_path / "s.duckdb") as store:
         assert mine(store, root, domain="p", jobs=1).failed == {"vanished": 1}
         assert [(r.path, r.reason) for r in store.files("proj", status="failed")] == [("gone.py", "vanished")]
+
+
+LICENSE_READER = """
+import resource, sys
+from pathlib import Path
+from sources.files import detect_license
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+found = detect_license(Path(sys.argv[1]))
+print(found, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+"""
+
+
+def test_the_license_is_told_from_a_bounded_prefix(tmp_path: Path) -> None:
+    """A 1.5 GB sparse LICENSE (it takes no disk) was read whole: 2.8 GiB more resident, 19 s. Now a
+    prefix: nothing measurable."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    with (root / "LICENSE").open("wb") as handle:
+        handle.write(b"MIT License\n\nPermission is hereby granted, free of charge\n")
+        handle.truncate(1_500_000_000)
+    done = subprocess.run(
+        [sys.executable, "-c", LICENSE_READER, str(root)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    license_found, grown = done.stdout.split()
+    assert license_found == "MIT"
+    assert int(grown) < 50_000, f"peak resident memory grew by {int(grown) / 1024:.0f} MiB"
