@@ -24,7 +24,18 @@ from curate.store import FileState, FileWrite, Store
 from schemas import FileRecord, Source
 from sources.extract import EXTRACTOR_VERSIONS
 from sources.extraction import Extraction
-from sources.files import MAX_FILE_BYTES, SourceFile, default_name, detect_license, origin_of, read_source, size_limit
+from sources.files import (
+    MAX_FILE_BYTES,
+    NOT_STORED,
+    SourceFile,
+    default_name,
+    detect_license,
+    name_problem,
+    origin_of,
+    printable,
+    read_source,
+    size_limit,
+)
 from sources.python import module_name
 from sources.python.link import link
 
@@ -45,6 +56,8 @@ class MineStats:
     unchanged: int = 0
     deleted: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Archive members that are no file of their own (`sources.files.NOT_STORED`), by reason."""
     facts: Counter[str] = field(default_factory=Counter)
     secrets: Counter[str] = field(default_factory=Counter)
     linked: int = 0
@@ -62,6 +75,7 @@ class MineStats:
             "unchanged": self.unchanged,
             "deleted": self.deleted,
             "failed": dict(sorted(self.failed.items())),
+            "skipped": dict(sorted(self.skipped.items())),
             "facts": dict(sorted(self.facts.items())),
             "secrets": dict(sorted(self.secrets.items())),
             "linked": self.linked,
@@ -103,12 +117,16 @@ def mine(
     started = time.perf_counter()
     root = Path(target)
     if not root.exists():
-        raise InputError("no such file or folder", path=str(target))
+        raise InputError("no such file or folder", path=printable(str(target)))
     try:
         origin = origin_of(root)
     except ValueError as error:
-        raise InputError(str(error)) from None
-    source_name = name or default_name(root.resolve())
+        raise InputError(printable(str(error))) from None
+    for option, given in (("--name", name), ("--domain", domain)):
+        problem = None if given is None else name_problem(given)
+        if problem is not None:
+            raise InputError(f"{option} {printable(given or '')!r}: {problem}")
+    source_name = printable(name or default_name(root.resolve()))
     if max_file_size is not None and max_file_size < 1:
         raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
     stats = MineStats(
@@ -116,14 +134,19 @@ def mine(
         domain=domain or source_name,
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
-    files = list(read_source(root, exclude, max_file_size))
+    files = []
+    for item in read_source(root, exclude, max_file_size):
+        if item.reason in NOT_STORED:
+            stats.skipped[item.reason or "unknown"] += 1
+        else:
+            files.append(item)
     shas = {item.path: _sha256(item.data) for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
             name=source_name,
             domain=stats.domain,
-            root=str(root.resolve()),
+            root=printable(str(root.resolve())),
             origin=origin,  # type: ignore[arg-type]
             revision=revision,
             license=detect_license(root),

@@ -132,6 +132,125 @@ def test_a_file_that_vanishes_mid_run_is_recorded(tmp_path: Path, monkeypatch: p
         assert [(r.path, r.reason) for r in store.files("proj", status="failed")] == [("gone.py", "vanished")]
 
 
+def _members(copies: list[tuple[str, str]]) -> list[tuple[str, bytes]]:
+    return [(name, f"def f():\n    return {body!r}\n".encode()) for name, body in copies]
+
+
+DUPLICATES = [
+    ("pkg/__init__.py", "init"),
+    ("pkg/a.py", "first"),
+    ("pkg/a.py", "again"),
+    ("pkg/./a.py", "dotted"),
+    ("pkg//a.py", "doubled"),
+    ("pkg/b/../a.py", "climbed"),
+    ("/pkg/c.py", "absolute"),
+]
+
+
+def _wheel(path: Path) -> Path:
+    import warnings
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate names it is asked to write
+        for name, data in _members(DUPLICATES):
+            archive.writestr(name, data)
+    return path
+
+
+def _sdist(path: Path) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in _members(DUPLICATES):
+            member = tarfile.TarInfo(name if name.startswith("/") else f"pkg-1.0/{name}")
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("build", [_wheel, _sdist], ids=["wheel", "sdist"])
+def test_duplicate_archive_members_are_read_once_and_the_store_stays_whole(
+    tmp_path: Path, build: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pkg/a.py` twice, `pkg/./a.py` and `pkg//a.py` are one file: the first is mined, the others
+    are counted as duplicate_member; `..` and absolute names as unsafe_member. read_symbol answers
+    from the first, and doctor finds nothing wrong."""
+    from curate.cli import main
+    from curate.mine import mine
+    from curate.tools import call_tool
+
+    archive = build(tmp_path / ("pkg-1.0-py3-none-any.whl" if build is _wheel else "pkg-1.0.tar.gz"))  # type: ignore[operator]
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        stats = mine(store, archive, domain="pkg", jobs=1)
+        assert (stats.files, stats.mined, dict(stats.skipped)) == (2, 2, {"duplicate_member": 3, "unsafe_member": 2})
+        assert [(r.path, r.status) for r in store.files("pkg")] == [("pkg/__init__.py", "ok"), ("pkg/a.py", "ok")]
+        (match,) = call_tool(store, "pkg", "read_symbol", {"path": "pkg/a.py", "qualname": "f"}, limit=0).matches
+        assert "'first'" in match["source"]
+        again = mine(store, archive, domain="pkg", jobs=1)  # a rerun finds the same one file, unchanged
+        assert (again.unchanged, again.mined, dict(again.skipped)) == (2, 0, dict(stats.skipped))
+    assert main(["--db", str(db), "--mixes", str(tmp_path / "mixes"), "doctor", "--outputs", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("healthy")
+    assert main(["--db", str(db), "mine", str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped archive members: duplicate_member 3, unsafe_member 2" in out
+
+
+def test_file_names_that_are_not_utf8_or_hold_control_characters_are_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name with bytes that are not UTF-8, a newline or a tab: each is recorded as bad_name under
+    its escaped name, the rest is mined, and nothing the CLI prints breaks a line. A listed source
+    (`--from`) holding them is mined, not failed."""
+    from curate.cli import main
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "ok.py").write_text("def ok(): ...\n")
+    (root / "new\nline.py").write_text("def newline(): ...\n")
+    (root / "tab\there.py").write_text("def tab(): ...\n")
+    os.makedirs(os.path.join(os.fsencode(root), b"dir\xe9"))
+    for raw in (b"latin\xe9.py", b"dir\xe9/inside.py"):
+        with open(os.path.join(os.fsencode(root), raw), "wb") as handle:
+            handle.write(b"x = 1\n")
+    db = tmp_path / "s.duckdb"
+    (tmp_path / "list.txt").write_text("proj\n")
+    assert main(["--db", str(db), "mine", "--from", str(tmp_path / "list.txt")]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("1 mined, 0 unchanged, 0 failed")
+    with Store.open(db, read_only=True) as store:
+        recorded = {r.path: (r.status, r.reason) for r in store.files("proj")}
+    assert recorded == {
+        "ok.py": ("ok", None),
+        "new\\nline.py": ("failed", "bad_name"),
+        "tab\\there.py": ("failed", "bad_name"),
+        "latin\\xe9.py": ("failed", "bad_name"),
+        "dir\\xe9/inside.py": ("failed", "bad_name"),
+    }
+    assert main(["--db", str(db), "files", "--source", "proj"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 5 and all(line.count("\t") in (1, 2) for line in lines)
+    assert "new\\nline.py\tfailed\tbad_name: the name holds a control character (\\n): never read" in lines
+
+
+def test_a_folder_named_with_a_newline_is_mined_and_printed_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from curate.cli import main
+
+    root = tmp_path / "two\nlines"
+    root.mkdir()
+    (root / "ok.py").write_text("def ok(): ...\n")
+    db = str(tmp_path / "s.duckdb")
+    assert main(["--db", db, "mine", str(root), "--domain", "p"]) == 0
+    assert capsys.readouterr().out.startswith("two\\nlines (domain p): 1 files, 1 mined")
+    assert main(["--db", db, "sources"]) == 0
+    assert capsys.readouterr().out.count("\n") == 1
+    assert main(["--db", db, "mine", str(tmp_path / "gone\nnow")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 LICENSE_READER = """
 import resource, sys
 from pathlib import Path
