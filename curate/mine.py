@@ -116,6 +116,7 @@ def mine(
     recorded as `too_large` and not read."""
     started = time.perf_counter()
     root = Path(target)
+    refuse_link(root)
     if not root.exists():
         raise InputError("no such file or folder", path=printable(str(target)))
     try:
@@ -188,6 +189,17 @@ def mine(
     stats.seconds = time.perf_counter() - started
     store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
     return stats
+
+
+def refuse_link(root: Path) -> None:
+    """A source given as a link is refused, as links inside a source are never followed; a link
+    among the folders above it is the user's own setup and is followed."""
+    if root.is_symlink():
+        raise InputError(
+            "a link: curate never follows links",
+            path=printable(str(root)),
+            hint=f"mine what it points to: {printable(os.path.realpath(root))}",
+        )
 
 
 def _extract_all(

@@ -285,3 +285,22 @@ def test_the_ray_engine_passes_the_size_limit_to_each_batch() -> None:
     }
     table = _extract_batch(batch).to_pylist()
     assert [(row["status"], row["reason"]) for row in table] == [("failed", "too_large"), ("ok", None)]
+
+
+def test_a_linked_source_is_refused_like_every_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Links inside a source are never followed; a source given as a link is refused the same way,
+    named on one line with what it points to. In a list, that entry fails and the rest is mined."""
+    root = write_tree(tmp_path / "proj", {"ok.py": "def ok(): ...\n"})
+    (tmp_path / "alias").symlink_to(root)
+    db = str(tmp_path / "s.duckdb")
+    assert main(["--db", db, "mine", str(tmp_path / "alias")]) == 2
+    error = f"curate: error: {tmp_path / 'alias'}: a link: curate never follows links (mine what it points to: {root})"
+    assert capsys.readouterr().err == error + "\n"
+    (tmp_path / "list.txt").write_text("alias\nproj\n")
+    assert main(["--db", db, "mine", "--from", str(tmp_path / "list.txt")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"alias\tfailed: {tmp_path / 'alias'}: a link: curate never follows links")
+    assert out[1].startswith("proj\tmined: 1 files, 1 mined")
+    with Store.open(tmp_path / "s.duckdb", read_only=True) as store:
+        assert [source.name for source in store.sources()] == ["proj"]
+
