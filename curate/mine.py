@@ -132,7 +132,7 @@ def mine(
         raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
     stats = MineStats(
         source=source_name,
-        domain=domain or source_name,
+        domain=_domain_of(store, source_name, domain),
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
     files = []
@@ -200,6 +200,19 @@ def refuse_link(root: Path) -> None:
             path=printable(str(root)),
             hint=f"mine what it points to: {printable(os.path.realpath(root))}",
         )
+
+
+def _domain_of(store: Store, source: str, domain: str | None) -> str:
+    """The domain a mine writes: the one asked for, else the one the source already belongs to, else
+    the source's name. Asking for another domain than the source's is an error: the source would
+    leave its domain, and the examples made from it there would no longer be grounded."""
+    known = next((item.domain for item in store.sources() if item.name == source), None)
+    if known is not None and domain is not None and domain != known:
+        raise InputError(
+            f"source {source!r} already belongs to domain {known!r}, not {printable(domain)!r}",
+            hint=f"mine it with --domain {known}, or under another --name",
+        )
+    return domain or known or source
 
 
 def _extract_all(
