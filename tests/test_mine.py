@@ -316,7 +316,10 @@ def test_a_source_stays_in_its_domain(store: Store, tmp_path: Path, capsys: pyte
     assert raised.value.hint == "mine it with --domain first, or under another --name"
     assert mine(store, root, jobs=1).domain == "first"
     mine(store, root, domain="second", name="proj-second", jobs=1)
-    assert [(source.name, source.domain) for source in store.sources()] == [("proj", "first"), ("proj-second", "second")]
+    assert [(source.name, source.domain) for source in store.sources()] == [
+        ("proj", "first"),
+        ("proj-second", "second"),
+    ]
     db = str(tmp_path / "cli.duckdb")
     assert main(["--db", db, "mine", str(root), "--domain", "first"]) == 0
     capsys.readouterr()
