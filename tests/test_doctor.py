@@ -75,3 +75,26 @@ def test_lockfiles_of_another_store_are_noted_not_failed(tmp_path: Path, capsys:
     (mixes / "small.lock.json").write_text(json.dumps(lockfile))
     assert main(["--db", built, *doctor]) == 1
     assert "PROBLEM lockfile small: names 1 examples the store does not hold" in capsys.readouterr().out
+
+
+def test_report_mixes_names_each_unreadable_lockfile_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad JSON, bytes that are not UTF-8, a folder in a lockfile's place: each is one warning, and
+    with nothing left to show the error says so (not that no mix was built)."""
+    db, mixes = tmp_path / "s.duckdb", tmp_path / "mixes"
+    Store.open(db).close()
+    mixes.mkdir()
+    for name in ("json", "bytes", "folder"):
+        (mixes / f"{name}.toml").write_text(f'name = "{name}"\n[[components]]\ncount = 1\n')
+    (mixes / "json.lock.json").write_text("{not json")
+    (mixes / "bytes.lock.json").write_bytes(b"\xff\xfe{")
+    (mixes / "folder.lock.json").mkdir()
+    assert main(["--db", str(db), "--mixes", str(mixes), "report", "mixes"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[2].strip() for line in err[:3]] == [
+        "left out mix bytes",
+        "left out mix folder",
+        "left out mix json",
+    ]
+    assert err[3] == "curate: error: none of the 3 built mixes reads (rebuild them: `curate mix build NAME`)"
