@@ -158,8 +158,15 @@ def mine(
     gone = sorted(set(known) - set(shas))
     store.delete_files(source_name, gone)
     stats.deleted = len(gone)
+    # a path stored twice (archives' duplicate members, before they were read once) is written again
+    repeated = {
+        path for path, count in Counter(record.path for record in store.files(source_name)).items() if count > 1
+    }
     todo = [
-        item for item in files if known.get(item.path) != FileState(shas[item.path], EXTRACTOR_VERSIONS[item.language])
+        item
+        for item in files
+        if item.path in repeated
+        or known.get(item.path) != FileState(shas[item.path], EXTRACTOR_VERSIONS[item.language])
     ]
     stats.unchanged = len(files) - len(todo)
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))

@@ -280,3 +280,26 @@ def test_the_license_is_told_from_a_bounded_prefix(tmp_path: Path) -> None:
     license_found, grown = done.stdout.split()
     assert license_found == "MIT"
     assert int(grown) < 50_000, f"peak resident memory grew by {int(grown) / 1024:.0f} MiB"
+
+
+def test_a_store_holding_a_path_twice_is_repaired_by_the_next_mine(tmp_path: Path) -> None:
+    """Mines before members were read once stored `pkg/a.py` as often as the archive named it. The
+    rows are made here as they were (two writes of one path, the same bytes), and mining again
+    leaves one."""
+    from curate.mine import mine
+    from curate.store import FileWrite
+    from curate.tools import call_tool
+    from sources.extract import EXTRACTOR_VERSIONS
+
+    wheel = _wheel(tmp_path / "pkg-1.0-py3-none-any.whl")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        mine(store, wheel, domain="pkg", jobs=1)
+        (record,) = [item for item in store.files("pkg") if item.path == "pkg/a.py"]
+        again = FileWrite(record, "def f():\n    return 'first'\n", [], None, EXTRACTOR_VERSIONS["python"])
+        store.write_files("pkg", [again, again])
+        assert "duplicate files: pkg:pkg/a.py" in store.integrity_problems()
+        repaired = mine(store, wheel, domain="pkg", jobs=1)
+        assert (repaired.mined, repaired.unchanged) == (1, 1)
+        assert store.integrity_problems() == []
+        (match,) = call_tool(store, "pkg", "read_symbol", {"path": "pkg/a.py", "qualname": "f"}, limit=0).matches
+        assert "'first'" in match["source"]
