@@ -59,6 +59,10 @@ def build_corpus(root: Path) -> dict[str, str | None]:
     for fifo in ("pipe.py", "pipe.html"):  # opening one would block the mine until a writer came
         os.mkfifo(root / fifo)
         expected[fifo] = "not_a_file"
+    for raw, shown in ((b"latin\xe9.py", "latin\\xe9.py"), (b"new\nline.html", "new\\nline.html")):
+        with open(os.path.join(os.fsencode(root), raw), "wb") as handle:
+            handle.write(b"x = 1\n")
+        expected[shown] = "bad_name"  # recorded under the name escaped
     os.symlink("loop.py", root / "loop.py")
     expected["loop.py"] = "symlink"
     os.symlink("/etc/hostname", root / "outside.py")
