@@ -18,7 +18,7 @@ import click
 from curate import cli_chat, cli_curation, cli_examples, cli_mining, cli_training
 from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, mixes_dir, open_store
 from curate.errors import CheckFailed, CurateError, InputError
-from sources.files import printable
+from sources.names import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -219,36 +218,38 @@ def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_jso
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("source")
 @click.option("--domain", required=True, help="The domain the examples belong to.")
 @click.option(
-    "--format", "format_", type=click.Choice(["mlx", "openai", "sharegpt", "hermes"]), default="mlx", show_default=True
+    "--format",
+    "format_",
+    type=click.Choice(["auto", "mlx", "openai", "sharegpt", "hermes", "glaive", "xlam", "alpaca"]),
+    default="auto",
+    show_default=True,
+    help="The rows' format; auto reads each file as the format most of its rows fit, and says which.",
 )
 @max_tokens_option
 @tokenizer_option
 @click.pass_context
 def import_command(
-    ctx: click.Context, file: Path, domain: str, format_: str, max_tokens: int, tokenizer: str | None
+    ctx: click.Context, source: str, domain: str, format_: str, max_tokens: int, tokenizer: str | None
 ) -> None:
-    """Import an existing dataset (JSON Lines); bad rows are reported by line, good rows still import."""
-    from curate.importer import import_file
+    """Import a dataset: a JSON Lines, JSON or Parquet file, a folder of them, or a Hugging Face dataset
+    id; bad rows are reported by line, good rows still import."""
+    from curate.importer import failure, import_source, report_lines
 
     with open_store(ctx) as store:
-        report = import_file(
+        reports = import_source(
             store,
-            file,
+            source,
             domain,
-            format=format_,  # type: ignore[arg-type]
+            format=format_,
             run_id=run_id("import"),
             max_tokens=max_tokens,
             count_tokens=token_counter(tokenizer),
         )
-    good = report.rows - len(report.bad)
-    click.echo(
-        f"{file}: {good} of {report.rows} rows good, {report.imported} imported into {domain} "
-        f"({report.already} already in the store), marked unverified (no snapshot to replay them on)"
-    )
-    for line, why in report.bad:
-        click.echo(f"{file}:{line}: {why}")
-    if report.bad:
-        raise CheckFailed(f"{len(report.bad)} of {report.rows} rows were not imported (listed above)")
+    for line in report_lines(reports, domain):
+        click.echo(line)
+    problem = failure(reports)
+    if problem:
+        raise CheckFailed(problem)

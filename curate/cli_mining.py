@@ -9,7 +9,7 @@ import click
 
 from curate.cli_support import emit_json, engine_options, json_option, open_store, progress_bar
 from curate.errors import CheckFailed, InputError
-from sources.files import printable
+from sources.names import printable
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?)?b?\s*$", re.IGNORECASE)
 UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}

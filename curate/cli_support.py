@@ -9,16 +9,16 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from curate.store import Store
+if TYPE_CHECKING:  # the store (duckdb, pyarrow) and rich load only when a command uses them
+    from rich.progress import Progress
+
+    from curate.store import Store
 
 DEFAULT_DB = "data/curate.duckdb"
-stderr = Console(stderr=True)
 
 
 def db_path(ctx: click.Context) -> str:
@@ -28,6 +28,8 @@ def db_path(ctx: click.Context) -> str:
 
 @contextmanager
 def open_store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store]:
+    from curate.store import Store
+
     store = Store.open(db_path(ctx), read_only=read_only)
     try:
         yield store
@@ -54,6 +56,10 @@ def run_id(command: str) -> str:
 
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    stderr = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -30,14 +30,14 @@ from sources.files import (
     SourceFile,
     default_name,
     detect_license,
-    name_problem,
     origin_of,
-    printable,
     read_source,
     size_limit,
 )
+from sources.names import name_problem, printable
 from sources.python import module_name
 from sources.python.link import link
+from sources.spellings import hide_secret_names, name_findings, redact_path
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
@@ -127,7 +127,7 @@ def mine(
         problem = None if given is None else name_problem(given)
         if problem is not None:
             raise InputError(f"{option} {printable(given or '')!r}: {problem}")
-    source_name = printable(name or default_name(root.resolve()))
+    source_name = redact_path(printable(name or default_name(root.resolve())))[0]
     if max_file_size is not None and max_file_size < 1:
         raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
     stats = MineStats(
@@ -135,19 +135,16 @@ def mine(
         domain=_domain_of(store, source_name, domain),
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
-    files = []
-    for item in read_source(root, exclude, max_file_size):
-        if item.reason in NOT_STORED:
-            stats.skipped[item.reason or "unknown"] += 1
-        else:
-            files.append(item)
+    found = list(read_source(root, exclude, max_file_size))
+    stats.skipped.update(item.reason or "unknown" for item in found if item.reason in NOT_STORED)
+    files = hide_secret_names(item for item in found if item.reason not in NOT_STORED)
     shas = {item.path: _sha256(item.data) for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
             name=source_name,
             domain=stats.domain,
-            root=printable(str(root.resolve())),
+            root=redact_path(printable(str(root.resolve())))[0],
             origin=origin,  # type: ignore[arg-type]
             revision=revision,
             license=detect_license(root),
@@ -194,7 +191,7 @@ def mine(
         stats.linked = len(linked.added)
         stats.rejected_candidates = len(linked.rejected)
     stats.seconds = time.perf_counter() - started
-    store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
+    store.record_run(uuid.uuid4().hex, f"mine {redact_path(str(target))[0]}", stats.as_dict())
     return stats
 
 
@@ -287,7 +284,7 @@ def _extract_all(
     readable: list[SourceFile] = []
     for item in todo:
         if item.data is None:
-            add(item, Extraction(status="failed", reason=item.reason, error=item.error))
+            add(item, Extraction(status="failed", reason=item.reason, error=item.error, secrets=name_findings(item)))
         else:
             readable.append(item)
     readable.sort(key=lambda item: -item.size)

@@ -10,7 +10,7 @@ FileStatus = Literal["ok", "failed", "skipped"]
 
 
 class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     domain: str
@@ -25,7 +25,7 @@ class Source(BaseModel):
 class FileRecord(BaseModel):
     """What the miner did with one file; `reason` says why a file was not mined."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     path: str
     sha256: str

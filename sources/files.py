@@ -22,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from sources.names import name_problem, printable
+
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -47,7 +49,6 @@ outside the root. They are counted in the run's stats, never stored as files."""
 LICENSE_PREFIX = 64_000
 """How much of a LICENSE file or of metadata is read to tell the license: enough for every license's
 plain statement, never a whole file (a 1.5 GB sparse LICENSE was once read whole)."""
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 LANGUAGES = {".py": "python", ".html": "html", ".htm": "html"}
 MAX_FILE_BYTES = {"python": 5_000_000, "html": 32_000_000}
 """The default size limit of each language. Python stays at 5 MB: libcst's memory grows fast on huge
@@ -104,32 +105,6 @@ def _excluded(path: str, exclude: Sequence[str]) -> bool:
 def _excluded_folder(path: str, exclude: Sequence[str]) -> bool:
     """Whether everything under a folder is excluded (`test`, `test/`, `test/*` all prune `test`)."""
     return _excluded(path, exclude) or _excluded(path + "/", exclude)
-
-
-def printable(text: str) -> str:
-    """`text` as valid UTF-8 on one line: bytes that were not UTF-8 (Python's surrogate escapes) as
-    `\\xff`, control characters and line separators as `\\n`, `\\x1b`, `\\u2028`. Text that holds neither
-    comes back as it was. For names read from disks and archives, and for anything the CLI prints."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        try:
-            text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        except UnicodeEncodeError:  # a lone surrogate no file system made: show its code point
-            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
-
-
-def name_problem(path: str) -> str | None:
-    """Why a file's path cannot be stored as it is, or None."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return "the name is not UTF-8"
-    control = CONTROL.search(path)
-    if control is not None:
-        return f"the name holds a control character ({repr(control.group())[1:-1]})"
-    return None
 
 
 def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None = None) -> Iterator[SourceFile]:

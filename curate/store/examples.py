@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from curate.jsontext import compact, dumps
+from curate.store.arrow import pa
 from schemas import Rejection
+from sources.spellings import redact_strings
 
 EXAMPLE_TABLES = """
     CREATE TABLE toolsets (toolset VARCHAR NOT NULL, tools VARCHAR NOT NULL);
@@ -353,7 +354,9 @@ class ExampleTables:
     def record_example_rejections(
         self, rejections: Sequence[tuple[Rejection, dict[str, Any]]], run_id: str, *, replacing: Sequence[str] = ()
     ) -> None:
-        """Add rejections (each with the rejected record); first drop earlier ones for `replacing` ids."""
+        """Add rejections (each with the rejected record, its secrets redacted in every spelling: a record
+        rejected for holding one keeps its shape, not the secret); first drop earlier ones for
+        `replacing` ids."""
         with self.transaction():
             if replacing:
                 self._db.execute(
@@ -368,7 +371,7 @@ class ExampleTables:
                         "stage": [item.stage for item, _ in rejections],
                         "reason": [item.reason for item, _ in rejections],
                         "turn": pa.array([item.turn for item, _ in rejections], pa.int32()),
-                        "record": [dumps(record) for _, record in rejections],
+                        "record": [dumps(redact_strings(record)) for _, record in rejections],
                         "run_id": [run_id] * len(rejections),
                     }
                 ),
