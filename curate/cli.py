@@ -18,6 +18,7 @@ import click
 from curate import cli_chat, cli_curation, cli_examples, cli_mining, cli_training
 from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, mixes_dir, open_store
 from curate.errors import CheckFailed, CurateError, InputError
+from sources.names import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -118,6 +119,8 @@ def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool) -> None:
         found = diagnose(store, mixes_dir(ctx), outputs or (Path(DEFAULT_EXPORTS), Path("data/runs")))
     for checked in found.checked:
         click.echo(f"checked {checked}")
+    for note in found.notes:
+        click.echo(f"note {note}")
     for problem in found.problems:
         click.echo(f"PROBLEM {problem}")
     if found.leftovers:
@@ -187,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CurateError as error:
         if debug:
             raise
-        click.echo(f"curate: error: {error}", err=True)
+        click.echo(f"curate: error: {printable(str(error))}", err=True)  # one line, whatever a path held
         return error.exit_code
     except Exception as error:  # the last line of defence: one line, not a traceback
         if debug:

@@ -186,6 +186,10 @@ def report_mixes(ctx: click.Context) -> None:
         rows = mix_rows(store, mixes_dir(ctx), unreadable)
     for why in unreadable:
         click.echo(f"curate: warning: left out {why}", err=True)
+    if not rows and unreadable:
+        raise InputError(
+            f"none of the {len(unreadable)} built mixes reads", hint="rebuild them: `curate mix build NAME`"
+        )
     if not rows:
         raise InputError("no mix is built yet", hint="run `curate mix build NAME`")
     click.echo(render_mixes(rows), nl=False)

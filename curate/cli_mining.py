@@ -9,6 +9,7 @@ import click
 
 from curate.cli_support import emit_json, engine_options, json_option, open_store, progress_bar
 from curate.errors import CheckFailed, InputError
+from sources.names import printable
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?)?b?\s*$", re.IGNORECASE)
 UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
@@ -124,6 +125,9 @@ def mine(
     if failed:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failed.items()))
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
+    if stats.skipped:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.skipped.items()))
+        click.echo(f"skipped archive members: {reasons} (never read: a path read before, or one outside the root)")
 
 
 def _mine_list(
@@ -140,7 +144,7 @@ def _mine_list(
 
     def show(entry: str, outcome: str, stats: MineStats | None) -> None:
         detail = f": {stats.files} files, {stats.mined} mined, {stats.unchanged} unchanged" if stats else ""
-        click.echo(f"{entry}\t{outcome}{detail}")
+        click.echo(f"{printable(entry)}\t{printable(outcome)}{detail}")
 
     with open_store(ctx) as store:
         listed = mine_list(
@@ -171,12 +175,13 @@ def sources(ctx: click.Context, domain: str | None) -> None:
             files = store.files(source.name)
             failed = sum(1 for record in files if record.status != "ok")
             click.echo(
-                f"{source.name}\tdomain={source.domain}\t{source.origin}\t{len(files)} files\t{failed} failed"
+                f"{printable(source.name)}\tdomain={printable(source.domain)}\t{source.origin}"
+                f"\t{len(files)} files\t{failed} failed"
                 f"\tlicense={source.license or '-'}\trevision={source.revision[:12]}"
             )
         for state in store.listed().values():
             if state.status != "mined" and domain is None:
-                click.echo(f"{state.entry}\t{state.status}\t{state.reason}")
+                click.echo(f"{printable(state.entry)}\t{state.status}\t{printable(state.reason or '')}")
 
 
 @click.command()
@@ -189,5 +194,5 @@ def files(ctx: click.Context, source_name: str, status: str | None) -> None:
         if source_name not in {source.name for source in store.sources()}:
             raise InputError(f"no source {source_name!r} in the store")
         for record in store.files(source_name, status):
-            why = f"\t{record.reason}: {record.error}" if record.reason else ""
-            click.echo(f"{record.path}\t{record.status}{why}")
+            why = f"\t{record.reason}: {printable(record.error or '')}" if record.reason else ""
+            click.echo(f"{printable(record.path)}\t{record.status}{why}")

@@ -35,6 +35,7 @@ class FileRecord(BaseModel):
     reason: str | None = None
     """Why a file was not mined: syntax_error, unsupported_syntax (valid code libcst cannot read: newer
     syntax or a libcst bug), undecodable, binary, too_large, too_deeply_nested, symlink, not_a_file
-    (a FIFO, socket or device), unreadable, vanished, parse_error (HTML), parser_crashed."""
+    (a FIFO, socket or device), unreadable, vanished, bad_name (not UTF-8, or a control character: the
+    path is the name escaped), parse_error (HTML), parser_crashed."""
     error: str | None = None
     lines: int = 0
