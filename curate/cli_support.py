@@ -8,6 +8,7 @@ import dataclasses
 import difflib
 import json
 import os
+import sys
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -125,6 +126,9 @@ def progress_bar(*, shown: bool = True) -> Iterator[Progress]:
         console=stderr,
         transient=True,
         disable=not (shown and stderr.is_terminal),
+        # what a command prints meanwhile goes above the bar only when it goes to the terminal too;
+        # redirected, stdout keeps it (rich would send it to the bar's stream)
+        redirect_stdout=sys.stdout.isatty(),
     )
     with progress:
         yield progress
