@@ -3,8 +3,9 @@ commands and the error handling are here; the commands of each stage are in `cli
 `cli_examples`, `cli_curation`, `cli_training` and `cli_chat`.
 
 `main(argv) -> int` never raises for expected failures: it prints `curate: error: ...` on one line
-and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks instead. Bare `curate`
-prints the help and exits 0; every command's help ends with an example (a test walks them all).
+and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks instead. A bare
+`curate` (or `curate mix`, any group) prints the help and exits 0; every command's help ends with an
+example (a test walks them all).
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, json_opti
 from curate.errors import CheckFailed, CurateError, InputError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", type=click.Path(dir_okay=False), help=f"The store (default: $CURATE_DB, else {DEFAULT_DB}).")
 @click.option(
     "--mixes", type=click.Path(file_okay=False), help="The recipes folder (default: $CURATE_MIXES, else data/mixes)."
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(package_name="curate", prog_name="curate", message="%(prog)s %(version)s")
-@click.pass_context
-def cli(ctx: click.Context, db: str | None, mixes: str | None, debug: bool) -> None:
+def cli(db: str | None, mixes: str | None, debug: bool) -> None:
     """curate: real code in, training data for tool-using code assistants out.
 
     \b
@@ -37,8 +37,6 @@ def cli(ctx: click.Context, db: str | None, mixes: str | None, debug: bool) -> N
       curate quickstart
       curate mine path/to/project --domain myproject && curate synth --domain myproject --n 200
     """
-    if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
 
 
 @cli.command()
@@ -237,6 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.main(args=args, prog_name="curate", standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
+    except click.exceptions.NoArgsIsHelpError as bare:  # `curate`, `curate mix`: asking for the help
+        click.echo(bare.ctx.get_help() if bare.ctx else bare.format_message())
+        return 0
     except click.exceptions.Abort:
         click.echo("curate: error: aborted", err=True)
         return 1
