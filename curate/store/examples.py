@@ -377,6 +377,16 @@ class ExampleTables:
                 ),
             )
 
+    def example_domains(self) -> list[str]:
+        """Every domain with examples or rejected candidates (an imported domain has no mined source)."""
+        query = "SELECT domain FROM examples UNION SELECT domain FROM example_rejections ORDER BY 1"
+        return [row[0] for row in self._db.execute(query).fetchall()]
+
+    def rejection_stages(self) -> list[str]:
+        """Every stage that rejected something."""
+        query = "SELECT DISTINCT stage FROM example_rejections ORDER BY 1"
+        return [row[0] for row in self._db.execute(query).fetchall()]
+
     def example_rejections(self, *, domain: str | None = None, stage: str | None = None) -> list[Rejection]:
         query, params = (
             ("SELECT DISTINCT example_id, domain, stage, reason, turn FROM example_rejections WHERE true"),
