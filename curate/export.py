@@ -276,7 +276,7 @@ def write_hf(
         licenses=hub.breakdown([values_of(item, "license", {}, licenses) for item in examples]),
     )
     (folder / hub.CARD).write_text(hub.render_card(card, written), encoding="utf-8")
-    return {file.path: file.rows for file in written.files}
+    return {file.path: file.rows for file in written}
 
 
 def export(

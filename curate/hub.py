@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,8 +44,28 @@ ROW_GROUP = 1000
 MESSAGE_FIELDS = ("role", "content", "tool_calls", "tool_call_id", "name")
 TAGS = ("tool-calling", "function-calling", "code", "synthetic", "curate")
 HUB_LICENSES = frozenset(
-    "apache-2.0 mit bsd-2-clause bsd-3-clause bsd-3-clause-clear isc gpl-2.0 gpl-3.0 lgpl-2.1 lgpl-3.0 agpl-3.0"
-    " mpl-2.0 epl-2.0 cc0-1.0 cc-by-4.0 cc-by-sa-4.0 unlicense bsl-1.0 artistic-2.0 wtfpl".split()
+    [
+        "apache-2.0",
+        "mit",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "isc",
+        "gpl-2.0",
+        "gpl-3.0",
+        "lgpl-2.1",
+        "lgpl-3.0",
+        "agpl-3.0",
+        "mpl-2.0",
+        "epl-2.0",
+        "cc0-1.0",
+        "cc-by-4.0",
+        "cc-by-sa-4.0",
+        "unlicense",
+        "bsl-1.0",
+        "artistic-2.0",
+        "wtfpl",
+    ]
 )
 """The Hub's license ids for the SPDX licenses sources commonly carry; any other is `other`."""
 
@@ -92,11 +112,6 @@ class SplitFile:
     """The split's size in Arrow, as `dataset_info` counts it."""
 
 
-@dataclass
-class Written:
-    files: list[SplitFile] = field(default_factory=list)
-
-
 def features() -> Any:
     """The dataset's `datasets.Features`."""
     import datasets
@@ -112,7 +127,7 @@ def features() -> Any:
     call = {"id": text, "type": text, "function": {"name": text, "arguments": Json()}}
     message = {"role": text, "content": text, "tool_calls": List(call), "tool_call_id": text, "name": text}
     tool = {"type": text, "function": {"name": text, "description": text, "parameters": Json()}}
-    columns = {name: text for name in ("id", "domain", "kind", "intent", "template", "pair_id")}
+    columns = dict.fromkeys(("id", "domain", "kind", "intent", "template", "pair_id"), text)
     return Features({**columns, "turn": Value("int32"), "messages": List(message), "tools": List(tool)})
 
 
@@ -133,7 +148,10 @@ def hub_messages(messages: list[dict[str, Any]], where: str) -> list[dict[str, A
                     {
                         "id": call.get("id"),
                         "type": call.get("type", "function"),
-                        "function": {"name": call["function"]["name"], "arguments": compact(call["function"]["arguments"])},
+                        "function": {
+                            "name": call["function"]["name"],
+                            "arguments": compact(call["function"]["arguments"]),
+                        },
                     }
                     for call in calls
                 ],
@@ -151,7 +169,9 @@ def hub_tools(tools: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
             raise CheckFailed(f"{where}: a tool is not {{type, function}}, which the hf format holds")
         if set(function) - {"name", "description", "parameters"}:
             extra = sorted(set(function) - {"name", "description", "parameters"})[0]
-            raise CheckFailed(f"{where}: tool {function.get('name')!r} has {extra!r}, which the hf format has no column for")
+            raise CheckFailed(
+                f"{where}: tool {function.get('name')!r} has {extra!r}, which the hf format has no column for"
+            )
         stored.append(
             {
                 "type": tool.get("type", "function"),
@@ -202,13 +222,13 @@ def _storage(kind: Any) -> Any:
     return kind
 
 
-def write_data(folder: Path, rows: Mapping[str, Sequence[ExportRow]]) -> Written:
+def write_data(folder: Path, rows: Mapping[str, Sequence[ExportRow]]) -> list[SplitFile]:
     """Each non-empty split as one Parquet file under `data/`, each read back with `datasets` and
     checked against the rows (CheckFailed names the first row that differs)."""
     import pyarrow.parquet as pq
 
     (folder / DATA).mkdir()
-    written = Written()
+    written = []
     for split, split_rows in rows.items():
         if not split_rows:
             continue
@@ -217,7 +237,7 @@ def write_data(folder: Path, rows: Mapping[str, Sequence[ExportRow]]) -> Written
         table = arrow_table(split_rows, name)
         pq.write_table(table, folder / relative, compression="zstd", row_group_size=ROW_GROUP)
         _read_back(folder / relative, split_rows, name)
-        written.files.append(SplitFile(name, relative, len(split_rows), table.nbytes))
+        written.append(SplitFile(name, relative, len(split_rows), table.nbytes))
     return written
 
 
@@ -248,13 +268,15 @@ def hub_license(spdx: str) -> str:
 
 def card_licenses(licenses: Mapping[str, int]) -> str | list[str]:
     """The card's `license`: one id, or a sorted list when the sources carry several."""
-    ids = sorted({"unknown" if name.startswith("(") else hub_license(name) for name in licenses if name != "(card only)"})
+    ids = sorted(
+        {"unknown" if name.startswith("(") else hub_license(name) for name in licenses if name != "(card only)"}
+    )
     if not ids:
         return "unknown"
     return ids[0] if len(ids) == 1 else ids
 
 
-def render_card(card: Card, written: Written) -> str:
+def render_card(card: Card, written: Sequence[SplitFile]) -> str:
     import yaml
 
     info = features()._to_yaml_list()
@@ -266,22 +288,22 @@ def render_card(card: Card, written: Written) -> str:
         "configs": [
             {
                 "config_name": "default",
-                "data_files": [{"split": file.split, "path": file.path} for file in written.files],
+                "data_files": [{"split": file.split, "path": file.path} for file in written],
             }
         ],
         "dataset_info": {
             "features": info,
             "splits": [
-                {"name": file.split, "num_bytes": file.num_bytes, "num_examples": file.rows} for file in written.files
+                {"name": file.split, "num_bytes": file.num_bytes, "num_examples": file.rows} for file in written
             ],
-            "dataset_size": sum(file.num_bytes for file in written.files),
+            "dataset_size": sum(file.num_bytes for file in written),
         },
     }
     header = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000)
     return f"---\n{header}---\n\n{_body(card, written)}"
 
 
-def _body(card: Card, written: Written) -> str:
+def _body(card: Card, written: Sequence[SplitFile]) -> str:
     name, *extends = card.lineage
     parts = [
         f"# {card.mix}\n",
@@ -297,10 +319,7 @@ def _body(card: Card, written: Written) -> str:
         f"| system prompt | {_cell(card.system) if card.system else '(none)'} |\n",
         "## Splits\n",
         "| split | examples | rows |\n|---|---:|---:|",
-        *(
-            f"| {file.split} | {card.examples.get(_curate_split(file.split), 0)} | {file.rows} |"
-            for file in written.files
-        ),
+        *(f"| {file.split} | {card.examples.get(_curate_split(file.split), 0)} | {file.rows} |" for file in written),
         "",
         _counts("Domains", "domain", card.domains),
         _counts("Kinds", "kind", card.kinds),
@@ -349,7 +368,9 @@ mask_prompt: true
 
 def _turns(turns: str) -> str:
     if turns == "each":
-        return "one per assistant turn (`turn` is its index): the conversation up to it, which trains as its last message"
+        return (
+            "one per assistant turn (`turn` is its index): the conversation up to it, which trains as its last message"
+        )
     return "whole conversations"
 
 
