@@ -146,14 +146,26 @@ def audit(
     type=click.Path(file_okay=False, path_type=Path),
     help="A model folder whose tokenizer and chat template the round trip uses (default: a small one built here).",
 )
+@click.option(
+    "--push-to-hub",
+    "repo",
+    metavar="OWNER/NAME",
+    help="With --format hf: upload the folder as this Hugging Face dataset (a token: HF_TOKEN or `hf auth login`).",
+)
 @click.pass_context
-def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None) -> None:
+def export_command(
+    ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None, repo: str | None
+) -> None:
     """Write a built mix as mlx-lm JSONL, a Hugging Face dataset, Parquet, Hermes or ShareGPT rows, and
     check it round-trips."""
+    from curate import hub
     from curate.export import export
     from train.roundtrip import check_export
     from train.tokenizer import build_tokenizer
 
+    if repo is not None and format_ != "hf":
+        raise InputError("--push-to-hub uploads an hf export", hint="add --format hf")
+    api = hub.ready_to_push(repo) if repo is not None else None
     with open_store(ctx, read_only=True) as store:
         done = export(
             store,
@@ -173,6 +185,9 @@ def export_command(ctx: click.Context, name: str, format_: str, out: Path, turns
         f"{name} -> {out} ({format_}, turns={manifest['turns']}): {rows} rows; round trip through mlx-lm: "
         f"{trip['rows']} rows, {trip['calls']} tool calls parsed back"
     )
+    if repo is not None:
+        url = hub.push(api, out, repo, f"curate export {name} (lockfile sha256 {manifest['lockfile_sha256'][:12]})")
+        click.echo(f"pushed {out} to https://huggingface.co/datasets/{repo} ({url})")
 
 
 @click.command("mixes")
