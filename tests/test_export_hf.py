@@ -275,3 +275,28 @@ def test_push_needs_the_hf_format_and_a_repository_id(
     assert "add --format hf" in capsys.readouterr().err
     assert main([*argv[:-1], "tiny"]) == 2
     assert "a repository is OWNER/NAME" in capsys.readouterr().err
+
+
+def test_licenses_become_the_hubs_ids() -> None:
+    from curate.hub import card_licenses, hub_license
+
+    assert [hub_license(name) for name in ("MIT", "Apache-2.0", "GPL-3.0-or-later", "PSF-2.0")] == [
+        "mit",
+        "apache-2.0",
+        "gpl-3.0",
+        "other",
+    ]
+    assert card_licenses({"MIT": 3, "(card only)": 2}) == "mit"
+    assert card_licenses({"(card only)": 2}) == "unknown"
+    assert card_licenses({"MIT": 1, "(unknown)": 1, "BSD-3-Clause": 1}) == ["bsd-3-clause", "mit", "unknown"]
+
+
+def test_a_tool_or_message_with_a_key_the_columns_lack_is_refused() -> None:
+    from curate.errors import CheckFailed
+    from curate.hub import hub_messages, hub_tools
+
+    tool = {"type": "function", "function": {"name": "f", "description": "d", "parameters": {}, "strict": True}}
+    with pytest.raises(CheckFailed, match="train row 1: tool 'f' has 'strict'"):
+        hub_tools([tool], "train row 1")
+    with pytest.raises(CheckFailed, match="a message has 'reasoning'"):
+        hub_messages([{"role": "assistant", "content": "x", "reasoning": "y"}], "train row 1")
