@@ -398,11 +398,12 @@ def ready_to_push(repo: str) -> Any:
     before the export does any work."""
     try:
         import huggingface_hub
+        from huggingface_hub import constants
     except ImportError:  # optional: only pushing needs it
         raise InputError("--push-to-hub needs huggingface_hub", hint="uv add huggingface_hub") from None
     if "/" not in repo or repo.count("/") > 1:
         raise InputError(f"--push-to-hub {repo}: a repository is OWNER/NAME")
-    if huggingface_hub.constants.HF_HUB_OFFLINE:
+    if constants.HF_HUB_OFFLINE:
         raise InputError("cannot push to the Hub: HF_HUB_OFFLINE is set")
     token = huggingface_hub.get_token()
     if not token:

@@ -233,12 +233,12 @@ def cli(built: tuple[Store, Path], tmp_path: Path, *argv: str) -> list[str]:
 
 @pytest.fixture
 def no_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import huggingface_hub
+    from huggingface_hub import constants
 
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
-    monkeypatch.setattr(huggingface_hub.constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_TOKEN_PATH", str(tmp_path / "no-token"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
 
 
 @pytest.mark.usefixtures("no_token")
@@ -252,14 +252,27 @@ def test_push_without_a_token_is_one_line_before_any_work(
     assert not (tmp_path / "out").exists()
 
 
+def test_push_without_a_token_from_a_fresh_process(built: tuple[Store, Path], tmp_path: Path) -> None:
+    """As a user runs it: nothing of huggingface_hub imported beforehand, no token anywhere."""
+    argv = cli(built, tmp_path, "--out", str(tmp_path / "out"), "--push-to-hub", "me/tiny")
+    environment = {key: value for key, value in os.environ.items() if key not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")}
+    environment |= {"HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_OFFLINE": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "curate", *argv], capture_output=True, text=True, env=environment, check=False
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("curate: error: no Hugging Face token") and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.usefixtures("no_token")
 def test_push_without_a_network_is_one_line_and_keeps_the_export(
     built: tuple[Store, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import huggingface_hub
+    from huggingface_hub import constants
 
     monkeypatch.setenv("HF_TOKEN", "hf_not_a_real_token")
-    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
     code = main(cli(built, tmp_path, "--out", str(tmp_path / "out"), "--push-to-hub", "me/tiny"))
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1, err
