@@ -213,10 +213,23 @@ def audit(
     type=click.Path(file_okay=False, path_type=Path),
     help="A model folder whose tokenizer and chat template the round trip uses (default: a small one built here).",
 )
+@click.option(
+    "--push-to-hub",
+    "repo",
+    metavar="OWNER/NAME",
+    help="With --format hf: upload the folder as this Hugging Face dataset (a token: HF_TOKEN or `hf auth login`).",
+)
 @json_option("Print the export's manifest (the manifest.json written into --out) as JSON.")
 @click.pass_context
 def export_command(
-    ctx: click.Context, name: str, format_: str, out: Path, turns: str, tokenizer: Path | None, as_json: bool
+    ctx: click.Context,
+    name: str,
+    format_: str,
+    out: Path,
+    turns: str,
+    tokenizer: Path | None,
+    repo: str | None,
+    as_json: bool,
 ) -> None:
     """Write a built mix as mlx-lm JSONL, a Hugging Face dataset, Parquet, Hermes or ShareGPT rows, and
     check it round-trips.
@@ -225,11 +238,15 @@ def export_command(
     Example:
       curate export phase7 --format mlx --out data/exports/phase7
     """
+    from curate import hub
     from curate.export import export
     from train.roundtrip import check_export
     from train.tokenizer import build_tokenizer
 
     check_mix(ctx, name)
+    if repo is not None and format_ != "hf":
+        raise InputError("--push-to-hub uploads an hf export", hint="add --format hf")
+    api = hub.ready_to_push(repo) if repo is not None else None
     with open_store(ctx, read_only=True) as store, progress_bar(shown=not as_json) as progress:
         progress.add_task(f"exporting {name} ({format_}) and checking the round trip", total=None)
         done = export(
@@ -244,6 +261,11 @@ def export_command(
             build_tokenizer=build_tokenizer,
         )
     manifest = done.manifest
+    pushed = (
+        hub.push(api, out, repo, f"curate export {name} (lockfile sha256 {manifest['lockfile_sha256'][:12]})")
+        if repo is not None
+        else None
+    )
     if as_json:
         emit_json(manifest)
         return
@@ -253,6 +275,8 @@ def export_command(
         f"{name} -> {out} ({format_}, turns={manifest['turns']}): {rows} rows; round trip through mlx-lm: "
         f"{trip['rows']} rows, {trip['calls']} tool calls parsed back"
     )
+    if pushed is not None:
+        click.echo(f"pushed {out} to https://huggingface.co/datasets/{repo} ({pushed})")
 
 
 @click.command("mixes")

@@ -156,10 +156,45 @@ def _parquet_rows(path: Path) -> Rows:
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"not a Parquet file curate can read: {error}") from None  # the report names the file
     number = 0
+    schema = table.schema_arrow
+    decode = any(_holds_json(column.type) for column in schema)
     for batch in table.iter_batches(batch_size=1024):
         for row in batch.to_pylist():
             number += 1
-            yield number, row
+            yield number, _decoded(row, pa.struct(list(schema))) if decode else row
+
+
+def _holds_json(kind: Any) -> bool:
+    """Whether an Arrow type holds Arrow's canonical JSON type (`datasets.Json()`, as curate's hf
+    export writes call arguments and tool parameters) anywhere inside."""
+    import pyarrow as pa
+
+    if isinstance(kind, pa.BaseExtensionType):
+        return str(kind.extension_name) == "arrow.json"
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _holds_json(kind.value_type)
+    if pa.types.is_struct(kind):
+        return any(_holds_json(child.type) for child in kind)
+    return False
+
+
+def _decoded(value: Any, kind: Any) -> Any:
+    """The value with its JSON-typed parts parsed, as `datasets` hands them back; text that is not
+    JSON stays text, for the row's format to report."""
+    import pyarrow as pa
+
+    if value is None:
+        return None
+    if _holds_json(kind) and isinstance(kind, pa.BaseExtensionType):
+        try:
+            return json.loads(value)
+        except (TypeError, ValueError):  # not JSON after all: the format's own check names the row
+            return value
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return [_decoded(item, kind.value_type) for item in value]
+    if pa.types.is_struct(kind):
+        return {key: _decoded(item, kind.field(key).type) for key, item in value.items()}
+    return value
 
 
 def _dataset_rows(dataset: Any) -> Rows:
