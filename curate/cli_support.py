@@ -20,11 +20,14 @@ import click
 from curate.errors import InputError
 
 if TYPE_CHECKING:  # the store (duckdb, pyarrow), pydantic and rich load only when a command uses them
+    from rich.console import Console
     from rich.progress import Progress
 
     from curate.store import Store
 
 DEFAULT_DB = "data/curate.duckdb"
+stderr: Console | None = None
+"""Where progress bars go (a test may set a console); None: a console on stderr, made when needed."""
 
 
 def db_path(ctx: click.Context) -> str:
@@ -125,15 +128,15 @@ def progress_bar(*, shown: bool = True) -> Iterator[Progress]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    stderr = Console(stderr=True)
+    console = stderr if stderr is not None else Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr,
+        console=console,
         transient=True,
-        disable=not (shown and stderr.is_terminal),
+        disable=not (shown and console.is_terminal),
         # what a command prints meanwhile goes above the bar only when it goes to the terminal too;
         # redirected, stdout keeps it (rich would send it to the bar's stream)
         redirect_stdout=sys.stdout.isatty(),
