@@ -3,13 +3,15 @@ several configurations side by side, every score kept in the store.
 
 A prompt is a test conversation up to its first assistant turn; the expected answer is that turn's
 first tool call, or no call. Predicted calls are executed against the example's own domain, so
-different but equivalent arguments count as right.
+different but equivalent arguments count as right. Scores are given for the whole test split and for
+each language (the domain's: python, html or mixed), domain and conversation shape, so a phase that
+adds HTML shows what it did for HTML and what it cost Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,31 @@ from curate.errors import CurateError, InputError
 from curate.mix import read_lockfile
 from curate.store import Store
 from curate.tools import Executor, result_content
-from train.evaluate import Call, Prompt, Scores, evaluate_model
+from train.evaluate import Call, Prompt, Scores, by_group, evaluate_model
+
+DIMENSIONS = ("language", "domain", "shape")
+"""What test prompts are grouped by, besides the whole split."""
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A configuration's scores on the whole test split, and by each dimension's values."""
+
+    scores: Scores
+    groups: dict[str, dict[str, Scores]] = field(default_factory=dict)
+
+    def stored(self) -> dict[str, Any]:
+        """As the store keeps it: the whole split's scores, with `groups` beside them."""
+        groups = {
+            dimension: {value: asdict(s) for value, s in found.items()} for dimension, found in self.groups.items()
+        }
+        return {**asdict(self.scores), "groups": groups}
+
+
+def language_of(store: Store, domain: str) -> str:
+    """A domain's language: python or html, or mixed when its parsed files hold both."""
+    found = {record.language for source in store.sources(domain) for record in store.files(source.name, "ok")}
+    return found.pop() if len(found) == 1 else "mixed" if found else "none"
 
 
 def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
@@ -26,12 +52,17 @@ def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
     if not lockfile.splits.get("test"):
         raise InputError(f"mix {mix!r} has an empty test split", hint="give its [splits] a test share")
     prompts = []
+    languages: dict[str, str] = {}
     for item in store.examples(ids=lockfile.splits["test"]):
         messages = item.record["messages"]
         first = next(i for i, message in enumerate(messages) if message["role"] == "assistant")
         calls = messages[first].get("tool_calls") or []
         expected = Call(calls[0]["function"]["name"], calls[0]["function"]["arguments"]) if calls else None
-        prompts.append(Prompt(messages[:first], item.record["tools"] or None, expected, str(item.record["domain"])))
+        domain = str(item.record["domain"])
+        if domain not in languages:
+            languages[domain] = language_of(store, domain)
+        groups = {"language": languages[domain], "domain": domain, "shape": str(item.record.get("shape", "single"))}
+        prompts.append(Prompt(messages[:first], item.record["tools"] or None, expected, domain, groups))
     return prompts
 
 
@@ -65,8 +96,9 @@ def evaluate(
     model: str | None,
     max_tokens: int,
     on_progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Scores]:
-    """Score each configuration on the mix's test prompts; `on_progress(done, total)` after each one."""
+) -> dict[str, Evaluated]:
+    """Score each configuration on the mix's test prompts, as a whole and by group;
+    `on_progress(done, total)` after each configuration."""
     prompts = prompts_of(store, mixes, mix)
     executors: dict[str, Executor] = {}
 
@@ -75,18 +107,20 @@ def evaluate(
             executors[domain] = Executor(store, domain)
         return result_content(executors[domain](name, arguments))
 
-    results: dict[str, Scores] = {}
+    results: dict[str, Evaluated] = {}
     for config in configs:
         model_path, adapters = configuration(store, config, model)
         try:
-            results[config] = evaluate_model(
+            scores, _, cases = evaluate_model(
                 model_path, prompts, adapter_path=adapters, execute=execute, max_tokens=max_tokens
-            )[0]
+            )
         except CurateError:
             raise
         except (OSError, ValueError) as error:
             raise InputError(f"{config}: cannot load {model_path}: {str(error).splitlines()[0]}") from None
-        store.add_eval_result(eval_id, mix, config, model_path, adapters, asdict(results[config]))
+        groups = {dimension: by_group(cases, dimension, execute) for dimension in DIMENSIONS}
+        results[config] = Evaluated(scores, groups)
+        store.add_eval_result(eval_id, mix, config, model_path, adapters, results[config].stored())
         if on_progress is not None:
             on_progress(len(results), len(configs))
     return results
@@ -107,10 +141,27 @@ SCORE_ROWS: tuple[tuple[str, Callable[[Scores], str]], ...] = (
 )
 
 
-def render_scores(results: dict[str, Scores]) -> str:
-    """Configurations as columns, scores as rows."""
-    width = max(len(name) for name, _ in SCORE_ROWS)
+GROUP_ROWS: tuple[tuple[str, Callable[[Scores], str]], ...] = (
+    ("accuracy", lambda s: f"{s.accuracy:.1%}"),
+    ("call F1", lambda s: f"{s.call_f1:.3f}"),
+    ("latency p50", lambda s: f"{s.latency_p50:.2f} s"),
+)
+
+
+def render_scores(results: dict[str, Evaluated]) -> str:
+    """Configurations as columns, scores as rows: the whole test split, then each language, domain and
+    shape (its prompt count in brackets)."""
+    rows: list[tuple[str, list[str]]] = [
+        (name, [show(result.scores) for result in results.values()]) for name, show in SCORE_ROWS
+    ]
+    first = next(iter(results.values()), None)
+    for dimension in DIMENSIONS:
+        values = first.groups.get(dimension, {}) if first is not None else {}
+        for value, scores in values.items():
+            for name, show in GROUP_ROWS:
+                label = f"{dimension} {value} ({scores.cases}): {name}"
+                rows.append((label, [show(result.groups[dimension][value]) for result in results.values()]))
+    width = max(len(name) for name, _ in rows)
     lines = [" " * width + "".join(f"  {config:>28}" for config in results)]
-    for name, show in SCORE_ROWS:
-        lines.append(f"{name:<{width}}" + "".join(f"  {show(scores):>28}" for scores in results.values()))
+    lines += [f"{name:<{width}}" + "".join(f"  {cell:>28}" for cell in cells) for name, cells in rows]
     return "\n".join(lines) + "\n"

@@ -3,11 +3,12 @@ by side: the reference's phase comparison, from the store)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,23 @@ class PhaseRow:
     accuracy: float | None
     call_f1: float | None
     latency_p50: float | None
+    by_language: dict[str, tuple[float, int]] = field(default_factory=dict)
+    """Call/no-call accuracy and prompt count on each language's test prompts (python, html, mixed)."""
+
+
+REGRESSION_MARGIN = 0.05
+"""A phase's accuracy on a language may fall this much below the phase before it (5 points) before
+the phase table flags it: the reference's "no Python performance loss"."""
+
+
+def regressions(before: PhaseRow, after: PhaseRow, margin: float = REGRESSION_MARGIN) -> list[str]:
+    """The languages both runs were tested on where `after` scores more than `margin` below `before`."""
+    found = []
+    for language in sorted(set(before.by_language) & set(after.by_language)):
+        was, now = before.by_language[language][0], after.by_language[language][0]
+        if was - now > margin:
+            found.append(f"{language} {now - was:+.1%}")
+    return found
 
 
 def phase_rows(store: Store, run_ids: list[str] | None = None) -> list[PhaseRow]:
@@ -141,6 +159,10 @@ def phase_rows(store: Store, run_ids: list[str] | None = None) -> list[PhaseRow]
                 accuracy=score.get("accuracy"),
                 call_f1=score.get("call_f1"),
                 latency_p50=score.get("latency_p50"),
+                by_language={
+                    language: (float(found["accuracy"]), int(found["cases"]))
+                    for language, found in score.get("groups", {}).get("language", {}).items()
+                },
             )
         )
     return rows
@@ -170,6 +192,23 @@ def render_phases(rows: list[PhaseRow]) -> str:
         line("call F1", lambda row: row.call_f1, "{:.3f}"),
         line("latency p50", lambda row: row.latency_p50, "{:.2f} s"),
     ]
+    for language in sorted({language for row in rows for language in row.by_language}):
+        lines.append(
+            (
+                f"accuracy on {language}",
+                *(
+                    f"{row.by_language[language][0]:.1%} ({row.by_language[language][1]})"
+                    if language in row.by_language
+                    else "-"
+                    for row in rows
+                ),
+            )
+        )
+    if any(row.by_language for row in rows):
+        flagged = ["-"] + [
+            ", ".join(regressions(before, after)) or "none" for before, after in itertools.pairwise(rows)
+        ]
+        lines.append((f"regression vs the phase before (> {REGRESSION_MARGIN:.0%} drop)", *flagged))
     return markdown_table([header, *lines])
 
 

@@ -95,6 +95,8 @@ class Case:
     seconds: float = 0.0
     tokens: int = 0
     where: str = ""
+    groups: dict[str, str] = field(default_factory=dict)
+    """What the prompt belongs to, by dimension (`language`: python; `domain`: shop; `shape`: single)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,15 @@ def score(cases: Sequence[Case], execute: Execute | None = None) -> Scores:
     )
 
 
+def by_group(cases: Sequence[Case], dimension: str, execute: Execute | None = None) -> dict[str, Scores]:
+    """The scores of the cases of each value of a dimension (`language`: {"html": ..., "python": ...})."""
+    grouped: dict[str, list[Case]] = {}
+    for case in cases:
+        if dimension in case.groups:
+            grouped.setdefault(case.groups[dimension], []).append(case)
+    return {value: score(grouped[value], execute) for value in sorted(grouped)}
+
+
 def _same_result(execute: Execute, where: str, predicted: Call, expected: Call) -> bool:
     if predicted.name == expected.name and predicted.arguments == expected.arguments:
         return True
@@ -189,6 +200,7 @@ class Prompt:
     tools: list[dict[str, Any]] | None
     expected: Call | None
     where: str = ""
+    groups: dict[str, str] = field(default_factory=dict)
 
 
 def evaluate_model(
@@ -198,9 +210,9 @@ def evaluate_model(
     adapter_path: str | None = None,
     execute: Execute | None = None,
     max_tokens: int = 256,
-) -> tuple[Scores, list[str]]:
+) -> tuple[Scores, list[str], list[Case]]:
     """Generate greedily for every prompt with mlx-lm, classify with the model's own tool parser,
-    score; also returns the raw outputs."""
+    score; also returns the raw outputs and the cases (to score by group)."""
     import time
 
     from train import quiet_transformers
@@ -224,5 +236,6 @@ def evaluate_model(
         seconds = time.perf_counter() - began
         outputs.append(text)
         parsed = classify(text, parser, start, end, prompt.tools)
-        cases.append(Case(prompt.expected, parsed, seconds, len(tokenizer.encode(text)), prompt.where))
-    return score(cases, execute), outputs
+        tokens = len(tokenizer.encode(text))
+        cases.append(Case(prompt.expected, parsed, seconds, tokens, prompt.where, prompt.groups))
+    return score(cases, execute), outputs, cases
