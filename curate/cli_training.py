@@ -120,8 +120,9 @@ def train_command(
       curate train phase7 --iters 200 --rank 16
       curate train --resume train-phase7-0123456789ab --iters 400
     """
-    from curate.training import resume_training, run_training
+    from curate.training import require_training, resume_training, run_training
 
+    require_training()  # the environment first: no name is worth checking where nothing can train
     given = {
         name
         for name in SETTING_OPTIONS

@@ -70,7 +70,7 @@ def run_training(
     on_report: Progress | None = None,
 ) -> TrainRun:
     """A new run: nothing of it is kept (folder or record) when bad input stops it before training."""
-    _require_mlx()
+    require_training()
     folder = runs / run_id
     try:
         export(store, mixes, mix, folder / "data", check=check_export, build_tokenizer=build_tokenizer)
@@ -96,7 +96,7 @@ def run_training(
 
 def resume_training(store: Store, run_id: str, *, iters: int | None, on_report: Progress | None = None) -> TrainRun:
     """Go on with a run from its last checkpoint, with its own settings (`iters` may grow)."""
-    _require_mlx()
+    require_training()
     found = store.train_runs([run_id])
     if not found:
         raise InputError(f"no training run {run_id!r}", hint="`curate runs` lists them")
@@ -175,7 +175,8 @@ def _settings(stored: dict[str, Any]) -> LoraSettings:
         raise InputError(f"the stored settings cannot be used by this curate: {error}") from None
 
 
-def _require_mlx() -> None:
+def require_training() -> None:
+    """MLX can run here, or one line (exit 2) with the install line for this platform."""
     try:
         require_mlx()
     except MlxUnavailable as error:
