@@ -94,8 +94,10 @@ def _excluded_folder(path: str, exclude: Sequence[str]) -> bool:
 
 
 def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None = None) -> Iterator[SourceFile]:
-    """Every file of a known language in the source, sorted by path; excluded ones are never read.
-    A file over `max_bytes` (default: its language's limit, `MAX_FILE_BYTES`) is not read."""
+    """Every file of a known language in the source; excluded ones are never read. A file over
+    `max_bytes` (default: its language's limit, `MAX_FILE_BYTES`) is not read. A folder's files come
+    as they are read, one at a time (a folder's files by name, then its subfolders by name), so a
+    caller that lets each go holds one file's bytes at most; an archive's come sorted by path."""
     origin = origin_of(target)
     if origin == "folder":
         files = _read_folder(target, max_bytes, exclude)
@@ -103,7 +105,7 @@ def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None
         files = _read_sdist(target, max_bytes)
     else:
         files = _read_wheel(target, max_bytes)
-    for item in sorted(files, key=lambda f: f.path):
+    for item in files if origin == "folder" else sorted(files, key=lambda f: f.path):
         if not _excluded(item.path, exclude):
             yield item
 
