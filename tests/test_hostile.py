@@ -130,3 +130,24 @@ def test_a_file_that_vanishes_mid_run_is_recorded(tmp_path: Path, monkeypatch: p
     with Store.open(tmp_path / "s.duckdb") as store:
         assert mine(store, root, domain="p", jobs=1).failed == {"vanished": 1}
         assert [(r.path, r.reason) for r in store.files("proj", status="failed")] == [("gone.py", "vanished")]
+
+
+PARENT_LIMIT = 500_000  # KiB: the mine's window of file bytes and its own baseline, far below the files' sum
+
+
+@pytest.mark.slow
+def test_the_parent_holds_a_window_of_file_bytes_not_the_source(tmp_path: Path) -> None:
+    """200 files just under the 5 MB limit (980 MB, sparse: no disk) once sat in the parent all at
+    once; now it takes them as the pool needs them."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for index in range(200):
+        with (corpus / f"m{index:03}.py").open("wb") as handle:
+            handle.truncate(4_900_000)  # zeros: read whole, then refused by a worker as binary
+    store_folder = tmp_path / "store"
+    store_folder.mkdir()
+    done, peak = mine_as_child(store_folder / "s.duckdb", corpus)
+    assert done.returncode == 0, done.stderr
+    with Store.open(store_folder / "s.duckdb", read_only=True) as store:
+        assert {item.reason for item in store.files("corpus")} == {"binary"}
+    assert peak < PARENT_LIMIT, f"peak resident memory {peak / 1024:.0f} MiB"
