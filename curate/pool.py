@@ -53,15 +53,27 @@ STDERR_TAIL = 300
 """Characters of a dead worker's stderr kept in its task's report."""
 WINDOW_BYTES = 256 * 1024 * 1024
 """What the tasks taken and not yet finished may weigh together (a mine's file bytes)."""
+WORKER_MEMORY = 3 * 1024**3
+"""Each worker's address space. A 32 MB HTML page peaks at 1.1 GiB resident; Python past its token
+limit (`sources.python.parse.MAX_TOKENS`) never gets near. Unbounded, libcst once took 4.7 GB on a
+2 MB literal."""
 
 
-def _start_worker(function: str) -> _Worker:
+def _start_worker(function: str, memory_limit: int | None = None) -> _Worker:
     to_child_read, to_child_write = os.pipe()
     from_child_read, from_child_write = os.pipe()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the worker's: closed by _stop)
     process = subprocess.Popen(
-        [sys.executable, "-m", "curate._worker", str(to_child_read), str(from_child_write), function],
+        [
+            sys.executable,
+            "-m",
+            "curate._worker",
+            str(to_child_read),
+            str(from_child_write),
+            function,
+            *([str(memory_limit)] if memory_limit else []),
+        ],
         pass_fds=(to_child_read, from_child_write),
         env=env,
         stdin=subprocess.DEVNULL,
@@ -85,13 +97,16 @@ def run_tasks(
     task_timeout: float = 120.0,
     weight: Callable[[tuple[Any, ...]], int] | None = None,
     window: int = WINDOW_BYTES,
+    memory_limit: int | None = WORKER_MEMORY,
 ) -> None:
     """Run `function(*task)` (function named `module:name`) for each task in `jobs` processes.
 
     Tasks are numbered in the order `tasks` gives them, and taken from it only as workers need them:
     the tasks taken and not yet finished weigh at most `window` (by `weight`, e.g. a file's bytes; a
     single heavier task is taken alone) and number at most a few chunks a worker, so a lazy `tasks`
-    is never held whole. Results and crashes arrive by task index, in the calling thread.
+    is never held whole. Each worker's address space is limited to `memory_limit` bytes (None: no
+    limit): a task that needs more raises MemoryError there, or its worker dies and it is reported as a
+    crash. Results and crashes arrive by task index, in the calling thread.
     """
     source = iter(tasks)
     held: dict[int, tuple[Any, ...]] = {}  # taken and not finished: what a retry needs
@@ -136,7 +151,7 @@ def run_tasks(
         for worker in workers:
             feed(worker)
         while len(workers) < jobs and (queue or take_chunk()):
-            worker = _start_worker(function)
+            worker = _start_worker(function, memory_limit)
             workers.append(worker)
             feed(worker)
 

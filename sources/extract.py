@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources.extraction import Extraction
+from sources.extraction import Extraction, failed
 from sources.html import extract_html
 from sources.python import extract_python
 from sources.secrets import redact_secrets
@@ -17,11 +17,14 @@ def extract_file(
 ) -> Extraction:
     """Facts of one file, from its bytes with every secret redacted first: nothing extracted or stored
     (facts, the file's text) can hold a secret; the findings come with the result. `max_bytes`
-    replaces the language's size limit."""
-    redacted, secrets = redact_secrets(data, html=language == "html")
-    if language == "html":
-        extraction = extract_html(path, redacted, max_bytes)
-    else:
-        extraction = extract_python(path, redacted, module, is_package, max_bytes)
+    replaces the language's size limit. Running out of memory is `too_large`."""
+    try:
+        redacted, secrets = redact_secrets(data, html=language == "html")
+        if language == "html":
+            extraction = extract_html(path, redacted, max_bytes)
+        else:
+            extraction = extract_python(path, redacted, module, is_package, max_bytes)
+    except MemoryError:  # past the worker's memory bound (curate.pool): the file's size, not a crash
+        return failed("too_large", "ran out of memory: the file needs more than a worker may hold")
     extraction.secrets = secrets
     return extraction

@@ -37,6 +37,9 @@ def build_corpus(root: Path) -> dict[str, str | None]:
     write("binary.py", random.Random(0).randbytes(8192), "binary")
     write("deep_nesting.py", b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "too_deeply_nested")
     write("concatenation.py", b"x = " + b" + ".join([b"'a'"] * 100_000) + b"\n", "too_deeply_nested")
+    literal = b"x = [" + b",".join(b"%d" % (i % 10) for i in range(1_000_000)) + b"]\n"
+    write("one_line_literal.py", literal, "too_large")  # 2 MB on one line: 4.7 GB in libcst, unbounded
+    write("dict_literal.py", b"x = {" + b",".join(b"%d: %d" % (i, i) for i in range(300_000)) + b"}\n", "too_large")
     with (root / "fifty_megabytes.py").open("wb") as handle:
         handle.write(b"x = 1\n" * (50 * 1024 * 1024 // 6))
     expected["fifty_megabytes.py"] = "too_large"

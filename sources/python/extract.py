@@ -17,7 +17,7 @@ from sources.extraction import Extraction, failed, guarded, to_rows
 from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
-from sources.python.parse import decode, parse_ast, parse_cst
+from sources.python.parse import check_tokens, decode, parse_ast, parse_cst
 from sources.python.positions import Positions, positions_for
 from sources.python.responses import add_responses
 from sources.python.syntax import OwnBodyVisitor, blocks, dotted, suite_statements
@@ -352,7 +352,7 @@ def extract_python(
         return guarded(
             data, "python", max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions)
         )
-    except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
+    except MemoryError:  # libcst on a huge module, past the worker's memory bound
         return failed("too_large", "ran out of memory")
 
 
@@ -361,6 +361,7 @@ def _has_nul(data: bytes) -> bool:
 
 
 def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
+    check_tokens(data)
     text = decode(data)
     tree = parse_ast(text)
     code = parse_cst(path, text)
