@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from schemas import Fact
-from sources.html import extract_html, parse_html
+from sources.html import compile_selector, extract_html, parse_html
 from sources.html.decode import decode_html
 
 
@@ -360,3 +360,24 @@ def test_a_charset_that_is_no_text_encoding_reads_as_undeclared() -> None:
         assert (decoded.encoding, decoded.warning) == ("utf-8", f"declared charset {label!r} is unknown")
         assert decoded.text.endswith("caf\u00e9 +ACI-")
     assert decode_html(b'<meta charset="shift_jis"><p>x').encoding == "shift_jis"
+
+
+@pytest.mark.parametrize(
+    ("selector", "bound"),
+    [
+        ("nav a", 30),
+        ("div.note > p", 1),
+        ("a[href^='http']", 1),
+        ("li:nth-child(2n+1)", 200),
+        ("xpath://a[. = 'Home']", 30),
+        ("xpath://*[count(following::node())]", 100_000),
+        ("xpath://*[count(following::node()[count(preceding::node())])]", 10**10),
+    ],
+)
+def test_a_query_costs_its_page_times_what_each_predicate_level_visits(selector: str, bound: int) -> None:
+    """On a page of 100,000 nodes, 30 deep, 200 children at most: nodes x the largest factor of each level."""
+    from sources.html.query import MAX_COST, query_cost
+
+    cost = query_cost(compile_selector(selector).path, 100_000, 30, 200)
+    assert cost <= 100_000 * bound
+    assert (cost > MAX_COST) == (bound > 10_000)
