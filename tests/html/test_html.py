@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from typing import Any
 
 import pytest
@@ -381,3 +382,21 @@ def test_a_query_costs_its_page_times_what_each_predicate_level_visits(selector:
     cost = query_cost(compile_selector(selector).path, 100_000, 30, 200)
     assert cost <= 100_000 * bound
     assert (cost > MAX_COST) == (bound > 10_000)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        '<label for="f{i}">Field {i}</label><input id="f{i}">',
+        '<label for="f">Field {i}</label><input id="f">',  # one id: every input had every label read again
+        '<input aria-labelledby="all">',  # every input names the same long element
+    ],
+)
+def test_twenty_thousand_labelled_controls_take_linear_time(pair: str) -> None:
+    body = "".join(pair.format(i=i) for i in range(20_000))
+    names = '<p id="all">' + "word " * 20_000 + "</p>"
+    page = f'<html lang="en"><body><main>{names}<form action="/a">{body}</form></main></body></html>'.encode()
+    started = time.monotonic()
+    result = extract_html("labels.html", page)
+    assert result.status == "ok"
+    assert time.monotonic() - started < 60  # quadratic, the shared id took hours
