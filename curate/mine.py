@@ -31,6 +31,8 @@ from sources.python.link import link
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
 BATCH_SECONDS = 2.0
+LARGEST_SIZE_LIMIT = 1 << 30
+"""The highest `--max-file-size`: a worker holds a file many times over (a 32 MB page peaks at 1.1 GiB)."""
 BATCH_BYTES = 64 * 1024 * 1024
 """Texts waiting to be written past this many characters are written at once, whatever their count."""
 
@@ -111,8 +113,8 @@ def mine(
     except ValueError as error:
         raise InputError(str(error)) from None
     source_name = name or default_name(root.resolve())
-    if max_file_size is not None and max_file_size < 1:
-        raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
+    if max_file_size is not None and not 1 <= max_file_size <= LARGEST_SIZE_LIMIT:
+        raise InputError(f"the size limit must be from 1 byte to {LARGEST_SIZE_LIMIT} (1 GiB), not {max_file_size}")
     stats = MineStats(
         source=source_name,
         domain=domain or source_name,
