@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -52,6 +53,7 @@ def test_a_dead_workers_stderr_goes_into_the_report_not_the_terminal(capfd: pyte
     assert capfd.readouterr().err == ""
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
 def test_a_worker_cannot_take_more_memory_than_its_limit() -> None:
     results, crashes = collect("allocate_on_three", list(range(6)), memory_limit=512 * 1024 * 1024)
     assert crashes == {3: "raised MemoryError: "}
