@@ -3,7 +3,9 @@ commands and the error handling are here; the commands of each stage are in `cli
 `cli_examples`, `cli_curation`, `cli_training` and `cli_chat`.
 
 `main(argv) -> int` never raises for expected failures: it prints `curate: error: ...` on one line
-and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks instead.
+and returns 2 for bad input, 1 for a failed check. `--debug` shows tracebacks instead. A bare
+`curate` (or `curate mix`, any group) prints the help and exits 0; every command's help ends with an
+example (a test walks them all).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 import click
 
 from curate import cli_chat, cli_curation, cli_examples, cli_mining, cli_training
-from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, mixes_dir, open_store
+from curate.cli_support import DEFAULT_DB, DEFAULT_EXPORTS, emit_json, json_option, mixes_dir, open_store
 from curate.errors import CheckFailed, CurateError, InputError
+from sources.names import printable
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,14 +29,26 @@ from curate.errors import CheckFailed, CurateError, InputError
     "--mixes", type=click.Path(file_okay=False), help="The recipes folder (default: $CURATE_MIXES, else data/mixes)."
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="curate", prog_name="curate", message="%(prog)s %(version)s")
 def cli(db: str | None, mixes: str | None, debug: bool) -> None:
-    """curate: real code in, training data for tool-using code assistants out."""
+    """curate: real code in, training data for tool-using code assistants out.
+
+    \b
+    Example:
+      curate quickstart
+      curate mine path/to/project --domain myproject && curate synth --domain myproject --n 200
+    """
 
 
 @cli.command()
 @click.argument("name", required=False)
 def schema(name: str | None) -> None:
-    """Print the JSON Schemas of curate's records (or of one, by name)."""
+    """Print the JSON Schemas of curate's records (or of one, by name): the shapes `--json` prints.
+
+    \b
+    Example:
+      curate schema Example
+    """
     import schemas
 
     models = {
@@ -51,12 +66,22 @@ def schema(name: str | None) -> None:
 
 @cli.group()
 def tool() -> None:
-    """The tool catalog: list it, or call a tool against a mined domain."""
+    """The tool catalog: list it, or call a tool against a mined domain.
+
+    \b
+    Example:
+      curate tool list
+    """
 
 
 @tool.command("list")
 def tool_list() -> None:
-    """Print the catalog as the JSON `tools` list of a chat request."""
+    """Print the catalog as the JSON `tools` list of a chat request.
+
+    \b
+    Example:
+      curate tool list > tools.json
+    """
     from curate.tools import catalog
 
     emit_json(catalog())
@@ -81,7 +106,12 @@ def _default_limit() -> int:
 )
 @click.pass_context
 def tool_call(ctx: click.Context, name: str, domain: str, arguments: str, limit: int) -> None:
-    """Call a tool and print its result as JSON."""
+    """Call a tool and print its result as JSON.
+
+    \b
+    Example:
+      curate tool call find_routes --domain shop --args '{"method": "POST"}'
+    """
     from curate.tools import call_tool
 
     try:
@@ -97,7 +127,12 @@ def tool_call(ctx: click.Context, name: str, domain: str, arguments: str, limit:
 
 @cli.group()
 def report() -> None:
-    """Comparison tables."""
+    """Comparison tables.
+
+    \b
+    Example:
+      curate report mixes
+    """
 
 
 @cli.command()
@@ -108,16 +143,38 @@ def report() -> None:
     help="Folders of exports and runs to check (default: data/exports and data/runs).",
 )
 @click.option("--clean", is_flag=True, help="Remove the leftovers of killed processes.")
+@json_option("Print what was checked, the problems and the leftovers as JSON.")
 @click.pass_context
-def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool) -> None:
-    """Check the store's integrity, the lockfiles and every export; exit 1 if anything is damaged."""
+def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool, as_json: bool) -> None:
+    """Check the store's integrity, the lockfiles and every export; exit 1 if anything is damaged.
+
+    \b
+    Example:
+      curate doctor --outputs data/exports --clean
+    """
     from curate.doctor import clean as remove
     from curate.doctor import diagnose
 
     with open_store(ctx, read_only=True) as store:
         found = diagnose(store, mixes_dir(ctx), outputs or (Path(DEFAULT_EXPORTS), Path("data/runs")))
+    if as_json:
+        removed = remove(found.leftovers) if clean and found.leftovers else 0
+        emit_json(
+            {
+                "healthy": found.healthy,
+                "checked": found.checked,
+                "problems": found.problems,
+                "leftovers": [str(path) for path in found.leftovers],
+                "removed": removed,
+            }
+        )
+        if not found.healthy:
+            raise CheckFailed(f"{len(found.problems)} problems")
+        return
     for checked in found.checked:
         click.echo(f"checked {checked}")
+    for note in found.notes:
+        click.echo(f"note {note}")
     for problem in found.problems:
         click.echo(f"PROBLEM {problem}")
     if found.leftovers:
@@ -134,7 +191,12 @@ def doctor(ctx: click.Context, outputs: tuple[Path, ...], clean: bool) -> None:
 @cli.command()
 @click.pass_context
 def quickstart(ctx: click.Context) -> None:
-    """The main job on embedded defaults: mine, answer, synthesize, verify, dedup, build mixes, export."""
+    """The main job on embedded defaults: mine, answer, synthesize, verify, dedup, build mixes, export.
+
+    \b
+    Example:
+      curate quickstart && curate mix list
+    """
     from curate.quickstart import run_quickstart
 
     with open_store(ctx) as store:
@@ -176,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli.main(args=args, prog_name="curate", standalone_mode=False)
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
+    except click.exceptions.NoArgsIsHelpError as bare:  # `curate`, `curate mix`: asking for the help
+        click.echo(bare.ctx.get_help() if bare.ctx else bare.format_message())
+        return 0
     except click.exceptions.Abort:
         click.echo("curate: error: aborted", err=True)
         return 1
@@ -187,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CurateError as error:
         if debug:
             raise
-        click.echo(f"curate: error: {error}", err=True)
+        click.echo(f"curate: error: {printable(str(error))}", err=True)  # one line, whatever a path held
         return error.exit_code
     except Exception as error:  # the last line of defence: one line, not a traceback
         if debug:

@@ -42,7 +42,13 @@ def chat(
 ) -> None:
     """Ask a model about a mined domain; every tool call it makes runs on the store and its result goes
     back, until it answers. `curate chat RUN --domain D "QUESTION"` (RUN: a training run, a model folder
-    or a cached hub id), or `--endpoint URL --model NAME`; no QUESTION: ask at a prompt, one a line."""
+    or a cached hub id), or `--endpoint URL --model NAME`; no QUESTION: ask at a prompt, one a line.
+
+    \b
+    Example:
+      curate chat train-phase7-0123456789ab --domain shop "Which routes take POST?"
+      curate chat --endpoint http://127.0.0.1:8080 --model qwen --domain shop
+    """
     from curate.chat import ChatModel, Session, converse, local_model, save_transcript, show
     from curate.endpoint import Endpoint
 
@@ -101,7 +107,12 @@ def _questions() -> Iterator[str]:
 
 @click.group()
 def serve() -> None:
-    """Serve curate's tools to other programs."""
+    """Serve curate's tools to other programs.
+
+    \b
+    Example:
+      curate serve mcp --domain shop
+    """
 
 
 @serve.command("mcp")
@@ -113,7 +124,12 @@ def serve() -> None:
 @click.pass_context
 def serve_mcp(ctx: click.Context, domains: tuple[str, ...], transport: str, port: int) -> None:
     """The tool catalog as an MCP server over stdio or streamable HTTP on localhost: read-only, scoped to
-    the domains given, results paged as in examples; every call reads the store afresh."""
+    the domains given, results paged as in examples; every call reads the store afresh.
+
+    \b
+    Example:
+      curate serve mcp --domain shop --domain site --transport http --port 8765
+    """
     from curate.serve_mcp import ToolServer, run_server
 
     server = ToolServer(db_path(ctx), list(domains))

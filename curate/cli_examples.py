@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
 from curate.cli_support import (
+    check_domain,
+    check_known,
     emit_json,
     engine_options,
     json_option,
     max_tokens_option,
     only_domain_option,
     open_store,
+    progress_bar,
     run_id,
     token_counter,
     tokenizer_option,
@@ -65,7 +67,10 @@ def synth(
 ) -> None:
     """Synthesize verified tool-call examples and direct answers for a mined domain.
 
-    Example: curate synth --domain svcs --n 400 --shapes all --distractors 3"""
+    \b
+    Example:
+      curate synth --domain svcs --n 400 --shapes all --distractors 3
+    """
     from curate.shapes import parse_shares
     from curate.synth import DEFAULT_MAX_EMPTY_SHARE, run_synth
     from curate.teacher import Teacher
@@ -74,7 +79,8 @@ def synth(
         raise InputError("--teacher and --teacher-model go together")
     chosen = [name.strip() for name in intents.split(",") if name.strip()] if intents else None
     shares = parse_shares(shapes)
-    with open_store(ctx) as store:
+    with open_store(ctx) as store, progress_bar(shown=not as_json) as progress:
+        progress.add_task(f"synthesizing {count} examples for {domain}", total=None)
         synthesis, added = run_synth(
             store,
             domain,
@@ -112,10 +118,24 @@ def synth(
 
 
 @click.command()
-def intents() -> None:
-    """List the intent catalog: each intent's tool and its query templates."""
+@json_option("Print the catalog as a JSON list: each intent's name, language, tool and templates.")
+def intents(as_json: bool) -> None:
+    """List the intent catalog: each intent's tool and its query templates.
+
+    \b
+    Example:
+      curate intents --json
+    """
     from curate.intents import INTENTS
 
+    if as_json:
+        emit_json(
+            [
+                {"name": intent.name, "language": intent.language, "tool": intent.tool, "templates": intent.templates}
+                for intent in INTENTS.values()
+            ]
+        )
+        return
     for intent in INTENTS.values():
         click.echo(f"{intent.name}\t{intent.language}\t{intent.tool}\t{len(intent.templates)} templates")
 
@@ -127,10 +147,17 @@ def intents() -> None:
 @json_option("One example record per line (JSON Lines).")
 @click.pass_context
 def examples(ctx: click.Context, domain: str | None, kind: str | None, show_id: str | None, as_json: bool) -> None:
-    """List the stored examples, print them as JSON Lines, or show one."""
+    """List the stored examples, print them as JSON Lines (`curate schema Example`), or show one.
+
+    \b
+    Example:
+      curate examples --domain shop --kind direct
+      curate examples --domain shop --json > shop.jsonl
+    """
     from curate.render import conversation, summary_line
 
     with open_store(ctx, read_only=True) as store:
+        check_domain(store, domain)
         stored = store.examples(domain=domain, kind=kind, ids=[show_id] if show_id else None)
     if show_id is not None:
         if not stored:
@@ -148,16 +175,24 @@ def examples(ctx: click.Context, domain: str | None, kind: str | None, show_id: 
 @json_option("Print the statistics as JSON.")
 @click.pass_context
 def validate(ctx: click.Context, domain: str | None, max_tokens: int, tokenizer: str | None, as_json: bool) -> None:
-    """Re-run the six verification stages over the stored examples; exit 1 if any fails."""
+    """Re-run the six verification stages over the stored examples; exit 1 if any fails.
+
+    \b
+    Example:
+      curate validate --domain shop --max-tokens 2048
+    """
     from curate.validate import validate as run_validation
 
-    with open_store(ctx) as store:
+    with open_store(ctx) as store, progress_bar(shown=not as_json) as progress:
+        check_domain(store, domain)
+        task = progress.add_task("validating", total=None)
         validation = run_validation(
             store,
             run_id=run_id("validate"),
             domain=domain,
             max_tokens=max_tokens,
             count_tokens=token_counter(tokenizer),
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     if as_json:
         emit_json(validation.stats())
@@ -180,9 +215,17 @@ def validate(ctx: click.Context, domain: str | None, max_tokens: int, tokenizer:
     help="Near-duplicate queries: the MinHash Jaccard similarity that makes a cluster.",
 )
 @engine_options("Compute the MinHashes here, or on Ray Data (curate[ray]): the same clusters either way.")
+@json_option("Print each domain's counts as JSON: {DOMAIN: {examples, exact_clusters, ...}}.")
 @click.pass_context
-def dedup(ctx: click.Context, domain: str | None, threshold: float, engine: str, ray_address: str | None) -> None:
-    """Record exact and near-duplicate clusters; one example of each is kept."""
+def dedup(
+    ctx: click.Context, domain: str | None, threshold: float, engine: str, ray_address: str | None, as_json: bool
+) -> None:
+    """Record exact and near-duplicate clusters; one example of each is kept.
+
+    \b
+    Example:
+      curate dedup --domain shop --threshold 0.9
+    """
     from curate.dedup import Hasher, minhashes
     from curate.dedup import dedup as run_dedup
 
@@ -192,24 +235,37 @@ def dedup(ctx: click.Context, domain: str | None, threshold: float, engine: str,
 
         hasher = lambda texts: ray_engine.minhashes(texts, ray_address)  # noqa: E731
     with open_store(ctx) as store:
+        check_domain(store, domain)
         domains = [domain] if domain else sorted({str(item.record["domain"]) for item in store.examples()})
-        for name in domains:
-            report = run_dedup(store, name, threshold, hasher)
-            click.echo(
-                f"{name}: {report.examples} examples, {report.exact_clusters} exact clusters "
-                f"({report.exact_dropped} duplicates), {report.near_clusters} near-duplicate clusters "
-                f"({report.near_dropped} near-duplicates)"
-            )
+        reports = {name: run_dedup(store, name, threshold, hasher) for name in domains}
+    if as_json:
+        emit_json(reports)
+        return
+    for name, report in reports.items():
+        click.echo(
+            f"{name}: {report.examples} examples, {report.exact_clusters} exact clusters "
+            f"({report.exact_dropped} duplicates), {report.near_clusters} near-duplicate clusters "
+            f"({report.near_dropped} near-duplicates)"
+        )
 
 
 @click.command()
 @only_domain_option
-@click.option("--stage", help="Only this stage (schema, arguments, replay, grounding, length).")
+@click.option("--stage", help="Only this stage (synthesis, schema, arguments, replay, grounding, secrets, length).")
 @json_option("One rejection per line as JSON.")
 @click.pass_context
 def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_json: bool) -> None:
-    """List rejected examples with the stage that rejected them and why."""
+    """List rejected examples with the stage that rejected them and why (`curate schema Rejection`).
+
+    \b
+    Example:
+      curate rejections --domain shop --stage length
+    """
+    from schemas import VERIFICATION_STAGES
+
     with open_store(ctx, read_only=True) as store:
+        check_domain(store, domain)
+        check_known("stage", stage, ["synthesis", *VERIFICATION_STAGES, *store.rejection_stages()])
         found = store.example_rejections(domain=domain, stage=stage)
     for rejection in found:
         if as_json:
@@ -219,36 +275,47 @@ def rejections(ctx: click.Context, domain: str | None, stage: str | None, as_jso
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("source")
 @click.option("--domain", required=True, help="The domain the examples belong to.")
 @click.option(
-    "--format", "format_", type=click.Choice(["mlx", "openai", "sharegpt", "hermes"]), default="mlx", show_default=True
+    "--format",
+    "format_",
+    type=click.Choice(["auto", "mlx", "openai", "sharegpt", "hermes", "glaive", "xlam", "alpaca"]),
+    default="auto",
+    show_default=True,
+    help="The rows' format; auto reads each file as the format most of its rows fit, and says which.",
 )
 @max_tokens_option
 @tokenizer_option
+@json_option("Print {domain, files: [{name, format, rows, imported, bad: [[line, why]], ...}]} as JSON.")
 @click.pass_context
 def import_command(
-    ctx: click.Context, file: Path, domain: str, format_: str, max_tokens: int, tokenizer: str | None
+    ctx: click.Context, source: str, domain: str, format_: str, max_tokens: int, tokenizer: str | None, as_json: bool
 ) -> None:
-    """Import an existing dataset (JSON Lines); bad rows are reported by line, good rows still import."""
-    from curate.importer import import_file
+    """Import a dataset: a JSON Lines, JSON or Parquet file, a folder of them, or a Hugging Face dataset
+    id; bad rows are reported by line, good rows still import.
+
+    \b
+    Example:
+      curate import handmade.jsonl --domain reference --format openai
+    """
+    from curate.importer import failure, import_source, report_lines
 
     with open_store(ctx) as store:
-        report = import_file(
+        reports = import_source(
             store,
-            file,
+            source,
             domain,
-            format=format_,  # type: ignore[arg-type]
+            format=format_,
             run_id=run_id("import"),
             max_tokens=max_tokens,
             count_tokens=token_counter(tokenizer),
         )
-    good = report.rows - len(report.bad)
-    click.echo(
-        f"{file}: {good} of {report.rows} rows good, {report.imported} imported into {domain} "
-        f"({report.already} already in the store), marked unverified (no snapshot to replay them on)"
-    )
-    for line, why in report.bad:
-        click.echo(f"{file}:{line}: {why}")
-    if report.bad:
-        raise CheckFailed(f"{len(report.bad)} of {report.rows} rows were not imported (listed above)")
+    if as_json:
+        emit_json({"domain": domain, "files": reports})
+    else:
+        for line in report_lines(reports, domain):
+            click.echo(line)
+    problem = failure(reports)
+    if problem:
+        raise CheckFailed(problem)

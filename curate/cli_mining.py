@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from curate.cli_support import emit_json, engine_options, json_option, open_store, progress_bar
+from curate.cli_support import (
+    check_domain,
+    check_known,
+    emit_json,
+    engine_options,
+    json_option,
+    open_store,
+    progress_bar,
+)
 from curate.errors import CheckFailed, InputError
+from sources.names import printable
+
+if TYPE_CHECKING:
+    from curate.store import Store
 
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?)?b?\s*$", re.IGNORECASE)
 UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
@@ -81,7 +94,13 @@ def mine(
     ray_address: str | None,
     as_json: bool,
 ) -> None:
-    """Mine a project (a folder, an sdist .tar.gz or a wheel .whl), or a list of them, into the store."""
+    """Mine a project (a folder, an sdist .tar.gz or a wheel .whl), or a list of them, into the store.
+
+    \b
+    Example:
+      curate mine path/to/project --domain myproject
+      curate mine --from sources.txt
+    """
     from curate.mine import mine as mine_source
 
     if path is None and source_list is None:
@@ -93,7 +112,7 @@ def mine(
         return
     assert path is not None
 
-    with open_store(ctx) as store, progress_bar() as progress:
+    with open_store(ctx) as store, progress_bar(shown=not as_json) as progress:
         task = progress.add_task(f"mining {path}", total=None)
         stats = mine_source(
             store,
@@ -124,6 +143,9 @@ def mine(
     if failed:
         reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failed.items()))
         click.echo(f"failed: {reasons} (see `curate files --source {stats.source} --status failed`)")
+    if stats.skipped:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.skipped.items()))
+        click.echo(f"skipped archive members: {reasons} (never read: a path read before, or one outside the root)")
 
 
 def _mine_list(
@@ -140,7 +162,7 @@ def _mine_list(
 
     def show(entry: str, outcome: str, stats: MineStats | None) -> None:
         detail = f": {stats.files} files, {stats.mined} mined, {stats.unchanged} unchanged" if stats else ""
-        click.echo(f"{entry}\t{outcome}{detail}")
+        click.echo(f"{printable(entry)}\t{printable(outcome)}{detail}")
 
     with open_store(ctx) as store:
         listed = mine_list(
@@ -163,31 +185,65 @@ def _mine_list(
 
 @click.command()
 @click.option("--domain", help="Only this domain's sources.")
+@json_option("Print {sources: [{source, files, failed}], unmined: [{entry, status, reason}]} (`curate schema Source`).")
 @click.pass_context
-def sources(ctx: click.Context, domain: str | None) -> None:
-    """List the mined sources, and the listed ones (`mine --from`) that failed, with why."""
+def sources(ctx: click.Context, domain: str | None, as_json: bool) -> None:
+    """List the mined sources, and the listed ones (`mine --from`) that failed, with why.
+
+    \b
+    Example:
+      curate sources --domain shop
+    """
     with open_store(ctx, read_only=True) as store:
+        check_domain(store, domain)
+        if as_json:
+            emit_json(_sources_json(store, domain))
+            return
         for source in store.sources(domain):
             files = store.files(source.name)
             failed = sum(1 for record in files if record.status != "ok")
             click.echo(
-                f"{source.name}\tdomain={source.domain}\t{source.origin}\t{len(files)} files\t{failed} failed"
+                f"{printable(source.name)}\tdomain={printable(source.domain)}\t{source.origin}"
+                f"\t{len(files)} files\t{failed} failed"
                 f"\tlicense={source.license or '-'}\trevision={source.revision[:12]}"
             )
         for state in store.listed().values():
             if state.status != "mined" and domain is None:
-                click.echo(f"{state.entry}\t{state.status}\t{state.reason}")
+                click.echo(f"{printable(state.entry)}\t{state.status}\t{printable(state.reason or '')}")
+
+
+def _sources_json(store: Store, domain: str | None) -> dict[str, Any]:
+    listed = [] if domain is not None else [state for state in store.listed().values() if state.status != "mined"]
+    return {
+        "sources": [
+            {
+                "source": source,
+                "files": len(records := store.files(source.name)),
+                "failed": sum(1 for record in records if record.status != "ok"),
+            }
+            for source in store.sources(domain)
+        ],
+        "unmined": [{"entry": state.entry, "status": state.status, "reason": state.reason} for state in listed],
+    }
 
 
 @click.command()
 @click.option("--source", "source_name", required=True, help="The source whose files to list.")
 @click.option("--status", type=click.Choice(["ok", "failed", "skipped"]), help="Only files with this status.")
+@json_option("Print the files as a JSON list of records (`curate schema FileRecord`).")
 @click.pass_context
-def files(ctx: click.Context, source_name: str, status: str | None) -> None:
-    """List a source's files with their status and, for failures, the reason."""
+def files(ctx: click.Context, source_name: str, status: str | None, as_json: bool) -> None:
+    """List a source's files with their status and, for failures, the reason.
+
+    \b
+    Example:
+      curate files --source shop --status failed
+    """
     with open_store(ctx, read_only=True) as store:
-        if source_name not in {source.name for source in store.sources()}:
-            raise InputError(f"no source {source_name!r} in the store")
+        check_known("source", source_name, [source.name for source in store.sources()])
+        if as_json:
+            emit_json(store.files(source_name, status))
+            return
         for record in store.files(source_name, status):
-            why = f"\t{record.reason}: {record.error}" if record.reason else ""
-            click.echo(f"{record.path}\t{record.status}{why}")
+            why = f"\t{record.reason}: {printable(record.error or '')}" if record.reason else ""
+            click.echo(f"{printable(record.path)}\t{record.status}{why}")

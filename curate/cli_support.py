@@ -1,24 +1,30 @@
 """What every command shares: where the store and the recipes are, opening the store, run ids,
-JSON output, the progress bar, and the options several commands declare alike."""
+JSON output, the progress bar, refusing unknown names with the closest known ones, and the options
+several commands declare alike."""
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import json
 import os
+import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from curate.store import Store
+from curate.errors import InputError
+
+if TYPE_CHECKING:  # the store (duckdb, pyarrow), pydantic and rich load only when a command uses them
+    from rich.progress import Progress
+
+    from curate.store import Store
 
 DEFAULT_DB = "data/curate.duckdb"
-stderr = Console(stderr=True)
 
 
 def db_path(ctx: click.Context) -> str:
@@ -28,6 +34,8 @@ def db_path(ctx: click.Context) -> str:
 
 @contextmanager
 def open_store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store]:
+    from curate.store import Store
+
     store = Store.open(db_path(ctx), read_only=read_only)
     try:
         yield store
@@ -36,7 +44,65 @@ def open_store(ctx: click.Context, *, read_only: bool = False) -> Iterator[Store
 
 
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """One JSON document on stdout; records (pydantic models, dataclasses) are written as their fields."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=plain))
+
+
+def plain(value: Any) -> Any:
+    """What `json` cannot write itself: a record as its fields, a path as a string, a set sorted."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def check_known(kind: str, name: str | None, names: Iterable[str], *, hint: str | None = None) -> None:
+    """Refuse a `kind` named `name` that is not among `names` (exit 2), saying the closest known ones;
+    when none is close, the `hint`, else the known ones. `None` (not asked for) passes."""
+    if name is None:
+        return
+    known = sorted(set(names))
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        say = " (did you mean " + " or ".join(repr(each) for each in close) + "?)"
+    elif hint is None:
+        say = (
+            " (known: " + (", ".join(known[:12]) + (", ..." if len(known) > 12 else "") if known else "none yet") + ")"
+        )
+    else:
+        say = ""  # the hint says where to look
+    raise InputError(f"no {kind} {name!r}{say}", hint=hint)
+
+
+def check_domain(store: Store, domain: str | None) -> None:
+    """A domain is known when a source was mined into it, or examples were made or imported for it."""
+    if domain is not None:
+        check_known("domain", domain, [*store.domains(), *store.example_domains()])
+
+
+def check_mix(ctx: click.Context, name: str | None) -> None:
+    """A mix is known when its recipe is in the recipes folder."""
+    from curate.mix import recipe_names
+
+    if name is not None:
+        folder = mixes_dir(ctx)
+        check_known("mix", name, recipe_names(folder), hint=None if folder.is_dir() else f"no recipes folder {folder}")
+
+
+def check_runs(store: Store, run_names: Iterable[str]) -> None:
+    """Every name is a recorded training run."""
+    known = [run.run_id for run in store.train_runs()]
+    for name in run_names:
+        check_known("training run", name, known, hint="`curate runs` lists them")
 
 
 DEFAULT_MIXES = "data/mixes"
@@ -53,7 +119,13 @@ def run_id(command: str) -> str:
 
 
 @contextmanager
-def progress_bar() -> Iterator[Progress]:
+def progress_bar(*, shown: bool = True) -> Iterator[Progress]:
+    """A progress bar on stderr (a task with `total=None` is a pulsing bar with the time elapsed);
+    drawn only when stderr is a terminal and `shown` (commands pass `not as_json`), and gone when done."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    stderr = Console(stderr=True)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -61,7 +133,10 @@ def progress_bar() -> Iterator[Progress]:
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-        disable=not stderr.is_terminal,
+        disable=not (shown and stderr.is_terminal),
+        # what a command prints meanwhile goes above the bar only when it goes to the terminal too;
+        # redirected, stdout keeps it (rich would send it to the bar's stream)
+        redirect_stdout=sys.stdout.isatty(),
     )
     with progress:
         yield progress

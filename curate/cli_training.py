@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.progress import Progress
 
-from curate.cli_support import DEFAULT_EXPORTS, mixes_dir, open_store, run_id
+from curate.cli_support import (
+    DEFAULT_EXPORTS,
+    check_mix,
+    check_runs,
+    emit_json,
+    json_option,
+    mixes_dir,
+    open_store,
+    progress_bar,
+    run_id,
+)
 from curate.errors import InputError
 from train.lora import LoraSettings
 
@@ -38,21 +49,21 @@ class SettingFlag:
 # --config only. A flag given on the command line wins over --config, which wins over the defaults
 # (a flag left out never overrides the file).
 SETTING_FLAGS = {
-    "iters": SettingFlag(POSITIVE),
-    "batch_size": SettingFlag(POSITIVE),
-    "learning_rate": SettingFlag(),
+    "iters": SettingFlag(POSITIVE, "Training iterations."),
+    "batch_size": SettingFlag(POSITIVE, "Examples a batch."),
+    "learning_rate": SettingFlag(help="Adam's learning rate."),
     "rank": SettingFlag(POSITIVE, "LoRA rank."),
     "scale": SettingFlag(help="LoRA scale."),
     "dropout": SettingFlag(click.FloatRange(0, 1), "LoRA dropout."),
     "num_layers": SettingFlag(POSITIVE, "Layers to adapt."),
-    "max_seq_length": SettingFlag(POSITIVE),
+    "max_seq_length": SettingFlag(POSITIVE, "Longer rows are cut to this many tokens."),
     "mask_prompt": SettingFlag(help="Train only the last turn."),
     "grad_checkpoint": SettingFlag(help="Trade compute for memory."),
-    "save_every": SettingFlag(POSITIVE),
-    "steps_per_eval": SettingFlag(POSITIVE),
-    "steps_per_report": SettingFlag(POSITIVE),
-    "val_batches": SettingFlag(help="-1: the whole validation set."),
-    "seed": SettingFlag(),
+    "save_every": SettingFlag(POSITIVE, "Save a checkpoint every this many iterations."),
+    "steps_per_eval": SettingFlag(POSITIVE, "Validate every this many iterations."),
+    "steps_per_report": SettingFlag(POSITIVE, "Report the training loss every this many iterations."),
+    "val_batches": SettingFlag(help="Validation batches (-1: the whole validation set)."),
+    "seed": SettingFlag(help="The same seed gives the same run."),
 }
 SETTING_OPTIONS = tuple(SETTING_FLAGS)
 
@@ -102,7 +113,13 @@ def train_command(
     runs_dir: Path,
     **options: Any,
 ) -> None:
-    """Train LoRA adapters on a built mix with mlx-lm, recording the run and every report in the store."""
+    """Train LoRA adapters on a built mix with mlx-lm, recording the run and every report in the store.
+
+    \b
+    Example:
+      curate train phase7 --iters 200 --rank 16
+      curate train --resume train-phase7-0123456789ab --iters 400
+    """
     from curate.training import resume_training, run_training
 
     given = {
@@ -113,15 +130,21 @@ def train_command(
     if resume_run:
         if mix_name or model or config_path or given - {"iters"}:
             raise InputError("--resume takes the run's own mix, model and settings; only --iters may change")
-        with open_store(ctx) as store:
+        with open_store(ctx) as store, progress_bar() as progress:
+            check_runs(store, [resume_run])
+            total = options["iters"] if "iters" in given else store.train_runs([resume_run])[0].settings["iters"]
             run = resume_training(
-                store, resume_run, iters=options["iters"] if "iters" in given else None, on_report=show_report
+                store,
+                resume_run,
+                iters=options["iters"] if "iters" in given else None,
+                on_report=_reporting(progress, f"training {resume_run}", total),
             )
     else:
         if not mix_name:
             raise InputError("which mix? `curate train MIX` (or `--resume RUN`)")
+        check_mix(ctx, mix_name)
         settings, model = _settings(config_path, model, {name: options[name] for name in given})
-        with open_store(ctx) as store:
+        with open_store(ctx) as store, progress_bar() as progress:
             run = run_training(
                 store,
                 mixes_dir(ctx),
@@ -130,12 +153,23 @@ def train_command(
                 settings=settings,
                 runs=runs_dir,
                 run_id=run_id(f"train-{mix_name}"),
-                on_report=show_report,
+                on_report=_reporting(progress, f"training on {mix_name}", settings.iters),
             )
     click.echo(
         f"run {run.run_id} {run.status} in {run.seconds or 0:.1f}s: adapters in {run.folder}/adapters, "
         f"loss curve {run.folder}/loss.png"
     )
+
+
+def _reporting(progress: Progress, description: str, iters: int) -> Callable[[str, int, dict[str, Any]], None]:
+    """`show_report`, which also moves the progress bar to the reported iteration."""
+    task = progress.add_task(description, total=iters)
+
+    def report(kind: str, iteration: int, info: dict[str, Any]) -> None:
+        progress.update(task, completed=iteration)
+        show_report(kind, iteration, info)
+
+    return report
 
 
 def _settings(config_path: Path | None, model: str | None, flags: dict[str, Any]) -> tuple[Any, str]:
@@ -167,19 +201,30 @@ def _settings(config_path: Path | None, model: str | None, flags: dict[str, Any]
 @click.command("fuse")
 @click.argument("run_name")
 @click.option("--quantize", "bits", type=click.Choice(["2", "3", "4", "5", "6", "8"]), help="Quantize to these bits.")
-@click.option("--group-size", type=click.Choice(["32", "64", "128"]), default="64", show_default=True)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's fused[-qN]/.")
+@click.option(
+    "--group-size",
+    type=click.Choice(["32", "64", "128"]),
+    default="64",
+    show_default=True,
+    help="Weights that share a quantization scale (with --quantize).",
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="The model folder (default: the run's fused[-qN]/)."
+)
 @click.pass_context
 def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size: str, out: Path | None) -> None:
-    """Fuse a run's adapters into its base model (dequantized), optionally quantize, save a model folder."""
+    """Fuse a run's adapters into its base model (dequantized), optionally quantize, save a model folder.
+
+    \b
+    Example:
+      curate fuse train-phase7-0123456789ab --quantize 8
+    """
     from curate.training import model_folder
     from train.fuse import FuseError, fuse
 
     with open_store(ctx, read_only=True) as store:
-        found = store.train_runs([run_name])
-    if not found:
-        raise InputError(f"no training run {run_name!r}", hint="`curate runs` lists them")
-    run = found[0]
+        check_runs(store, [run_name])
+        run = store.train_runs([run_name])[0]
     target = out or Path(run.folder) / (f"fused-q{bits}" if bits else "fused")
     try:
         fuse(
@@ -198,34 +243,68 @@ def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size
 @click.argument("mix_name")
 @click.option("--configs", multiple=True, required=True, help="`base`, a run id or a model folder (repeatable).")
 @click.option("--model", help="The model `base` means (default: the first run's).")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=256, show_default=True)
+@click.option(
+    "--max-tokens", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens a model turn may write."
+)
+@json_option("Print {CONFIG: scores} as JSON (accuracy, call_f1, latency_p50, ...).")
 @click.pass_context
 def eval_command(
-    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int
+    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int, as_json: bool
 ) -> None:
-    """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store."""
+    """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store.
+
+    \b
+    Example:
+      curate eval phase7 --configs base --configs train-phase7-0123456789ab
+    """
     from curate.evaluation import evaluate, render_scores
 
-    with open_store(ctx) as store:
+    check_mix(ctx, mix_name)
+    with open_store(ctx) as store, progress_bar(shown=not as_json) as progress:
+        task = progress.add_task(f"evaluating on {mix_name}", total=len(configs))
         results = evaluate(
-            store, mixes_dir(ctx), mix_name, list(configs), eval_id=run_id("eval"), model=model, max_tokens=max_tokens
+            store,
+            mixes_dir(ctx),
+            mix_name,
+            list(configs),
+            eval_id=run_id("eval"),
+            model=model,
+            max_tokens=max_tokens,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
+    if as_json:
+        emit_json(results)
+        return
     click.echo(render_scores(results), nl=False)
 
 
 @click.command()
+@json_option(
+    "Print a JSON list: each run's record (run_id, mix, model, settings, status, ...), iterations and val_losses."
+)
 @click.pass_context
-def runs(ctx: click.Context) -> None:
-    """List training runs with their state, iterations and validation losses."""
+def runs(ctx: click.Context, as_json: bool) -> None:
+    """List training runs with their state, iterations and validation losses.
+
+    \b
+    Example:
+      curate runs --json
+    """
+    listed = []
     with open_store(ctx, read_only=True) as store:
         for run in store.train_runs():
             reports = store.train_reports(run.run_id)
             val = [report.metrics["val_loss"] for report in reports if report.kind == "val"]
-            last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
             done = max((report.iteration for report in reports), default=0)
+            listed.append({**asdict(run), "iterations": done, "val_losses": val})
+            if as_json:
+                continue
+            last = f"val loss {val[0]:.3f} -> {val[-1]:.3f}" if val else "no validation yet"
             click.echo(
                 f"{run.run_id}\t{run.mix}\t{run.model}\t{run.status}\t{done}/{run.settings['iters']} iterations\t{last}"
             )
+    if as_json:
+        emit_json(listed)
 
 
 @click.command("phases")
@@ -237,19 +316,26 @@ def runs(ctx: click.Context) -> None:
     show_default=True,
     help="Where the validation-loss chart goes.",
 )
+@json_option("Print a JSON list, a record a run: run_id, mix, losses, memory, speed, call/no-call scores.")
 @click.pass_context
-def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path) -> None:
-    """Training runs side by side (default: each mix's latest): losses, memory, speed, call/no-call scores."""
+def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path, as_json: bool) -> None:
+    """Training runs side by side (default: each mix's latest): losses, memory, speed, call/no-call scores.
+
+    \b
+    Example:
+      curate report phases --chart phases.png
+    """
     from curate.report import phase_chart, phase_rows, render_phases
 
     with open_store(ctx, read_only=True) as store:
+        check_runs(store, run_names)
         rows = phase_rows(store, list(run_names) or None)
-        missing = sorted(set(run_names) - {row.run_id for row in rows})
-        if missing:
-            raise InputError(f"no training run {missing[0]!r}", hint="`curate runs` lists them")
         if not rows:
             raise InputError("no training run yet", hint="run `curate train MIX`")
         phase_chart(store, rows, chart)
+    if as_json:
+        emit_json(rows)
+        return
     click.echo(render_phases(rows), nl=False)
     click.echo(f"validation loss by run: {chart}")
 
@@ -260,7 +346,12 @@ def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path) -
 @click.pass_context
 def demo(ctx: click.Context, iters: int, runs_dir: Path) -> None:
     """The whole pipeline on embedded defaults: mine, synthesize, verify, audit, build the phase mixes,
-    export, train the tiny model on phase 6 and phase 7, evaluate them against the base, compare."""
+    export, train the tiny model on phase 6 and phase 7, evaluate them against the base, compare.
+
+    \b
+    Example:
+      curate demo --iters 10
+    """
     from curate.demo import run_demo
 
     say: Callable[[str], None] = click.echo

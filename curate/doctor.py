@@ -1,7 +1,9 @@
 """`curate doctor`: is the store whole, and is every output complete (or absent)?
 
 - the store: no duplicate keys, no row pointing at nothing (`Store.integrity_problems`);
-- every lockfile in the recipes folder reads, and names only examples the store holds;
+- every lockfile in the recipes folder reads, and names only examples the store holds. A lockfile
+  that names none of the store's examples was built from another store (the default recipes folder
+  beside another `--db`): it is noted, not checked, and is no problem of this store's;
 - every export (a folder with `manifest.json` under the exports and runs folders) holds exactly the
   files its manifest lists, with their sizes and sha256; a folder with split files and no manifest
   is a half-written export;
@@ -32,6 +34,8 @@ SPLIT_FILES = ("train.jsonl", "valid.jsonl", "test.jsonl", "train.parquet", "val
 @dataclass
 class Diagnosis:
     checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What doctor did not check, and why: no problem."""
     problems: list[str] = field(default_factory=list)
     leftovers: list[Path] = field(default_factory=list)
 
@@ -56,10 +60,16 @@ def diagnose(store: Store, mixes: Path, outputs: Iterable[Path]) -> Diagnosis:
             except Exception as error:  # CurateError and kin: the message says what is wrong
                 diagnosis.problems.append(f"lockfile {name}: {error}")
                 continue
-            missing = set(lockfile.ids()) - known
-            if missing:
+            ids = set(lockfile.ids())
+            missing = ids - known
+            if missing and missing == ids:
+                diagnosis.notes.append(
+                    f"lockfile {name}: built from another store (none of its {len(ids)} examples is here); not checked"
+                )
+            elif missing:
                 diagnosis.problems.append(f"lockfile {name}: names {len(missing)} examples the store does not hold")
-        diagnosis.checked.append(f"{len(names)} lockfiles in {mixes}")
+        others = sum(1 for note in diagnosis.notes if note.startswith("lockfile "))
+        diagnosis.checked.append(f"{len(names) - others} lockfiles in {mixes}")
         diagnosis.leftovers += _leftovers(mixes)
     for folder in outputs:
         if not folder.is_dir():

@@ -56,8 +56,17 @@ def configuration(store: Store, name: str, model: str | None) -> tuple[str, str 
 
 
 def evaluate(
-    store: Store, mixes: Path, mix: str, configs: list[str], *, eval_id: str, model: str | None, max_tokens: int
+    store: Store,
+    mixes: Path,
+    mix: str,
+    configs: list[str],
+    *,
+    eval_id: str,
+    model: str | None,
+    max_tokens: int,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Scores]:
+    """Score each configuration on the mix's test prompts; `on_progress(done, total)` after each one."""
     prompts = prompts_of(store, mixes, mix)
     executors: dict[str, Executor] = {}
 
@@ -78,6 +87,8 @@ def evaluate(
         except (OSError, ValueError) as error:
             raise InputError(f"{config}: cannot load {model_path}: {str(error).splitlines()[0]}") from None
         store.add_eval_result(eval_id, mix, config, model_path, adapters, asdict(results[config]))
+        if on_progress is not None:
+            on_progress(len(results), len(configs))
     return results
 
 

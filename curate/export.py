@@ -10,7 +10,10 @@ Formats:
 - `parquet`: `train.parquet`, ... with columns `id, domain, kind, intent, template, pair_id, turn,
   messages, tools` where `messages` and `tools` are JSON text: tool-call arguments are objects whose
   keys differ from tool to tool, and one Arrow struct for all of them would add keys that are not there.
-- `hf`: a `datasets.DatasetDict` saved with `save_to_disk` in `hf/`, plus the Parquet files.
+- `hf`: a folder the Hugging Face Hub reads as a dataset (`curate.hub`): `data/{train,validation,test}-
+  00000-of-00001.parquet` with `messages` and `tools` as nested columns that `apply_chat_template`
+  takes as they load, and a `README.md` dataset card (configs, features, license, the recipe, the
+  lockfile's hash, the counts).
 - `hermes`, `sharegpt` (LLaMA-Factory's, with its `dataset_info.json`): `train.jsonl`, ... as
   `curate.formats` writes them, whole conversations (their trainers mask by role), each row read back
   by curate's importer before it is written.
@@ -35,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from curate import formats
+from curate import formats, hub
 from curate.errors import CheckFailed, InputError
 from curate.files import sha256_file
 from curate.jsontext import compact
@@ -250,16 +253,30 @@ def write_parquet(folder: Path, rows: dict[str, list[Row]]) -> None:
         pq.write_table(arrow_table(split_rows), folder / f"{split}.parquet", compression="zstd")
 
 
-def write_hf(folder: Path, rows: dict[str, list[Row]], fingerprint: str) -> None:
-    from datasets import Dataset, DatasetDict, disable_progress_bars
+def write_hf(
+    folder: Path, rows: dict[str, list[Row]], store: Store, lockfile: Lockfile, lock_hash: str, turns: Turns
+) -> dict[str, int]:
+    """The Hub's folder: the Parquet files and the dataset card; returns each data file's rows."""
+    from curate.audit import source_licenses, values_of
 
-    disable_progress_bars()
-    splits = {  # an empty split would be saved without data files, which load_from_disk cannot read
-        split: Dataset(arrow_table(split_rows), fingerprint=f"{fingerprint[:16]}-{split}")
-        for split, split_rows in rows.items()
-        if split_rows
-    }
-    DatasetDict(splits).save_to_disk(str(folder / "hf"))
+    written = hub.write_data(folder, rows)
+    examples = store.examples(ids=lockfile.ids())
+    licenses = source_licenses(store)
+    card = hub.Card(
+        mix=lockfile.name,
+        lineage=list(reversed(lockfile.recipe.lineage)),
+        lockfile_sha256=lock_hash,
+        recipe_hash=lockfile.recipe_hash,
+        turns=turns,
+        system=lockfile.recipe.system,
+        examples={split: len(ids) for split, ids in lockfile.splits.items()},
+        domains=lockfile.counts.domains,
+        kinds=lockfile.counts.kinds,
+        shapes=hub.breakdown([values_of(item, "shape", {}) for item in examples]),
+        licenses=hub.breakdown([values_of(item, "license", {}, licenses) for item in examples]),
+    )
+    (folder / hub.CARD).write_text(hub.render_card(card, written), encoding="utf-8")
+    return {file.path: file.rows for file in written}
 
 
 def export(
@@ -323,12 +340,14 @@ def export(
         else:
             digests = write_jsonl(folder, rows)
         round_trip = _round_trip(folder, rows, tokenizer, check, build_tokenizer)
+        counted: dict[str, int] = {}
         if format in ("hf", "parquet"):
-            write_parquet(folder, rows)
             for split in SPLIT_NAMES:
                 (folder / f"{split}.jsonl").unlink(missing_ok=True)
+        if format == "parquet":
+            write_parquet(folder, rows)
         if format == "hf":
-            write_hf(folder, rows, lock_hash)
+            counted = write_hf(folder, rows, store, lockfile, lock_hash, turns)
         files = {
             str(path.relative_to(folder)): {
                 "sha256": digests.get(str(path.relative_to(folder))) or sha256_file(path),
@@ -341,6 +360,8 @@ def export(
             for suffix in (".jsonl", ".parquet"):
                 if f"{part}{suffix}" in files:
                     files[f"{part}{suffix}"]["rows"] = len(part_rows)
+        for relative, count in counted.items():
+            files[relative]["rows"] = count
         manifest = {
             "generator": GENERATOR,
             "mix": name,

@@ -24,9 +24,20 @@ from curate.store import FileState, FileWrite, Store
 from schemas import FileRecord, Source
 from sources.extract import EXTRACTOR_VERSIONS
 from sources.extraction import Extraction
-from sources.files import MAX_FILE_BYTES, SourceFile, default_name, detect_license, origin_of, read_source, size_limit
+from sources.files import (
+    MAX_FILE_BYTES,
+    NOT_STORED,
+    SourceFile,
+    default_name,
+    detect_license,
+    origin_of,
+    read_source,
+    size_limit,
+)
+from sources.names import name_problem, printable
 from sources.python import module_name
 from sources.python.link import link
+from sources.spellings import SECRET_IN_NAME, hide_secret_names, name_findings, redact_path
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
@@ -49,6 +60,8 @@ class MineStats:
     unchanged: int = 0
     deleted: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Archive members that are no file of their own (`sources.files.NOT_STORED`), by reason."""
     facts: Counter[str] = field(default_factory=Counter)
     secrets: Counter[str] = field(default_factory=Counter)
     linked: int = 0
@@ -66,6 +79,7 @@ class MineStats:
             "unchanged": self.unchanged,
             "deleted": self.deleted,
             "failed": dict(sorted(self.failed.items())),
+            "skipped": dict(sorted(self.skipped.items())),
             "facts": dict(sorted(self.facts.items())),
             "secrets": dict(sorted(self.secrets.items())),
             "linked": self.linked,
@@ -106,31 +120,41 @@ def mine(
     recorded as `too_large` and not read."""
     started = time.perf_counter()
     root = Path(target)
+    refuse_link(root)
     if not root.exists():
-        raise InputError("no such file or folder", path=str(target))
+        raise InputError("no such file or folder", path=printable(str(target)))
     try:
         origin = origin_of(root)
     except ValueError as error:
-        raise InputError(str(error)) from None
-    source_name = name or default_name(root.resolve())
+        raise InputError(printable(str(error))) from None
+    for option, given in (("--name", name), ("--domain", domain)):
+        problem = None if given is None else name_problem(given)
+        if problem is not None:
+            raise InputError(f"{option} {printable(given or '')!r}: {problem}")
+    source_name = redact_path(printable(name or default_name(root.resolve())))[0]
     if max_file_size is not None and not 1 <= max_file_size <= LARGEST_SIZE_LIMIT:
         raise InputError(f"the size limit must be from 1 byte to {LARGEST_SIZE_LIMIT} (1 GiB), not {max_file_size}")
     stats = MineStats(
         source=source_name,
-        domain=domain or source_name,
+        domain=_domain_of(store, source_name, domain),
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
-    files: list[SourceFile] = []
-    shas: dict[str, str] = {}
+    listed: list[SourceFile] = []
+    hashed: dict[str, str] = {}
     for item in read_source(root, exclude, max_file_size):  # hashed and let go: read again to extract
-        shas[item.path] = _sha256(item.data)
-        files.append(replace(item, data=None))
+        if item.reason in NOT_STORED:
+            stats.skipped[item.reason or "unknown"] += 1
+            continue
+        hashed[item.path] = _sha256(item.data)
+        listed.append(replace(item, data=None))
+    files = hide_secret_names(listed)
+    shas = {item.path: _sha256(None) if item.reason == SECRET_IN_NAME else hashed[item.path] for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
             name=source_name,
             domain=stats.domain,
-            root=str(root.resolve()),
+            root=redact_path(printable(str(root.resolve())))[0],
             origin=origin,  # type: ignore[arg-type]
             revision=revision,
             license=detect_license(root),
@@ -141,8 +165,15 @@ def mine(
     gone = sorted(set(known) - set(shas))
     store.delete_files(source_name, gone)
     stats.deleted = len(gone)
+    # a path stored twice (archives' duplicate members, before they were read once) is written again
+    repeated = {
+        path for path, count in Counter(record.path for record in store.files(source_name)).items() if count > 1
+    }
     todo = [
-        item for item in files if known.get(item.path) != FileState(shas[item.path], EXTRACTOR_VERSIONS[item.language])
+        item
+        for item in files
+        if item.path in repeated
+        or known.get(item.path) != FileState(shas[item.path], EXTRACTOR_VERSIONS[item.language])
     ]
     stats.unchanged = len(files) - len(todo)
     package_dirs = frozenset(posixpath.dirname(item.path) for item in files if item.path.endswith("/__init__.py"))
@@ -171,8 +202,32 @@ def mine(
         stats.linked = len(linked.added)
         stats.rejected_candidates = len(linked.rejected)
     stats.seconds = time.perf_counter() - started
-    store.record_run(uuid.uuid4().hex, f"mine {target}", stats.as_dict())
+    store.record_run(uuid.uuid4().hex, f"mine {redact_path(str(target))[0]}", stats.as_dict())
     return stats
+
+
+def refuse_link(root: Path) -> None:
+    """A source given as a link is refused, as links inside a source are never followed; a link
+    among the folders above it is the user's own setup and is followed."""
+    if root.is_symlink():
+        raise InputError(
+            "a link: curate never follows links",
+            path=printable(str(root)),
+            hint=f"mine what it points to: {printable(os.path.realpath(root))}",
+        )
+
+
+def _domain_of(store: Store, source: str, domain: str | None) -> str:
+    """The domain a mine writes: the one asked for, else the one the source already belongs to, else
+    the source's name. Asking for another domain than the source's is an error: the source would
+    leave its domain, and the examples made from it there would no longer be grounded."""
+    known = next((item.domain for item in store.sources() if item.name == source), None)
+    if known is not None and domain is not None and domain != known:
+        raise InputError(
+            f"source {source!r} already belongs to domain {known!r}, not {printable(domain)!r}",
+            hint=f"mine it with --domain {known}, or under another --name",
+        )
+    return domain or known or source
 
 
 def _extract_all(
@@ -249,7 +304,7 @@ def _extract_all(
     wanted: dict[str, SourceFile] = {}
     for item in todo:
         if item.reason is not None:
-            add(item, Extraction(status="failed", reason=item.reason, error=item.error))
+            add(item, Extraction(status="failed", reason=item.reason, error=item.error, secrets=name_findings(item)))
         else:
             wanted[item.path] = item
     readable: list[SourceFile] = []  # by task index, without their bytes

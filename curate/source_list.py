@@ -22,7 +22,7 @@ from pathlib import Path
 
 from curate.errors import CurateError, InputError
 from curate.files import sha256_file
-from curate.mine import Engine, MineStats, mine
+from curate.mine import Engine, MineStats, mine, refuse_link
 from curate.store import Store
 
 PYPI = re.compile(r"^pypi:(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:==(?P<version>[A-Za-z0-9.+!_-]+))?$")
@@ -131,6 +131,7 @@ def mine_list(
             if match:
                 target = fetch_from_pypi(match["name"], match["version"], cache)
             else:
+                refuse_link(path.parent / listed.entry)
                 target = (path.parent / listed.entry).resolve()
                 if not target.exists():
                     raise InputError("no such file or folder", path=str(target))

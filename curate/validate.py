@@ -7,6 +7,7 @@ for any other reason becomes `rejected`. Each keeps its record, and its latest r
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,9 +41,12 @@ def validate(
     domain: str | None = None,
     max_tokens: int = DEFAULT_MAX_TOKENS,
     count_tokens: TokenCounter = estimate_tokens,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> Validation:
+    """Verify every stored example (of `domain`, or all); `on_progress(done, total)` after each one."""
     validation = Validation()
     domains = [domain] if domain is not None else sorted({str(item.record["domain"]) for item in store.examples()})
+    total = len(store.example_ids(domain))
     for name in domains:
         stored = store.examples(domain=name)
         verifier = Verifier(store, name, max_tokens=max_tokens, count_tokens=count_tokens)
@@ -55,6 +59,8 @@ def validate(
             if verdict.rejection is not None:
                 rejections.append((verdict.rejection, item.record))
                 validation.failed[(name, verdict.rejection.stage)] += 1
+            if on_progress is not None:
+                on_progress(validation.examples + len(updates), total)
         validation.examples += len(stored)
         store.update_checks(updates)
         store.record_example_rejections(rejections, run_id, replacing=[item.id for item in stored])

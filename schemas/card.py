@@ -12,7 +12,7 @@ class Card(BaseModel):
     functions in this codebase" / "What is an async function?"), for matched pairs.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     topic: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     area: str

@@ -18,7 +18,7 @@ StepOutcome = Literal["call", "malformed_call", "answer", "empty_answer"]
 
 
 class ChatRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class CallTiming(ChatRecord):

@@ -23,7 +23,7 @@ VERIFICATION_STAGES = ("schema", "arguments", "replay", "grounding", "secrets", 
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
 
 
 class FunctionCall(Record):

@@ -35,7 +35,7 @@ FactKind = Literal[
 
 
 class _Detail(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ModuleDetail(_Detail):
@@ -292,7 +292,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
 class Fact(BaseModel):
     """One located fact. `line` is 1-based; for a def or class it is the `def`/`class` keyword's line."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     kind: FactKind
     name: str

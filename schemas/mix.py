@@ -17,7 +17,7 @@ SPLIT_NAMES: tuple[SplitName, ...] = ("train", "valid", "test")
 
 
 class MixRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Selector(MixRecord):

@@ -10,7 +10,7 @@ FileStatus = Literal["ok", "failed", "skipped"]
 
 
 class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     domain: str
@@ -25,7 +25,7 @@ class Source(BaseModel):
 class FileRecord(BaseModel):
     """What the miner did with one file; `reason` says why a file was not mined."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     path: str
     sha256: str
@@ -35,6 +35,7 @@ class FileRecord(BaseModel):
     reason: str | None = None
     """Why a file was not mined: syntax_error, unsupported_syntax (valid code libcst cannot read: newer
     syntax or a libcst bug), undecodable, binary, too_large, too_deeply_nested, symlink, not_a_file
-    (a FIFO, socket or device), unreadable, vanished, parse_error (HTML), parser_crashed."""
+    (a FIFO, socket or device), unreadable, vanished, bad_name (not UTF-8, or a control character: the
+    path is the name escaped), parse_error (HTML), parser_crashed."""
     error: str | None = None
     lines: int = 0

@@ -38,7 +38,7 @@ PATH = "Only files under this folder or matching this glob, relative to the proj
 class ToolArguments(BaseModel):
     """The arguments of one tool; a subclass's own docstring is the tool's description."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     @classmethod
     def tool_description(cls) -> str:
@@ -216,7 +216,7 @@ class CheckAccessibilityArgs(ToolArguments):
 class ToolSpec(BaseModel):
     """One entry of a chat request's `tools` list (OpenAI / mlx-lm "function" format)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: str
     description: str
@@ -241,7 +241,7 @@ class Coverage(BaseModel):
     uses that the tool does not read (`unread`). Lowercase distribution names, sorted. An answer may
     say "there are none" only when `unread` is empty."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     uses: list[str]
     reads: list[str]
@@ -253,7 +253,7 @@ class ToolResult(BaseModel):
     only for the tools bound to frameworks (the key is left out for the others, so that their results
     keep their bytes)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     tool: str
     total: int

@@ -1,30 +1,45 @@
-"""One entry point for the worker processes: redact a file's secrets, then extract it by its language."""
+"""One entry point for the worker processes: extract a file by its language, its secrets redacted
+from its decoded text before anything reads it."""
 
 from __future__ import annotations
 
 from sources.extraction import Extraction, failed
 from sources.html import extract_html
 from sources.python import extract_python
-from sources.secrets import redact_secrets
+from sources.secrets import SecretFinding
+from sources.spellings import redact_text
 
-EXTRACTOR_VERSIONS = {"python": "py3", "html": "html2"}
+EXTRACTOR_VERSIONS = {"python": "py4", "html": "html3"}
 """Bump a language's version when the facts extracted from the same bytes change: its stored files
-are then mined again."""
+are then mined again. (py4, html3: secrets are redacted from the decoded text, in HTML with its
+character references resolved.)"""
 
 
 def extract_file(
     path: str, data: bytes, language: str, module: str, is_package: bool, max_bytes: int | None = None
 ) -> Extraction:
-    """Facts of one file, from its bytes with every secret redacted first: nothing extracted or stored
-    (facts, the file's text) can hold a secret; the findings come with the result. `max_bytes`
-    replaces the language's size limit. Running out of memory is `too_large`."""
+    """Facts of one file, from its text with every secret redacted first: the text is decoded as its
+    extractor decodes it (a declared `# coding:`, a `<meta charset>`, a byte-order mark) and scanned
+    as decoded, in HTML also with its character references resolved, so nothing extracted or stored
+    (facts, the file's text, a failure's message) can hold a secret in any of these spellings; the
+    findings come with the result. `max_bytes` replaces the language's size limit. Running out of
+    memory is `too_large`."""
+    html = language == "html"
+    found: list[SecretFinding] = []
+
+    def redact(text: str) -> str:
+        redacted, findings = redact_text(text, html=html)
+        found.extend(findings)
+        return redacted
+
     try:
-        redacted, secrets = redact_secrets(data, html=language == "html")
-        if language == "html":
-            extraction = extract_html(path, redacted, max_bytes)
+        if html:
+            extraction = extract_html(path, data, max_bytes, redact)
         else:
-            extraction = extract_python(path, redacted, module, is_package, max_bytes)
+            extraction = extract_python(path, data, module, is_package, max_bytes, redact=redact)
     except MemoryError:  # past the worker's memory bound (curate.pool): the file's size, not a crash
         return failed("too_large", "ran out of memory: the file needs more than a worker may hold")
-    extraction.secrets = secrets
+    if extraction.error is not None:  # a decoding error quotes what it could not decode
+        extraction.error = redact_text(extraction.error)[0]
+    extraction.secrets = found
     return extraction

@@ -15,6 +15,10 @@ from typing import Any
 from schemas import Fact
 from sources.files import size_limit, too_large
 
+Redact = Callable[[str], str]
+"""What a driver applies to a file's text right after decoding it, before anything reads it (the
+worker's secret redaction: the decoded text is what is scanned, whatever the file's encoding)."""
+
 FactRow = tuple[str, str, str, str, int, int, str]
 """(kind, name, qualname, path, line, end_line, detail as JSON)."""
 

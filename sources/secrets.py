@@ -55,7 +55,7 @@ PLACEHOLDERS = re.compile(
 
 
 def _looks_real(value: bytes) -> bool:
-    return not PLACEHOLDERS.match(value) and not value.startswith(b"<REDACTED:")
+    return not PLACEHOLDERS.match(value) and not value.startswith((b"<REDACTED:", b"&lt;REDACTED:"))
 
 
 def _high_entropy(value: bytes) -> bool:
@@ -150,9 +150,18 @@ def redaction(kind: str, html: bool = False) -> bytes:
     return (f"&lt;REDACTED:{kind}&gt;" if html else f"<REDACTED:{kind}>").encode()
 
 
-def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
-    """The bytes with every secret replaced, and the findings, in order of position. Linear in the
-    input: bounded patterns, one sorted sweep over the matches, lines counted as it goes."""
+MARKERS = tuple(sorted({marker for pattern in PATTERNS for marker in pattern.markers}))
+"""Every pattern's markers: bytes without one of these hold no secret any pattern finds."""
+
+
+def might_hold_secrets(data: bytes) -> bool:
+    """Some pattern's marker is in the bytes (only then can `secret_spans` find anything)."""
+    return any(marker in data for marker in MARKERS)
+
+
+def secret_spans(data: bytes) -> list[tuple[int, int, Pattern]]:
+    """(start, end, pattern) of every secret in the bytes, in order of position, none overlapping.
+    Linear in the input: bounded patterns, one sorted sweep over the matches."""
     candidates: list[tuple[int, int, int, int]] = []  # start, priority, end, pattern
     for priority, pattern in enumerate(PATTERNS):
         if not any(marker in data for marker in pattern.markers):
@@ -162,17 +171,46 @@ def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[Secr
             if pattern.check is None or pattern.check(value):
                 start, end = match.span(pattern.group)
                 candidates.append((start, priority, end, priority))
-    if not candidates:
-        return data, []
     candidates.sort()
+    spans: list[tuple[int, int, Pattern]] = []
+    position = 0
+    for start, _, end, index in candidates:
+        if start < position:
+            continue  # overlaps a secret already taken (an earlier one, or a more specific pattern)
+        spans.append((start, end, PATTERNS[index]))
+        position = end
+    return spans
+
+
+REDACTION_ROUNDS = 8
+"""How many times a redacted text is scanned again. A key glued to the secret after it
+(`AKIA...WEPhttps://hooks.slack.com/...`) has no word boundary and is no match until the secret after
+it is replaced by a redaction, which makes one: the next round finds it. Each round runs only when
+the one before found something, so a text without secrets is scanned once."""
+
+
+def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
+    """The bytes with every secret replaced, and the findings, in order of line. Linear in the input:
+    at most `REDACTION_ROUNDS` sweeps."""
+    findings: list[SecretFinding] = []
+    for _ in range(REDACTION_ROUNDS):
+        data, found = _redact_once(data, html)
+        if not found:
+            break
+        findings += found
+    return data, sorted(findings, key=lambda finding: finding[1]) if len(findings) > 1 else findings
+
+
+def _redact_once(data: bytes, html: bool) -> tuple[bytes, list[SecretFinding]]:
+    """The bytes with every secret found in one sweep replaced, lines counted as it goes."""
+    spans = secret_spans(data)
+    if not spans:
+        return data, []
     parts: list[bytes] = []
     findings: list[SecretFinding] = []
     position = counted = 0
     line = 1
-    for start, _, end, index in candidates:
-        if start < position:
-            continue  # overlaps a secret already taken (an earlier one, or a more specific pattern)
-        pattern = PATTERNS[index]
+    for start, end, pattern in spans:
         secret = data[start:end]
         token = redaction(pattern.kind, html)
         parts.append(data[position:start])

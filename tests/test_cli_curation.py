@@ -81,7 +81,7 @@ def test_export_then_import_round_trip(ready: Path, tmp_path: Path, capsys: pyte
     code, out, _ = run(capsys, "export", "small", "--out", str(tmp_path / "out"), "--turns", "last")
     assert code == 0 and "round trip through mlx-lm:" in out
     code, _, err = run(capsys, "export", "never", "--out", str(tmp_path / "x"))
-    assert (code, err) == (2, "curate: error: mix 'never' was never built (run `curate mix build never`)\n")
+    assert (code, err) == (2, "curate: error: no mix 'never' (known: bigger, small)\n")
     exported = tmp_path / "out" / "train.jsonl"
     broken = tmp_path / "broken.jsonl"
     broken.write_text(exported.read_text() + "{oops\n")

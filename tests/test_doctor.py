@@ -48,3 +48,53 @@ def test_doctor_names_every_damage_and_cleans_leftovers(tmp_path: Path, capsys: 
     out = capsys.readouterr().out
     assert "removed 1 leftovers of killed processes" in out and out.rstrip().endswith("healthy")
     assert not (outputs / ".good.tmp-abc").exists()
+
+
+def test_lockfiles_of_another_store_are_noted_not_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The recipes folder is shared by every `--db`: a lockfile naming none of this store's examples
+    was built from another store and is noted; one naming some it lacks is damage."""
+    from tests.conftest import SAMPLE
+
+    mixes, built, other = tmp_path / "mixes", str(tmp_path / "built.duckdb"), str(tmp_path / "other.duckdb")
+    mixes.mkdir()
+    (mixes / "small.toml").write_text('name = "small"\n[[components]]\nselect = { domain = "shop" }\ncount = 5\n')
+    for argv in (["mine", str(SAMPLE), "--domain", "shop", "--jobs", "1"], ["synth", "--domain", "shop", "--n", "8"]):
+        assert main(["--db", built, *argv]) == 0
+    assert main(["--db", built, "--mixes", str(mixes), "mix", "build", "small"]) == 0
+    Store.open(Path(other)).close()
+    capsys.readouterr()
+    doctor = ["--mixes", str(mixes), "doctor", "--outputs", str(tmp_path / "none")]
+    assert main(["--db", other, *doctor]) == 0
+    out = capsys.readouterr().out
+    assert "note lockfile small: built from another store (none of its 5 examples is here); not checked" in out
+    assert "checked 0 lockfiles in " in out and out.rstrip().endswith("healthy")
+    assert main(["--db", built, *doctor]) == 0
+    assert "checked 1 lockfiles in " in capsys.readouterr().out
+    lockfile = json.loads((mixes / "small.lock.json").read_text())
+    lockfile["splits"]["train"].append("0" * 64)
+    (mixes / "small.lock.json").write_text(json.dumps(lockfile))
+    assert main(["--db", built, *doctor]) == 1
+    assert "PROBLEM lockfile small: names 1 examples the store does not hold" in capsys.readouterr().out
+
+
+def test_report_mixes_names_each_unreadable_lockfile_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad JSON, bytes that are not UTF-8, a folder in a lockfile's place: each is one warning, and
+    with nothing left to show the error says so (not that no mix was built)."""
+    db, mixes = tmp_path / "s.duckdb", tmp_path / "mixes"
+    Store.open(db).close()
+    mixes.mkdir()
+    for name in ("json", "bytes", "folder"):
+        (mixes / f"{name}.toml").write_text(f'name = "{name}"\n[[components]]\ncount = 1\n')
+    (mixes / "json.lock.json").write_text("{not json")
+    (mixes / "bytes.lock.json").write_bytes(b"\xff\xfe{")
+    (mixes / "folder.lock.json").mkdir()
+    assert main(["--db", str(db), "--mixes", str(mixes), "report", "mixes"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[2].strip() for line in err[:3]] == [
+        "left out mix bytes",
+        "left out mix folder",
+        "left out mix json",
+    ]
+    assert err[3] == "curate: error: none of the 3 built mixes reads (rebuild them: `curate mix build NAME`)"

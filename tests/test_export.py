@@ -208,9 +208,9 @@ def test_replacing_an_export_deletes_only_what_its_manifest_lists(built: tuple[S
     run(built, out, format="hf")
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["generator"] == "curate export"
-    (out / "hf" / "late.txt").write_text("appeared after the check")
+    (out / "data" / "late.txt").write_text("appeared after the check")
     remove_owned(out, set(manifest["files"]) | {"manifest.json"})
-    assert [path.relative_to(out).as_posix() for path in out.rglob("*")] == ["hf", "hf/late.txt"]
+    assert [path.relative_to(out).as_posix() for path in out.rglob("*")] == ["data", "data/late.txt"]
 
 
 def test_an_export_by_an_older_curate_is_still_replaced(built: tuple[Store, Path], tmp_path: Path) -> None:
@@ -241,19 +241,6 @@ def test_a_recipe_edited_after_its_build_must_be_rebuilt(built: tuple[Store, Pat
             run(built, tmp_path / "out")
     finally:
         (mixes / "tiny.toml").write_text(original)
-
-
-def test_an_hf_export_with_an_empty_split_loads(built: tuple[Store, Path], tmp_path: Path) -> None:
-    from datasets import load_from_disk
-
-    store, mixes = built
-    (mixes / "notest.toml").write_text(
-        RECIPE.replace('"tiny"', '"notest"').replace("test = 0.3", "test = 0.0").replace("valid = 0.3", "valid = 0.6")
-    )
-    write_lockfile(mixes, build(store, mixes, "notest"))
-    export(store, mixes, "notest", tmp_path / "hf", format="hf", check=check_export, build_tokenizer=build_tokenizer)
-    loaded = load_from_disk(str(tmp_path / "hf" / "hf"))
-    assert set(loaded) == {"train", "valid"}
 
 
 def test_the_round_trip_skips_the_call_format_the_system_turn_shows(tmp_path: Path) -> None:

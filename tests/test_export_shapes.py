@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from curate.export import export
-from curate.importer import import_file
+from curate.importer import import_file, import_source
 from curate.mix import build, write_lockfile
 from curate.store import Store
 from tests.conversations import import_rows, rows
@@ -168,3 +168,32 @@ def test_a_recipe_system_prompt_opens_every_row_that_has_none(built: tuple[Store
     hermes = run(built, tmp_path / "hermes", mix="prompted", format="hermes")
     first = json.loads((tmp_path / "hermes" / "train.jsonl").read_text().splitlines()[0])
     assert first["conversations"][0]["from"] == "system" and hermes.manifest["system"]["rows_given_it"] == len(given)
+
+
+@pytest.mark.parametrize(
+    ("form", "turns"),
+    [("mlx", "each"), ("mlx", "last"), ("parquet", "each"), ("hf", "last"), ("hermes", "last"), ("sharegpt", "last")],
+)
+def test_every_export_imports_back_with_no_rejections(
+    built: tuple[Store, Path], tmp_path: Path, form: str, turns: str
+) -> None:
+    """mlx rows one per assistant turn come back as whole conversations: a row that ends at its calls
+    folds into the row it starts; an earlier turn that ends with an answer is a conversation of its own."""
+    store, _ = built
+    run(built, tmp_path / form, format=form, turns=turns)
+    back = Store.open(tmp_path / "back.duckdb")
+    reports = import_source(back, str(tmp_path / form), "back", run_id="r")
+    assert [(r.name, r.bad, r.failed) for r in reports if r.bad or r.failed] == []
+    assert {r.format for r in reports if not r.skipped} == {form if form in ("hermes", "sharegpt") else "openai"}
+    assert (sum(r.folded for r in reports) > 0) == (turns == "each")
+
+    def keys(records: list[dict[str, Any]], keep_text: bool = True) -> set[str]:
+        return {json.dumps(plain(record["messages"], keep_text=keep_text), sort_keys=True) for record in records}
+
+    originals = keys([item.record for item in store.examples()], keep_text=form != "sharegpt")
+    found = keys([item.record for item in back.examples(domain="back")])
+    assert originals <= found
+    for extra in found - originals:  # the start of an original, ending with an answer
+        assert any(original.startswith(extra[:-1]) for original in originals)
+        assert json.loads(extra)[-1].get("content")
+    back.close()

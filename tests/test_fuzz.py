@@ -9,6 +9,7 @@ CI runs the `ci` profile (a bounded budget, a few seconds per target). The night
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from collections.abc import Iterator
@@ -20,14 +21,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from curate.import_formats import FORMATS, READERS, RowError
 from curate.importer import import_file
 from curate.mine import mine
 from curate.store import Store
-from curate.verify import Verifier
+from curate.verify import StageFailure, Verifier, check_secrets
+from schemas import Example
+from sources.extract import extract_file
+from sources.files import SourceFile
 from sources.html import extract_html, parse_html
 from sources.html.document import HtmlParseError
 from sources.python import extract_python
-from sources.secrets import LINE_BREAK, PATTERNS, matches, redact_secrets
+from sources.secrets import LINE_BREAK, PATTERNS, REDACTION_ROUNDS, matches, redact_secrets
+from sources.spellings import find_secrets_in_spellings, hide_secret_names, redact_strings, redact_text
+from tests import test_secret_spellings as spelled
 from tests.conftest import SAMPLE
 
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
@@ -161,6 +168,176 @@ def test_the_importer_takes_any_file(shop: Store, tmp_path_factory: pytest.TempP
     path.write_text(
         "\n".join(line.replace("\n", " ") for line in lines) + "\n", encoding="utf-8", errors="surrogatepass"
     )
-    for format in ("mlx", "openai", "sharegpt", "hermes"):
-        report = import_file(shop, path, "fuzzed", format=format, run_id="fuzz")  # type: ignore[arg-type]
-        assert report.imported + report.already + len(report.bad) == report.rows  # every row accounted for
+    for format in FORMATS:
+        report = import_file(shop, path, "fuzzed", format=format, run_id="fuzz")
+        counted = report.imported + report.already + report.folded + len(report.bad)
+        assert report.failed is not None or counted == report.rows  # every row accounted for
+
+
+ROW_KEYS = sorted(
+    {"messages", "tools", "functions", "conversations", "system", "chat", "query", "answers"}
+    | {"instruction", "input", "output", "history"}
+)
+TEXT_WITH_MARKERS = st.lists(
+    st.sampled_from(["USER: ", "ASSISTANT: ", "FUNCTION RESPONSE: ", "<functioncall> ", "{", "}", "'", '"', "\n", "x"]),
+    max_size=12,
+).map("".join)
+
+
+@given(st.dictionaries(st.sampled_from(ROW_KEYS), JSON | TEXT_WITH_MARKERS, max_size=5))
+def test_every_reader_takes_any_row(row: dict[str, Any]) -> None:
+    for format, reader in READERS.items():
+        try:
+            messages, tools = reader(row)
+        except (RowError, AttributeError, TypeError, KeyError, ValueError, RecursionError):  # what import_file reports
+            continue
+        assert isinstance(messages, list) and isinstance(tools, list), format
+
+
+# -- secrets in random spellings (`tests/test_secret_spellings.py` plants each in each, end to end) --
+
+PLANTED = st.lists(st.tuples(st.sampled_from(spelled.SAMPLES), st.booleans()), min_size=1, max_size=6)
+FILLER = st.sampled_from(["", "# note\n", "\n", "x = 1\n", "def f():\n    return 'a+b'\n", "Y = '&#65;KI'\n"])
+
+
+def _unfound(text: str, planted: list[spelled.Sample]) -> None:
+    for sample in planted:
+        assert all(piece not in text for piece in spelled.pieces(sample.secret)), sample.kind
+
+
+@given(PLANTED, st.lists(FILLER, min_size=6, max_size=6), st.booleans())
+def test_a_planted_secret_in_any_python_spelling_is_redacted(
+    planted: list[tuple[spelled.Sample, bool]], filler: list[str], seven: bool
+) -> None:
+    """Samples between random lines, the module plain or in UTF-7 (`seven`), `True` placing the
+    sample inside a function."""
+    body = "".join(
+        filler[index]
+        + (f"def g{index}():\n    v = '''{sample.text}'''\n" if inside else f"V{index} = '''{sample.text}'''\n")
+        for index, (sample, inside) in enumerate(planted)
+    )
+    module = "# -*- coding: utf-7 -*-\n" + spelled.utf7(body) if seven else body
+    result = extract_file("fuzz.py", module.encode(), "python", "fuzz", False)
+    assert result.status == "ok", result.error
+    assert {sample.kind for sample, _ in planted} <= {kind for kind, _ in result.secrets}
+    _unfound((result.text or "") + json.dumps(result.rows), [sample for sample, _ in planted])
+    assert result.lines == len(module.encode().decode("utf-7" if seven else "utf-8").splitlines())
+
+
+@given(PLANTED, st.sampled_from(["utf-8", "utf-16", "cp1252"]))
+def test_a_planted_secret_in_any_html_spelling_is_redacted(
+    planted: list[tuple[spelled.Sample, bool]], encoding: str
+) -> None:
+    """Samples in a page, each plain or in character references (`True`), the page in an encoding."""
+    rows = "".join(
+        f"<pre>{spelled.character_references(sample.text) if refs else sample.text.replace('<', '&lt;')}</pre>\n"
+        for sample, refs in planted
+    )
+    page = (
+        f"<!doctype html>\n<html><head><meta charset={encoding}><title>t</title></head><body>\n{rows}</body></html>\n"
+    )
+    result = extract_file("fuzz.html", page.encode(encoding), "html", "", False)
+    assert result.status == "ok", result.error
+    assert {sample.kind for sample, _ in planted} <= {kind for kind, _ in result.secrets}
+    _unfound((result.text or "") + json.dumps(result.rows), [sample for sample, _ in planted])
+    assert result.lines == page.count("\n")
+    assert [line for _, line in result.secrets] == sorted(line for _, line in result.secrets)
+
+
+SPELLINGS = st.sampled_from(["plain", "json", "nested", "references", "argument"])
+
+
+@given(
+    st.sampled_from(spelled.SAMPLES), SPELLINGS, st.text(max_size=20), st.sampled_from(["tool", "assistant", "user"])
+)
+def test_a_planted_secret_in_any_message_spelling_is_rejected(
+    sample: spelled.Sample, spelling: str, around: str, role: str
+) -> None:
+    escaped = "{" + json.dumps(around) + ": " + spelled.json_escaped(sample.text) + "}"
+    content = {
+        "plain": f"{around} {sample.text}",
+        "json": escaped,
+        "nested": json.dumps([around, escaped]),
+        "references": around + " " + spelled.character_references(sample.text),
+        "argument": "ok",
+    }[spelling]
+    call = {"id": "c", "type": "function", "function": {"name": "search_text", "arguments": {around: sample.text}}}
+    message: dict[str, Any] = {"role": role, "content": content}
+    if role == "tool":
+        message.update(tool_call_id="c", name="search_text")
+    if spelling == "argument":
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    messages = [{"role": "user", "content": "Find it"}, message]
+    if message["role"] == "user":
+        messages = [message, {"role": "assistant", "content": "ok"}]
+    record = {
+        "id": "x",
+        "domain": "d",
+        "kind": "tool_call",
+        "intent": "i",
+        "template": "t",
+        "messages": messages,
+        "tools": [],
+        "provenance": {"generator": "fuzz", "generator_version": "1", "seed": 0},
+        "catalog_version": "fuzz",
+    }
+    with pytest.raises(StageFailure, match=sample.kind):
+        check_secrets(Example.model_validate(record))
+    kept = redact_strings(record)  # what a rejection keeps
+    assert [text for text in _strings(kept) if find_secrets_in_spellings(text)] == []
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+NAME_PARTS = st.sampled_from(
+    ["app", "src", "x.py", "a&b", "&#65;", "tokens", "ghp_", *(s.text for s in spelled.NAMEABLE)]
+)
+
+
+@given(st.lists(st.lists(NAME_PARTS, min_size=1, max_size=4).map("/".join), max_size=8, unique=True), st.booleans())
+def test_no_name_holding_a_secret_survives(paths: list[str], references: bool) -> None:
+    if references:
+        paths = list(dict.fromkeys(spelled.character_references(path).replace("&#47;", "/") for path in paths))
+    files = [SourceFile(path, "python", 1, b"x") for path in paths]
+    hidden = hide_secret_names(files)
+    assert len({item.path for item in hidden}) == len(files)
+    for before, after in zip(files, hidden, strict=True):
+        assert find_secrets_in_spellings(after.path) == []
+        assert (after == before) == (not find_secrets_in_spellings(before.path))
+        assert (after.reason == "secret_in_name") == (after != before)
+
+
+REFERENCE_PIECES = st.sampled_from(
+    [
+        "&#65;", "&#x41;", "&quot;", "&amp;", "&lt;", "&#1;", "&#0;", "&ampx", "&#10;", "&#13;", "&", "#", ";",
+        "\n", "\r\n", "\r", "<p>", "'", '"', "é", "\ud800", "AKIA", "QX7ZL4MR2TNB6WEP", "password = ",
+        "Tr0ub4dor&amp;3xkcd",
+        "-----BEGIN PRIVATE KEY-----", "MIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyu", "-----END PRIVATE KEY-----",
+    ]
+)  # fmt: skip
+
+
+@given(
+    st.lists(
+        REFERENCE_PIECES | st.sampled_from(spelled.SAMPLES).map(lambda s: spelled.character_references(s.text)),
+        max_size=REDACTION_ROUNDS - 2,
+    ).map("".join)
+)
+def test_redacting_references_keeps_every_line_and_leaves_nothing_to_find(text: str) -> None:
+    redacted, findings = redact_text(text, html=True)
+    assert redact_text(redacted, html=True) == (redacted, [])
+    assert len(LINE_BREAK.findall(redacted.encode("utf-8", "surrogatepass"))) == len(
+        LINE_BREAK.findall(text.encode("utf-8", "surrogatepass"))
+    )
+    assert [line for _, line in findings] == sorted(line for _, line in findings)
+    assert redact_secrets(html.unescape(redacted).encode("utf-8", "surrogatepass"))[1] == []

@@ -195,13 +195,13 @@ def test_hostile_rows_are_each_one_bad_row_and_the_rest_import(store: Store, tmp
         (6, "arguments: search_code: arguments.query must be string or null, not int 3"),
         (
             7,
-            "arguments: search_code: arguments.query: the tool's schema is broken here"
-            ' (type "nonsense" is no JSON type)',
+            "arguments: search_code: arguments: the tool's schema is broken here"
+            ' (at properties.query: type "nonsense" is no JSON type)',
         ),
         (
             8,
-            "arguments: search_code: arguments.query: the tool's schema is broken here"
-            ' (minLength "5" is not a number)',
+            "arguments: search_code: arguments: the tool's schema is broken here"
+            ' (at properties.query.minLength: "5" is not an integer)',
         ),
     ]
     assert report.imported == 2 and report.rows == 8

@@ -259,7 +259,7 @@ def test_max_file_size_on_the_command_line_and_for_a_list(tmp_path: Path, capsys
     assert main(["--db", db, "mine", str(root), "--max-file-size", "1k", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert (stats["failed"], stats["max_file_size"]) == ({"too_large": 2}, {"html": 1000, "python": 1000})
-    (tmp_path / "list.txt").write_text("proj listed\n")
+    (tmp_path / "list.txt").write_text("proj\n")
     assert main(["--db", db, "mine", "--from", str(tmp_path / "list.txt"), "--max-file-size", "2600"]) == 0
     with Store.open(tmp_path / "s.duckdb") as store:
         assert [(r.path, r.status) for r in store.files("proj")] == [("a.py", "ok"), ("b.html", "failed")]
@@ -285,3 +285,46 @@ def test_the_ray_engine_passes_the_size_limit_to_each_batch() -> None:
     }
     table = _extract_batch(batch).to_pylist()
     assert [(row["status"], row["reason"]) for row in table] == [("failed", "too_large"), ("ok", None)]
+
+
+def test_a_linked_source_is_refused_like_every_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Links inside a source are never followed; a source given as a link is refused the same way,
+    named on one line with what it points to. In a list, that entry fails and the rest is mined."""
+    root = write_tree(tmp_path / "proj", {"ok.py": "def ok(): ...\n"})
+    (tmp_path / "alias").symlink_to(root)
+    db = str(tmp_path / "s.duckdb")
+    assert main(["--db", db, "mine", str(tmp_path / "alias")]) == 2
+    error = f"curate: error: {tmp_path / 'alias'}: a link: curate never follows links (mine what it points to: {root})"
+    assert capsys.readouterr().err == error + "\n"
+    (tmp_path / "list.txt").write_text("alias\nproj\n")
+    assert main(["--db", db, "mine", "--from", str(tmp_path / "list.txt")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"alias\tfailed: {tmp_path / 'alias'}: a link: curate never follows links")
+    assert out[1].startswith("proj\tmined: 1 files, 1 mined")
+    with Store.open(tmp_path / "s.duckdb", read_only=True) as store:
+        assert [source.name for source in store.sources()] == ["proj"]
+
+
+def test_a_source_stays_in_its_domain(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Mining a source again under another domain used to move it there silently, and the examples
+    made from it in its first domain were rejected: now an input error naming the domain it is in.
+    Without --domain it stays where it is; under another --name it is mined into the new one too."""
+    root = write_tree(tmp_path / "proj", {"ok.py": "def ok(): ...\n"})
+    mine(store, root, domain="first", jobs=1)
+    with pytest.raises(InputError, match="source 'proj' already belongs to domain 'first', not 'second'") as raised:
+        mine(store, root, domain="second", jobs=1)
+    assert raised.value.hint == "mine it with --domain first, or under another --name"
+    assert mine(store, root, jobs=1).domain == "first"
+    mine(store, root, domain="second", name="proj-second", jobs=1)
+    assert [(source.name, source.domain) for source in store.sources()] == [
+        ("proj", "first"),
+        ("proj-second", "second"),
+    ]
+    db = str(tmp_path / "cli.duckdb")
+    assert main(["--db", db, "mine", str(root), "--domain", "first"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "mine", str(root), "--domain", "second"]) == 2
+    assert capsys.readouterr().err == (
+        "curate: error: source 'proj' already belongs to domain 'first', not 'second' "
+        "(mine it with --domain first, or under another --name)\n"
+    )

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from curate.errors import StoreBusyError, StoreError
+from curate.store.arrow import pa
 from curate.store.examples import EXAMPLE_TABLES, ExampleTables
 from curate.store.facts import FactTables, fact_table
 from curate.store.training import TRAINING_TABLES, TrainingTables

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from curate.jsontext import compact, dumps
+from curate.store.arrow import pa
 from schemas import Rejection
+from sources.spellings import redact_strings
 
 EXAMPLE_TABLES = """
     CREATE TABLE toolsets (toolset VARCHAR NOT NULL, tools VARCHAR NOT NULL);
@@ -353,7 +354,9 @@ class ExampleTables:
     def record_example_rejections(
         self, rejections: Sequence[tuple[Rejection, dict[str, Any]]], run_id: str, *, replacing: Sequence[str] = ()
     ) -> None:
-        """Add rejections (each with the rejected record); first drop earlier ones for `replacing` ids."""
+        """Add rejections (each with the rejected record, its secrets redacted in every spelling: a record
+        rejected for holding one keeps its shape, not the secret); first drop earlier ones for
+        `replacing` ids."""
         with self.transaction():
             if replacing:
                 self._db.execute(
@@ -368,11 +371,21 @@ class ExampleTables:
                         "stage": [item.stage for item, _ in rejections],
                         "reason": [item.reason for item, _ in rejections],
                         "turn": pa.array([item.turn for item, _ in rejections], pa.int32()),
-                        "record": [dumps(record) for _, record in rejections],
+                        "record": [dumps(redact_strings(record)) for _, record in rejections],
                         "run_id": [run_id] * len(rejections),
                     }
                 ),
             )
+
+    def example_domains(self) -> list[str]:
+        """Every domain with examples or rejected candidates (an imported domain has no mined source)."""
+        query = "SELECT domain FROM examples UNION SELECT domain FROM example_rejections ORDER BY 1"
+        return [row[0] for row in self._db.execute(query).fetchall()]
+
+    def rejection_stages(self) -> list[str]:
+        """Every stage that rejected something."""
+        query = "SELECT DISTINCT stage FROM example_rejections ORDER BY 1"
+        return [row[0] for row in self._db.execute(query).fetchall()]
 
     def example_rejections(self, *, domain: str | None = None, stage: str | None = None) -> list[Rejection]:
         query, params = (

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
+from curate.store.arrow import pa
 from schemas import Fact
 from sources.extraction import FactRow, dump_detail, to_rows
 

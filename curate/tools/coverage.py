@@ -16,12 +16,14 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from curate.errors import InputError
 from schemas import Fact
 from schemas.tool import Coverage
-from sources.python.packs import PACKS, Pack
+
+if TYPE_CHECKING:  # the packs bring libcst: loaded only when a framework-bound tool runs
+    from sources.python.packs import Pack
 
 FRAMEWORKS_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "frameworks.toml"
 TOOL_KINDS: dict[str, str] = {
@@ -121,9 +123,17 @@ def known(kind: str) -> tuple[Framework, ...]:
     return tuple(item for item in frameworks() if kind in item.kinds)
 
 
-def reads(kind: str, packs: Iterable[Pack] = PACKS) -> frozenset[str]:
-    """The frameworks whose facts of `kind` some pack finds."""
-    return frozenset(name for pack in packs for name in pack.reads.get(kind, ()))
+def shipped_packs() -> tuple[Pack, ...]:
+    from sources.python.packs import PACKS
+
+    return tuple(PACKS)
+
+
+def reads(kind: str, packs: Iterable[Pack] | None = None) -> frozenset[str]:
+    """The frameworks whose facts of `kind` some pack finds (the shipped packs by default)."""
+    return frozenset(
+        name for pack in (shipped_packs() if packs is None else packs) for name in pack.reads.get(kind, ())
+    )
 
 
 def imported_names(facts: Iterable[Fact]) -> frozenset[str]:
@@ -140,7 +150,7 @@ def imported_names(facts: Iterable[Fact]) -> frozenset[str]:
     return frozenset(names)
 
 
-def coverage(kind: str, imported: Iterable[str], packs: Iterable[Pack] = PACKS) -> Coverage:
+def coverage(kind: str, imported: Iterable[str], packs: Iterable[Pack] | None = None) -> Coverage:
     """What a tool finding facts of `kind` searches in a domain that imports these names."""
     names = frozenset(imported)
     uses = {item.name for item in known(kind) if any(item.imported_by(name) for name in names)}

@@ -2,17 +2,24 @@
 
 1. schema     it parses as an `Example`; roles come in a valid order; every tool call is answered
               exactly once; every called tool is offered and is the catalog's tool.
-2. arguments  each call's arguments are valid against the tool's JSON Schema, strictly: a bool is not
-              an int, a JSON string is not an object, no extra keys, enums respected.
+2. arguments  each call's arguments are valid against the tool's JSON Schema, checked by the `jsonschema`
+              library under the draft the schema declares (2020-12 by default): a bool is not an int, a
+              JSON string is not an object, `additionalProperties`, enums, `pattern`, `anyOf`,
+              `maxLength`, `$ref` respected. A broken schema fails the row, never the run.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
 from typing import Any
 
+from jsonschema import Draft202012Validator, SchemaError
+from jsonschema import ValidationError as SchemaViolation
+from jsonschema.exceptions import best_match
+from jsonschema.validators import validator_for
 from pydantic import ValidationError
+from referencing.exceptions import Unresolvable
 
 from curate.tools import TOOLS
 from curate.verify.stage import Stage, StageFailure, at_turn, call_turns, tool_results
@@ -122,80 +129,101 @@ def corrected(example: Example, call: ToolCall, results: dict[str, str]) -> bool
     return later
 
 
-JSON_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda value: isinstance(value, str),
-    "integer": lambda value: isinstance(value, int) and not isinstance(value, bool),
-    "number": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
-    "boolean": lambda value: isinstance(value, bool),
-    "array": lambda value: isinstance(value, list),
-    "object": lambda value: isinstance(value, dict),
-    "null": lambda value: value is None,
-}
-
-
 def schema_problem(value: Any, schema: Any, where: str) -> str | None:
-    """The first way `value` breaks `schema` (the JSON Schema subset tool specs use), or None. A schema
-    an imported row brings may itself be broken (a type that is no JSON type, a minimum that is no
-    number): that is the row's problem too, never a crash."""
-    broken = _broken(schema)
-    if broken:
-        return f"{where}: the tool's schema is broken here ({broken})"
-    expected = schema.get("type")
-    if expected is not None and not any(JSON_TYPES[name](value) for name in _types(expected)):
-        shown = expected if isinstance(expected, str) else " or ".join(expected)
-        return f"{where} must be {shown}, not {type(value).__name__} {json.dumps(value)}"
-    if "enum" in schema and value not in schema["enum"]:
-        return f"{where} must be one of {schema['enum']}, not {json.dumps(value)}"
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            return f"{where} must be at least {schema['minimum']}, not {value}"
-        if "maximum" in schema and value > schema["maximum"]:
-            return f"{where} must be at most {schema['maximum']}, not {value}"
-    if isinstance(value, str) and len(value) < schema.get("minLength", 0):
-        return f"{where} must have at least {schema['minLength']} characters"
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            problem = schema_problem(item, schema["items"], f"{where}[{index}]")
-            if problem:
-                return problem
-    if isinstance(value, dict):
-        properties = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                return f"{where}.{name} is required"
-        for name, item in value.items():
-            if name not in properties:
-                if schema.get("additionalProperties") is False:
-                    return f"{where}.{name} is not a parameter (known: {', '.join(sorted(properties))})"
-                continue
-            problem = schema_problem(item, properties[name], f"{where}.{name}")
-            if problem:
-                return problem
-    return None
+    """The most relevant way `value` breaks `schema`, or None, as `where.path: what`: the `jsonschema`
+    library checks it under the draft the schema declares in `$schema` (2020-12 when it declares none).
+    A schema an imported row brings may itself be broken (a type that is no JSON type, a minimum that
+    is no number, a `$ref` to nowhere): that is the row's problem too, never a crash."""
+    validator = _validator(schema)
+    if isinstance(validator, str):
+        return f"{where}: the tool's schema is broken here ({validator})"
+    try:
+        error = best_match(validator.iter_errors(value))
+    except Unresolvable as unresolved:
+        return f"{where}: the tool's schema is broken here (a $ref that resolves nowhere: {_short(str(unresolved))})"
+    except (RecursionError, re.error, ValueError, TypeError) as broken:  # a $ref cycle, a pattern Python cannot compile
+        return f"{where}: the tool's schema is broken here ({type(broken).__name__}: {_short(str(broken))})"
+    return None if error is None else _readable(error, where)
 
 
-def _types(expected: Any) -> list[str]:
-    return [expected] if isinstance(expected, str) else list(expected)
+_VALIDATORS: dict[str, Any] = {}
 
 
-def _broken(schema: Any) -> str | None:
-    """What makes this level of a schema unusable, or None."""
+def _validator(schema: Any) -> Any:
+    """A validator for `schema` (cached by the schema's JSON), or what makes the schema unusable."""
     if not isinstance(schema, dict):
         return "a schema must be an object"
-    expected = schema.get("type")
-    if expected is not None:
-        names = _types(expected) if isinstance(expected, str | list) else [expected]
-        unknown = [name for name in names if not isinstance(name, str) or name not in JSON_TYPES]
-        if unknown or not names:
-            return f"type {json.dumps(expected)} is no JSON type"
-    for bound in ("minimum", "maximum", "minLength"):
-        if bound in schema and (isinstance(schema[bound], bool) or not isinstance(schema[bound], int | float)):
-            return f"{bound} {json.dumps(schema[bound])} is not a number"
-    if "enum" in schema and not isinstance(schema["enum"], list):
-        return "enum must be a list"
-    if not isinstance(schema.get("properties", {}), dict) or not isinstance(schema.get("required", []), list):
-        return "properties must be an object and required a list"
-    return None
+    try:
+        key = json.dumps(schema, sort_keys=True)
+    except (TypeError, ValueError) as error:
+        return f"not JSON: {error}"
+    if key not in _VALIDATORS:
+        if len(_VALIDATORS) > 4096:  # an import of many distinct tools: keep memory bounded
+            _VALIDATORS.clear()
+        cls = validator_for(schema, default=Draft202012Validator)
+        try:
+            cls.check_schema(schema)
+            _VALIDATORS[key] = cls(schema)
+        except SchemaError as error:
+            _VALIDATORS[key] = _schema_fault(error)
+        except (Unresolvable, RecursionError) as error:  # a metaschema it cannot follow
+            _VALIDATORS[key] = f"{type(error).__name__}: {_short(str(error))}"
+    return _VALIDATORS[key]
+
+
+def _schema_fault(error: SchemaError) -> str:
+    """Where in the schema, and what is wrong there."""
+    parts = list(error.absolute_path)
+    is_type = error.validator in ("type", "anyOf") and bool(parts) and parts[-1] == "type"
+    path = _path(parts[:-1] if is_type else parts).lstrip(".")
+    where = f"at {path}: " if path else ""
+    if is_type:
+        return f"{where}type {json.dumps(error.instance)} is no JSON type"
+    if error.validator == "type" and isinstance(error.validator_value, str):
+        return f"{where}{json.dumps(error.instance)} is not {_article(error.validator_value)}"
+    return f"{where}{_short(error.message)}"
+
+
+def _article(name: str) -> str:
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _readable(error: SchemaViolation, where: str) -> str:
+    """One line a person can act on: the path into the arguments, then what is wrong there."""
+    path = where + _path(error.absolute_path)
+    value, expected = error.instance, error.validator_value
+    shown = _short(json.dumps(value, ensure_ascii=False), 80)
+    if error.validator == "type":
+        names = expected if isinstance(expected, str) else " or ".join(expected)
+        return f"{path} must be {names}, not {type(value).__name__} {shown}"
+    if error.validator == "enum":
+        return f"{path} must be one of {expected}, not {shown}"
+    exclusive = error.schema.get("exclusiveMinimum") is True or error.schema.get("exclusiveMaximum") is True
+    if error.validator == "minimum" and not exclusive:  # (draft 4 writes an exclusive bound as a flag)
+        return f"{path} must be at least {expected}, not {shown}"
+    if error.validator == "maximum" and not exclusive:
+        return f"{path} must be at most {expected}, not {shown}"
+    if error.validator == "required":
+        missing = next((name for name in expected if name not in value), "?")
+        return f"{path}.{missing} is required"
+    if error.validator == "additionalProperties" and expected is False and isinstance(value, dict):
+        known = error.schema.get("properties", {})
+        extra = next(name for name in sorted(value) if name not in known and not _patterned(error.schema, name))
+        return f"{path}.{extra} is not a parameter (known: {', '.join(sorted(known))})"
+    return f"{path}: {_short(error.message)}"
+
+
+def _path(parts: Any) -> str:
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
+
+
+def _patterned(schema: dict[str, Any], name: str) -> bool:
+    return any(re.search(pattern, name) for pattern in schema.get("patternProperties", {}))
 
 
 SCHEMA = Stage("schema", lambda example, _context: check_conversation(example))

@@ -1,28 +1,64 @@
-"""Stage 5: no message holds a secret (an API key, a token, a private key, a password...).
+"""Stage 5: no message holds a secret (an API key, a token, a private key, a password...), in any
+spelling a model reads it in.
 
 Mined sources are redacted as they are read, so this catches what comes from elsewhere (an imported
-dataset, a teacher's wording, a card).
+dataset, a teacher's wording, a card). Each text is scanned as written, with HTML character
+references resolved, and with every JSON string in it decoded (`sources.spellings`): a tool turn or
+an argument written as JSON text hides nothing behind `\\"` or `\\u0041`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterator
+from typing import Any
 
 from curate.verify.stage import Stage, StageFailure
 from schemas import Example
-from sources.secrets import find_secrets
+from sources.spellings import find_secrets_in_spellings
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON-like value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _fail(where: str, found: list[tuple[str, int]]) -> None:
+    kinds = ", ".join(sorted({kind for kind, _ in found}))
+    raise StageFailure("secrets", f"{where} holds a secret: {kinds}")
 
 
 def check_secrets(example: Example) -> None:
-    """No secret in any message's content or in any call's arguments."""
+    """No secret in any message's content, in any call's arguments (each value, and all of them as
+    JSON) or in the tools offered."""
     for number, message in enumerate(example.messages, start=1):
         texts = [message.content or ""]
-        texts += [json.dumps(call.function.arguments, ensure_ascii=False) for call in message.tool_calls or ()]
+        for call in message.tool_calls or ():
+            texts.append(json.dumps(call.function.arguments, ensure_ascii=False))
+            texts.extend(_strings(call.function.arguments))
         for text in texts:
-            found = find_secrets(text)
+            found = find_secrets_in_spellings(text)
             if found:
-                kinds = ", ".join(sorted({kind for kind, _ in found}))
-                raise StageFailure("secrets", f"message {number} ({message.role}) holds a secret: {kinds}")
+                _fail(f"message {number} ({message.role})", found)
+    found = tools_secrets(json.dumps(example.tools, sort_keys=True))
+    if found:
+        _fail("a tool's description", found)
+
+
+@functools.lru_cache(maxsize=64)
+def tools_secrets(dumped: str) -> list[tuple[str, int]]:
+    """The secrets in the strings of a tools list (given as JSON): most examples of a run offer the
+    same few lists, so each is scanned once."""
+    return [finding for text in _strings(json.loads(dumped)) for finding in find_secrets_in_spellings(text)]
 
 
 SECRETS = Stage("secrets", lambda example, _context: check_secrets(example))

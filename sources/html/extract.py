@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 
 from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, guarded, to_rows
+from sources.extraction import Extraction, ExtractionFailure, Redact, guarded, to_rows
 from sources.html.a11y import RULES, check
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
@@ -17,9 +17,10 @@ def is_template(path: str, text: str) -> bool:
     return "templates" in posixpath.dirname(path).split("/") or "{%" in text or "{{" in text
 
 
-def extract_html(path: str, data: bytes, max_bytes: int | None = None) -> Extraction:
-    """Facts of one HTML page or template. Never raises for a bad file: the reason is in the result."""
-    return guarded(data, "html", max_bytes, _has_nul, lambda: _extract(path, data))
+def extract_html(path: str, data: bytes, max_bytes: int | None = None, redact: Redact | None = None) -> Extraction:
+    """Facts of one HTML page or template. Never raises for a bad file: the reason is in the result.
+    `redact` is applied to the decoded text before it is parsed."""
+    return guarded(data, "html", max_bytes, _has_nul, lambda: _extract(path, data, redact))
 
 
 def _has_nul(data: bytes) -> bool:
@@ -27,10 +28,12 @@ def _has_nul(data: bytes) -> bool:
     return b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
-def _extract(path: str, data: bytes) -> Extraction:
+def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     decoded = decode_html(data)
     # A lone CR ends a line for browsers and editors; libxml2 counts only LF. Store LF only.
     text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    if redact is not None:
+        text = redact(text)
     template = is_template(path, text)
     document_detail = {
         "encoding": decoded.encoding,

@@ -13,7 +13,7 @@ from typing import Any
 import libcst as cst
 
 from schemas import Fact
-from sources.extraction import Extraction, failed, guarded, to_rows
+from sources.extraction import Extraction, Redact, failed, guarded, to_rows
 from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
@@ -345,12 +345,17 @@ def extract_python(
     is_package: bool = False,
     max_bytes: int | None = None,
     force_cst_positions: bool = False,
+    redact: Redact | None = None,
 ) -> Extraction:
     """Facts of one Python file (refused over `max_bytes`, default 5 MB). Never raises for a bad
-    file: the reason is in the result."""
+    file: the reason is in the result. `redact` is applied to the decoded text before it is parsed."""
     try:
         return guarded(
-            data, "python", max_bytes, _has_nul, lambda: _extract(path, data, module, is_package, force_cst_positions)
+            data,
+            "python",
+            max_bytes,
+            _has_nul,
+            lambda: _extract(path, data, module, is_package, force_cst_positions, redact),
         )
     except MemoryError:  # libcst on a huge module, past the worker's memory bound
         return failed("too_large", "ran out of memory")
@@ -360,9 +365,13 @@ def _has_nul(data: bytes) -> bool:
     return b"\x00" in data
 
 
-def _extract(path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool) -> Extraction:
+def _extract(
+    path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool, redact: Redact | None
+) -> Extraction:
     check_tokens(data)
     text = decode(data)
+    if redact is not None:
+        text = redact(text)
     tree = parse_ast(text)
     code = parse_cst(path, text)
     positions = positions_for(code, tree, force_cst=force_cst_positions)

@@ -84,3 +84,42 @@ def test_garbage_records_are_rejected_not_raised(mined: Store) -> None:
     for garbage in ({}, {"id": "x", "domain": "shop"}, {"id": "x", "messages": "hello"}):
         stage, reason = verdict(mined, {"domain": "shop", **garbage})
         assert stage == "schema" and reason
+
+
+def test_the_jsonschema_library_catches_what_the_old_subset_let_through() -> None:
+    def arguments(value: object, parameter: dict[str, object], **more: object) -> str | None:
+        return schema_problem({"a": value}, {"type": "object", "properties": {"a": parameter}, **more}, "arguments")
+
+    assert arguments("abc", {"type": "string", "pattern": "^[0-9]+$"}) == "arguments.a: 'abc' does not match '^[0-9]+$'"
+    assert arguments("abcdef", {"type": "string", "maxLength": 3}) == "arguments.a: 'abcdef' is too long"
+    assert (
+        arguments(3.5, {"anyOf": [{"type": "string"}, {"type": "integer"}]})
+        == "arguments.a: 3.5 is not valid under any of the given schemas"
+    )
+    defs = {"$defs": {"name": {"type": "string"}}}
+    assert arguments(3, {"$ref": "#/$defs/name"}, **defs) == "arguments.a must be string, not int 3"
+    assert arguments("x", {"$ref": "#/$defs/name"}, **defs) is None
+    assert arguments(None, {"type": ["string", "null"]}) is None
+
+
+def test_the_draft_a_schema_declares_is_the_one_checked() -> None:
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", "maximum": 4, "exclusiveMaximum": True}
+    assert schema_problem(4, draft4, "n") == "n: 4 is greater than or equal to the maximum of 4"
+    # in 2020-12 exclusiveMaximum is a number: the same schema is broken there
+    draft2020 = {key: value for key, value in draft4.items() if key != "$schema"}
+    assert schema_problem(4, draft2020, "n") == (
+        "n: the tool's schema is broken here (at exclusiveMaximum: true is not a number)"
+    )
+
+
+def test_a_broken_schema_is_a_problem_never_a_crash() -> None:
+    broken = {
+        "a $ref to nowhere": {"$ref": "#/$defs/missing"},
+        "a remote $ref": {"$ref": "https://example.com/schema.json"},
+        "a pattern that is no regex": {"type": "string", "pattern": "["},
+        "an enum that is no list": {"enum": "x"},
+        "a schema that is no object": ["string"],
+    }
+    for what, schema in broken.items():
+        problem = schema_problem("x", schema, "q")
+        assert problem is not None and problem.startswith("q: the tool's schema is broken here ("), what
