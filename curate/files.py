@@ -36,8 +36,8 @@ def read_toml(path: Path, what: str = "file") -> dict[str, Any]:
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename: `path` holds either
-    its old contents or all of the new, never part of them. A folder that cannot be written is one
-    input error."""
+    its old contents or all of the new, never part of them. A folder that cannot be written, or a
+    write or rename that fails, is one input error."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -50,6 +50,9 @@ def atomic_write(path: Path, text: str) -> None:
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; lockfiles and pages are ordinary files
         os.replace(temporary, path)
+    except OSError as error:  # a full disk, `path` a folder: nothing written, one line
+        Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write here: {error.strerror or error}", path=str(path)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -13,8 +13,8 @@ import posixpath
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -37,11 +37,15 @@ from sources.files import (
 from sources.names import name_problem, printable
 from sources.python import module_name
 from sources.python.link import link
-from sources.spellings import hide_secret_names, name_findings, redact_path
+from sources.spellings import SECRET_IN_NAME, hide_secret_names, name_findings, redact_path
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
 BATCH_SECONDS = 2.0
+LARGEST_SIZE_LIMIT = 1 << 30
+"""The highest `--max-file-size`: a worker holds a file many times over (a 32 MB page peaks at 1.1 GiB)."""
+BATCH_BYTES = 64 * 1024 * 1024
+"""Texts waiting to be written past this many characters are written at once, whatever their count."""
 
 Engine = Literal["local", "ray"]
 ProgressCallback = Callable[[int, int], None]
@@ -128,17 +132,23 @@ def mine(
         if problem is not None:
             raise InputError(f"{option} {printable(given or '')!r}: {problem}")
     source_name = redact_path(printable(name or default_name(root.resolve())))[0]
-    if max_file_size is not None and max_file_size < 1:
-        raise InputError(f"the size limit must be at least 1 byte, not {max_file_size}")
+    if max_file_size is not None and not 1 <= max_file_size <= LARGEST_SIZE_LIMIT:
+        raise InputError(f"the size limit must be from 1 byte to {LARGEST_SIZE_LIMIT} (1 GiB), not {max_file_size}")
     stats = MineStats(
         source=source_name,
         domain=_domain_of(store, source_name, domain),
         max_file_size={language: size_limit(language, max_file_size) for language in MAX_FILE_BYTES},
     )
-    found = list(read_source(root, exclude, max_file_size))
-    stats.skipped.update(item.reason or "unknown" for item in found if item.reason in NOT_STORED)
-    files = hide_secret_names(item for item in found if item.reason not in NOT_STORED)
-    shas = {item.path: _sha256(item.data) for item in files}
+    listed: list[SourceFile] = []
+    hashed: dict[str, str] = {}
+    for item in read_source(root, exclude, max_file_size):  # hashed and let go: read again to extract
+        if item.reason in NOT_STORED:
+            stats.skipped[item.reason or "unknown"] += 1
+            continue
+        hashed[item.path] = _sha256(item.data)
+        listed.append(replace(item, data=None))
+    files = hide_secret_names(listed)
+    shas = {item.path: _sha256(None) if item.reason == SECRET_IN_NAME else hashed[item.path] for item in files}
     revision = _revision([(item.path, shas[item.path]) for item in files])
     store.save_source(
         Source(
@@ -173,6 +183,7 @@ def mine(
         store,
         source_name,
         todo,
+        lambda: read_source(root, exclude, max_file_size),
         shas,
         package_dirs,
         root_package,
@@ -223,6 +234,7 @@ def _extract_all(
     store: Store,
     source: str,
     todo: list[SourceFile],
+    reread: Callable[[], Iterator[SourceFile]],
     shas: dict[str, str],
     package_dirs: frozenset[str],
     root_package: str | None,
@@ -234,18 +246,23 @@ def _extract_all(
     ray_address: str | None = None,
     max_file_size: int | None = None,
 ) -> None:
+    """Extract the files of `todo`, read again through `reread` only as the pool takes them: the
+    parent holds a window of file bytes (`curate.pool.WINDOW_BYTES`) and of texts waiting to be
+    written (`BATCH_BYTES`), never a whole source."""
     pending: list[FileWrite] = []
+    pending_bytes = 0
     last_flush = time.monotonic()
     done = 0
 
     def flush() -> None:
-        nonlocal pending, last_flush
+        nonlocal pending, pending_bytes, last_flush
         store.write_files(source, pending)
         pending = []
+        pending_bytes = 0
         last_flush = time.monotonic()
 
     def add(item: SourceFile, extraction: Extraction) -> None:
-        nonlocal done
+        nonlocal done, pending_bytes
         record = FileRecord(
             path=item.path,
             sha256=shas[item.path],
@@ -275,39 +292,58 @@ def _extract_all(
                 extraction.secrets,
             )
         )
+        pending_bytes += len(text or "")
         done += 1
         if on_progress is not None:
             on_progress(done, len(todo))
-        if engine == "local" and (len(pending) >= batch_files or time.monotonic() - last_flush > BATCH_SECONDS):
+        if engine == "local" and (
+            len(pending) >= batch_files or pending_bytes >= BATCH_BYTES or time.monotonic() - last_flush > BATCH_SECONDS
+        ):
             flush()
 
-    readable: list[SourceFile] = []
+    wanted: dict[str, SourceFile] = {}
     for item in todo:
-        if item.data is None:
+        if item.reason is not None:
             add(item, Extraction(status="failed", reason=item.reason, error=item.error, secrets=name_findings(item)))
         else:
-            readable.append(item)
-    readable.sort(key=lambda item: -item.size)
-    tasks = []
-    for item in readable:
-        module, is_package = (
-            module_name(item.path, package_dirs, root_package) if item.language == "python" else ("", False)
-        )
-        tasks.append((item.path, item.data, item.language, module, is_package, max_file_size))
+            wanted[item.path] = item
+    readable: list[SourceFile] = []  # by task index, without their bytes
+
+    def tasks() -> Iterator[tuple[str, bytes, str, str, bool, int | None]]:
+        """The wanted files read again, one at a time. One that changed since it was hashed is
+        recorded with the bytes extracted; one that can no longer be read, with its reason."""
+        if not wanted:
+            return
+        for item in reread():
+            if wanted.pop(item.path, None) is None:
+                continue
+            shas[item.path] = _sha256(item.data)
+            if item.data is None:
+                add(item, Extraction(status="failed", reason=item.reason, error=item.error))
+                continue
+            module, is_package = (
+                module_name(item.path, package_dirs, root_package) if item.language == "python" else ("", False)
+            )
+            readable.append(replace(item, data=None))
+            yield (item.path, item.data, item.language, module, is_package, max_file_size)
+        for item in list(wanted.values()):
+            add(item, Extraction(status="failed", reason="vanished", error="the file disappeared while mining"))
+
     if engine == "ray":
         from curate import ray_engine
 
-        for index, extraction in ray_engine.extract(tasks, ray_address):
+        for index, extraction in ray_engine.extract(list(tasks()), ray_address):
             add(readable[index], extraction)
         flush()
         return
     run_tasks(
         "sources.extract:extract_file",
-        tasks,
+        tasks(),
         jobs=jobs or os.cpu_count() or 1,
         on_result=lambda index, extraction: add(readable[index], extraction),
         on_crash=lambda index, why: add(
             readable[index], Extraction(status="failed", reason="parser_crashed", error=why)
         ),
+        weight=lambda task: len(task[1]),
     )
     flush()

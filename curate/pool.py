@@ -9,6 +9,10 @@ its exception's one-line message, and its worker goes on. Workers write their st
 parser's panic message, a dying interpreter's last words) to a file of their own, never to the
 terminal: its last line is added to the report of a worker that died.
 
+Tasks are taken from a lazy iterable only as workers need them, within a window of bytes and tasks:
+the caller never has to hold every task's input at once (a mine of 400 files just under the size
+limit once held 2.2 GB of file bytes in the parent).
+
 Workers are fresh interpreters running `curate._worker` (not `multiprocessing`'s spawn, which
 re-runs the caller's `__main__` in every worker).
 """
@@ -22,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import IO, Any
@@ -47,15 +51,29 @@ class _Worker:
 
 STDERR_TAIL = 300
 """Characters of a dead worker's stderr kept in its task's report."""
+WINDOW_BYTES = 256 * 1024 * 1024
+"""What the tasks taken and not yet finished may weigh together (a mine's file bytes)."""
+WORKER_MEMORY = 3 * 1024**3
+"""Each worker's address space. A 32 MB HTML page peaks at 1.1 GiB resident; Python past its token
+limit (`sources.python.parse.MAX_TOKENS`) never gets near. Unbounded, libcst once took 4.7 GB on a
+2 MB literal."""
 
 
-def _start_worker(function: str) -> _Worker:
+def _start_worker(function: str, memory_limit: int | None = None) -> _Worker:
     to_child_read, to_child_write = os.pipe()
     from_child_read, from_child_write = os.pipe()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 (the worker's: closed by _stop)
     process = subprocess.Popen(
-        [sys.executable, "-m", "curate._worker", str(to_child_read), str(from_child_write), function],
+        [
+            sys.executable,
+            "-m",
+            "curate._worker",
+            str(to_child_read),
+            str(from_child_write),
+            function,
+            *([str(memory_limit)] if memory_limit else []),
+        ],
         pass_fds=(to_child_read, from_child_write),
         env=env,
         stdin=subprocess.DEVNULL,
@@ -70,41 +88,81 @@ def _start_worker(function: str) -> _Worker:
 
 def run_tasks(
     function: str,
-    tasks: Sequence[tuple[Any, ...]],
+    tasks: Iterable[tuple[Any, ...]],
     *,
     jobs: int,
     on_result: Callable[[int, Any], None],
     on_crash: Callable[[int, str], None],
     chunk_size: int = 4,
     task_timeout: float = 120.0,
+    weight: Callable[[tuple[Any, ...]], int] | None = None,
+    window: int = WINDOW_BYTES,
+    memory_limit: int | None = WORKER_MEMORY,
 ) -> None:
-    """Run `function(*tasks[i])` (function named `module:name`) in `jobs` processes.
+    """Run `function(*task)` (function named `module:name`) for each task in `jobs` processes.
 
-    Results and crashes arrive by task index, in the calling thread.
+    Tasks are numbered in the order `tasks` gives them, and taken from it only as workers need them:
+    the tasks taken and not yet finished weigh at most `window` (by `weight`, e.g. a file's bytes; a
+    single heavier task is taken alone) and number at most a few chunks a worker, so a lazy `tasks`
+    is never held whole. Each worker's address space is limited to `memory_limit` bytes (None: no
+    limit): a task that needs more raises MemoryError there, or its worker dies and it is reported as a
+    crash. Results and crashes arrive by task index, in the calling thread.
     """
-    if not tasks:
-        return
-    queue: deque[list[int]] = deque(
-        [list(range(start, min(start + chunk_size, len(tasks)))) for start in range(0, len(tasks), chunk_size)]
-    )
+    source = iter(tasks)
+    held: dict[int, tuple[Any, ...]] = {}  # taken and not finished: what a retry needs
+    weights: dict[int, int] = {}
+    exhausted = False
+    taken = 0
+    queue: deque[list[int]] = deque()
     workers: list[_Worker] = []
-    remaining = len(tasks)
+    most_held = max(1, jobs) * chunk_size * 2
+
+    def take_chunk() -> bool:
+        """Take the next chunk from `tasks` into the queue, if the window has room; False if not."""
+        nonlocal exhausted, taken
+        chunk: list[int] = []
+        while not exhausted and len(chunk) < chunk_size:
+            if held and (sum(weights.values()) >= window or len(held) >= most_held):
+                break
+            try:
+                task = next(source)
+            except StopIteration:
+                exhausted = True
+                break
+            held[taken] = task
+            weights[taken] = weight(task) if weight else 0
+            chunk.append(taken)
+            taken += 1
+        if chunk:
+            queue.append(chunk)
+        return bool(chunk)
+
+    def finished(task_id: int) -> None:
+        held.pop(task_id, None)
+        weights.pop(task_id, None)
 
     def feed(worker: _Worker) -> None:
-        if queue and not worker.chunk:
+        if not worker.chunk and (queue or take_chunk()):
             worker.chunk = queue.popleft()
             worker.last_progress = time.monotonic()
-            worker.inbox.send([(index, tasks[index]) for index in worker.chunk])
+            worker.inbox.send([(index, held[index]) for index in worker.chunk])
+
+    def feed_all() -> None:
+        for worker in workers:
+            feed(worker)
+        while len(workers) < jobs and (queue or take_chunk()):
+            worker = _start_worker(function, memory_limit)
+            workers.append(worker)
+            feed(worker)
 
     def drain(worker: _Worker) -> bool:
         """Take every result the worker has sent; False once its pipe is closed (it died)."""
-        nonlocal remaining
         try:
             while worker.outbox.poll():
                 task_id, succeeded, result = worker.outbox.recv()
                 worker.chunk.remove(task_id)
                 worker.last_progress = time.monotonic()
-                remaining -= 1
+                finished(task_id)
                 if succeeded:
                     on_result(task_id, result)
                 else:
@@ -114,33 +172,23 @@ def run_tasks(
         return True
 
     def lost(worker: _Worker, why: str) -> None:
-        nonlocal remaining
         drain(worker)
         if worker.chunk:
             culprit, *rest = worker.chunk
+            finished(culprit)
             on_crash(culprit, why)
-            remaining -= 1
             queue.extendleft([index] for index in reversed(rest))
         worker.chunk = []
         workers.remove(worker)
         _stop(worker)
-        if queue:
-            replacement = _start_worker(function)
-            workers.append(replacement)
-            feed(replacement)
 
     try:
-        for _ in range(max(1, min(jobs, len(queue)))):
-            worker = _start_worker(function)
-            workers.append(worker)
-            feed(worker)
-        while remaining:
+        feed_all()
+        while held or queue:
             by_outbox = {worker.outbox: worker for worker in workers}
             for ready in wait(list(by_outbox), timeout=1.0):
                 worker = by_outbox[ready]  # type: ignore[index]
-                if drain(worker):
-                    feed(worker)
-                else:
+                if not drain(worker):
                     worker.process.wait()
                     words = worker.last_words()
                     lost(
@@ -154,6 +202,7 @@ def run_tasks(
                     worker.process.kill()
                     worker.process.wait()
                     lost(worker, f"took longer than {task_timeout:g}s")
+            feed_all()
     finally:
         for worker in workers:
             _stop(worker)

@@ -3,7 +3,7 @@ from its decoded text before anything reads it."""
 
 from __future__ import annotations
 
-from sources.extraction import Extraction
+from sources.extraction import Extraction, failed
 from sources.html import extract_html
 from sources.python import extract_python
 from sources.secrets import SecretFinding
@@ -22,7 +22,8 @@ def extract_file(
     extractor decodes it (a declared `# coding:`, a `<meta charset>`, a byte-order mark) and scanned
     as decoded, in HTML also with its character references resolved, so nothing extracted or stored
     (facts, the file's text, a failure's message) can hold a secret in any of these spellings; the
-    findings come with the result. `max_bytes` replaces the language's size limit."""
+    findings come with the result. `max_bytes` replaces the language's size limit. Running out of
+    memory is `too_large`."""
     html = language == "html"
     found: list[SecretFinding] = []
 
@@ -31,10 +32,13 @@ def extract_file(
         found.extend(findings)
         return redacted
 
-    if html:
-        extraction = extract_html(path, data, max_bytes, redact)
-    else:
-        extraction = extract_python(path, data, module, is_package, max_bytes, redact=redact)
+    try:
+        if html:
+            extraction = extract_html(path, data, max_bytes, redact)
+        else:
+            extraction = extract_python(path, data, module, is_package, max_bytes, redact=redact)
+    except MemoryError:  # past the worker's memory bound (curate.pool): the file's size, not a crash
+        return failed("too_large", "ran out of memory: the file needs more than a worker may hold")
     if extraction.error is not None:  # a decoding error quotes what it could not decode
         extraction.error = redact_text(extraction.error)[0]
     extraction.secrets = found

@@ -108,8 +108,10 @@ def _excluded_folder(path: str, exclude: Sequence[str]) -> bool:
 
 
 def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None = None) -> Iterator[SourceFile]:
-    """Every file of a known language in the source, sorted by path; excluded ones are never read.
-    A file over `max_bytes` (default: its language's limit, `MAX_FILE_BYTES`) is not read. A path
+    """Every file of a known language in the source; excluded ones are never read. A file over
+    `max_bytes` (default: its language's limit, `MAX_FILE_BYTES`) is not read. A folder's files come
+    as they are read, one at a time (a folder's files by name, then its subfolders by name), so a
+    caller that lets each go holds one file's bytes at most; an archive's come sorted by path. A path
     comes back once with bytes at most: a duplicate archive member (or an escaped bad name equal
     to another file's) comes back as `duplicate_member`, after the first."""
     origin = origin_of(target)
@@ -120,7 +122,9 @@ def read_source(target: Path, exclude: Sequence[str] = (), max_bytes: int | None
     else:
         files = _read_wheel(target, max_bytes)
     seen: set[str] = set()
-    for item in sorted(files, key=lambda f: f.path):  # stable: of equal paths, the archive's first stays first
+    # An archive's members sorted (stable: of equal paths, the archive's first stays first); a folder's
+    # files as walked, so that its bytes are never all held at once.
+    for item in files if origin == "folder" else sorted(files, key=lambda f: f.path):
         if _excluded(item.path, exclude):
             continue
         if item.reason in NOT_STORED:

@@ -34,3 +34,10 @@ def complain_and_die_on_four(value: int) -> int:
         print("Traceback (most recent call last):\nfatal runtime error: stack overflow", file=sys.stderr, flush=True)
         os._exit(134)
     return value
+
+
+def allocate_on_three(value: int) -> int:
+    """A gigabyte for task 3: past a worker's memory limit of half that."""
+    if value == 3:
+        return len(bytearray(1 << 30))
+    return value

@@ -91,3 +91,23 @@ def test_a_limit_past_what_duckdb_counts_means_every_match(store: Path, capsys: 
     code, out, err = run(capsys, *args, '{"pattern": "def ", "regex": true}', "--limit", "0")
     assert code == 0, err
     assert huge == json.loads(out) and huge["total"] == len(huge["matches"]) > 0
+
+
+def test_a_lockfile_that_cannot_be_replaced(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The lockfile's name taken by a folder: the rename fails after the temporary file is written."""
+    mixes = tmp_path / "mixes"
+    mixes.mkdir()
+    (mixes / "tiny.toml").write_text('name = "tiny"\n[[components]]\nselect = { domain = "shop" }\ncount = 0\n')
+    (mixes / "tiny.lock.json").mkdir()
+    code, _, err = run(capsys, "--db", str(store), "--mixes", str(mixes), "mix", "build", "tiny")
+    assert code == 2
+    one_line_error(err, "tiny.lock.json", "cannot write here")
+    assert sorted(path.name for path in mixes.iterdir()) == ["tiny.lock.json", "tiny.toml"]
+
+
+def test_a_size_limit_past_what_a_worker_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "s.duckdb")
+    huge = "99999999999999999999"
+    code, _, err = run(capsys, "--db", db, "mine", str(SAMPLE), "--max-file-size", huge, "--jobs", "1")
+    assert code == 2
+    one_line_error(err, "size limit must be from 1 byte to 1073741824")

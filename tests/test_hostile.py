@@ -37,6 +37,9 @@ def build_corpus(root: Path) -> dict[str, str | None]:
     write("binary.py", random.Random(0).randbytes(8192), "binary")
     write("deep_nesting.py", b"x = " + b"[" * 10_000 + b"]" * 10_000 + b"\n", "too_deeply_nested")
     write("concatenation.py", b"x = " + b" + ".join([b"'a'"] * 100_000) + b"\n", "too_deeply_nested")
+    literal = b"x = [" + b",".join(b"%d" % (i % 10) for i in range(1_000_000)) + b"]\n"
+    write("one_line_literal.py", literal, "too_large")  # 2 MB on one line: 4.7 GB in libcst, unbounded
+    write("dict_literal.py", b"x = {" + b",".join(b"%d: %d" % (i, i) for i in range(300_000)) + b"}\n", "too_large")
     with (root / "fifty_megabytes.py").open("wb") as handle:
         handle.write(b"x = 1\n" * (50 * 1024 * 1024 // 6))
     expected["fifty_megabytes.py"] = "too_large"
@@ -307,3 +310,24 @@ def test_a_store_holding_a_path_twice_is_repaired_by_the_next_mine(tmp_path: Pat
         assert store.integrity_problems() == []
         (match,) = call_tool(store, "pkg", "read_symbol", {"path": "pkg/a.py", "qualname": "f"}, limit=0).matches
         assert "'first'" in match["source"]
+
+
+PARENT_LIMIT = 500_000  # KiB: the mine's window of file bytes and its own baseline, far below the files' sum
+
+
+@pytest.mark.slow
+def test_the_parent_holds_a_window_of_file_bytes_not_the_source(tmp_path: Path) -> None:
+    """200 files just under the 5 MB limit (980 MB, sparse: no disk) once sat in the parent all at
+    once; now it takes them as the pool needs them."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for index in range(200):
+        with (corpus / f"m{index:03}.py").open("wb") as handle:
+            handle.truncate(4_900_000)  # zeros: read whole, then refused by a worker as binary
+    store_folder = tmp_path / "store"
+    store_folder.mkdir()
+    done, peak = mine_as_child(store_folder / "s.duckdb", corpus)
+    assert done.returncode == 0, done.stderr
+    with Store.open(store_folder / "s.duckdb", read_only=True) as store:
+        assert {item.reason for item in store.files("corpus")} == {"binary"}
+    assert peak < PARENT_LIMIT, f"peak resident memory {peak / 1024:.0f} MiB"

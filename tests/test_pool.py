@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+
 import pytest
 
 from curate.pool import run_tasks
@@ -48,3 +51,33 @@ def test_a_dead_workers_stderr_goes_into_the_report_not_the_terminal(capfd: pyte
     assert crashes == {4: "the parser process died (exit code 134): fatal runtime error: stack overflow"}
     assert results == {index: index for index in range(8) if index != 4}
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is enforced on Linux")
+def test_a_worker_cannot_take_more_memory_than_its_limit() -> None:
+    results, crashes = collect("allocate_on_three", list(range(6)), memory_limit=512 * 1024 * 1024)
+    assert crashes == {3: "raised MemoryError: "}
+    assert results == {index: index for index in range(6) if index != 3}
+
+
+def test_tasks_are_taken_from_an_iterator_within_the_window() -> None:
+    """Each task weighs more than the window: it is taken only once nothing is in flight, yet all are done."""
+    results: dict[int, int] = {}
+    in_flight_when_taken: list[int] = []
+
+    def tasks() -> Iterator[tuple[int]]:
+        for value in range(10):
+            in_flight_when_taken.append(value - len(results))
+            yield (value,)
+
+    run_tasks(
+        "tests.pool_tasks:square",
+        tasks(),
+        jobs=2,
+        on_result=results.__setitem__,
+        on_crash=lambda index, why: None,
+        weight=lambda task: 100,
+        window=50,
+    )
+    assert results == {index: index * index for index in range(10)}
+    assert in_flight_when_taken == [0] * 10

@@ -1,6 +1,8 @@
 """The HTML tools: CSS/XPath queries, forms, tables, the heading outline, landmarks and accessibility.
 
-`query_html` runs a selector over the stored pages; the others read the facts the HTML extractor
+`query_html` runs a selector over the stored pages, within a budget of estimated node visits that a
+call's pages share (`sources.html.query.MAX_COST`: a selector that would run for minutes is refused
+before it runs, the same way every time); the others read the facts the HTML extractor
 stored. Matches open with `path` and `line`. Declared in `HTML_TOOLS`, in catalog order.
 """
 
@@ -14,6 +16,7 @@ from curate.tools.toolset import Toolset
 from schemas import Fact
 from schemas import tool as schema
 from sources.html import HtmlDocument, QueryError, compile_selector, parse_html, run_query
+from sources.html.query import MAX_COST, cost_on
 
 HTML_TOOLS = Toolset("html")
 
@@ -30,6 +33,7 @@ def query_html(ctx: ToolContext, args: schema.QueryHtmlArgs) -> Matches:
         raise ValueError(str(error)) from None
     wanted = path_filter(args.path)
     matches: Matches = []
+    spent = 0  # estimated node visits: the pages of one call share one budget
     for source in ctx.sources:
         for record in ctx.files(source):
             shown = ctx.shown(source, record.path)
@@ -39,9 +43,10 @@ def query_html(ctx: ToolContext, args: schema.QueryHtmlArgs) -> Matches:
             if document is None:
                 continue
             try:
-                found = run_query(document, query)
+                found = run_query(document, query, MAX_COST - spent)
             except QueryError as error:
-                raise ValueError(str(error)) from None
+                raise ValueError(f"{shown}: {error}") from None
+            spent += cost_on(document, query)
             matches.extend({"path": shown, **match} for match in found)
     return matches
 

@@ -43,6 +43,22 @@ class HtmlDocument:
         return ROLE_ATTRIBUTE.search(self.text) is not None
 
     @functools.cached_property
+    def shape(self) -> tuple[int, int, int]:
+        """(nodes, the deepest nesting, the most children of one element): what a query's cost
+        grows with. Text nodes are counted as one beside each element."""
+        elements = deepest = most = 0
+        children = [0]  # of each open element, the root's parent first
+        for event, _ in etree.iterwalk(self.root, events=("start", "end")):
+            if event == "start":
+                elements += 1
+                children[-1] += 1
+                children.append(0)
+                deepest = max(deepest, len(children) - 1)
+            else:
+                most = max(most, children.pop())
+        return 2 * elements, deepest, 2 * most + 1
+
+    @functools.cached_property
     def needs_scan(self) -> bool:
         """Whether libxml2's lines can be wrong here, or a form can sit in a form (see `_needs_scan`)."""
         return _needs_scan(self.text)

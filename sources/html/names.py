@@ -62,6 +62,11 @@ class Names:
         self.by_id: dict[str, etree._Element] = {}
         self.labels_for: dict[str, list[etree._Element]] = {}
         self._names: dict[etree._Element, str] = {}
+        # Each text read once: 20,000 controls sharing one id, or naming the same element, cost no more
+        # than one does (each used to read every label again: quadratic).
+        self._texts: dict[etree._Element, str] = {}
+        self._labels: dict[str, str] = {}
+        self._labelledby: dict[str, str | None] = {}
         for element in root.iterfind(".//*[@id]"):
             self.by_id.setdefault(element.get("id", ""), element)
         for label in root.iterfind(".//label[@for]"):
@@ -71,10 +76,16 @@ class Names:
         attribute = element.get("aria-labelledby")
         if not attribute:
             return None
-        ids = attribute.split()
-        texts = [text_of(self.by_id[i]) for i in ids if i in self.by_id]
-        joined = clean(" ".join(t for t in texts if t))
-        return joined or None
+        if attribute not in self._labelledby:
+            texts = [self.text(self.by_id[i]) for i in attribute.split() if i in self.by_id]
+            self._labelledby[attribute] = clean(" ".join(t for t in texts if t)) or None
+        return self._labelledby[attribute]
+
+    def text(self, element: etree._Element) -> str:
+        """`text_of(element)`, read once."""
+        if element not in self._texts:
+            self._texts[element] = text_of(element)
+        return self._texts[element]
 
     def control_label(self, element: etree._Element) -> tuple[str | None, str | None]:
         """(label, how it is attached) for a form control."""
@@ -86,10 +97,11 @@ class Names:
             return aria, "aria-label"
         identifier = element.get("id")
         if identifier:
-            texts = [text_of(label) for label in self.labels_for.get(identifier, [])]
-            joined = clean(" ".join(t for t in texts if t))
-            if joined:
-                return joined, "label-for"
+            if identifier not in self._labels:
+                texts = [self.text(label) for label in self.labels_for.get(identifier, [])]
+                self._labels[identifier] = clean(" ".join(t for t in texts if t))
+            if self._labels[identifier]:
+                return self._labels[identifier], "label-for"
         for ancestor in element.iterancestors():
             if isinstance(ancestor.tag, str) and ancestor.tag.lower() == "label":
                 text = text_of(ancestor)

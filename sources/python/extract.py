@@ -17,7 +17,7 @@ from sources.extraction import Extraction, Redact, failed, guarded, to_rows
 from sources.python.classes import direct_flags
 from sources.python.context import IMPORTS, AnyImport, ModuleContext, absolute_module
 from sources.python.packs import PACKS
-from sources.python.parse import decode, parse_ast, parse_cst
+from sources.python.parse import check_tokens, decode, parse_ast, parse_cst
 from sources.python.positions import Positions, positions_for
 from sources.python.responses import add_responses
 from sources.python.syntax import OwnBodyVisitor, blocks, dotted, suite_statements
@@ -357,7 +357,7 @@ def extract_python(
             _has_nul,
             lambda: _extract(path, data, module, is_package, force_cst_positions, redact),
         )
-    except MemoryError:  # libcst on a huge module; the HTML driver lets it reach the pool, which records a crash
+    except MemoryError:  # libcst on a huge module, past the worker's memory bound
         return failed("too_large", "ran out of memory")
 
 
@@ -368,6 +368,7 @@ def _has_nul(data: bytes) -> bool:
 def _extract(
     path: str, data: bytes, module: str, is_package: bool, force_cst_positions: bool, redact: Redact | None
 ) -> Extraction:
+    check_tokens(data)
     text = decode(data)
     if redact is not None:
         text = redact(text)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from typing import Any
 
 import pytest
 from lxml import etree
 
 from schemas import Fact
-from sources.html import extract_html, parse_html
+from sources.html import compile_selector, extract_html, parse_html
 from sources.html.decode import decode_html
 
 
@@ -360,3 +361,42 @@ def test_a_charset_that_is_no_text_encoding_reads_as_undeclared() -> None:
         assert (decoded.encoding, decoded.warning) == ("utf-8", f"declared charset {label!r} is unknown")
         assert decoded.text.endswith("caf\u00e9 +ACI-")
     assert decode_html(b'<meta charset="shift_jis"><p>x').encoding == "shift_jis"
+
+
+@pytest.mark.parametrize(
+    ("selector", "bound"),
+    [
+        ("nav a", 30),
+        ("div.note > p", 1),
+        ("a[href^='http']", 1),
+        ("li:nth-child(2n+1)", 200),
+        ("xpath://a[. = 'Home']", 30),
+        ("xpath://*[count(following::node())]", 100_000),
+        ("xpath://*[count(following::node()[count(preceding::node())])]", 10**10),
+    ],
+)
+def test_a_query_costs_its_page_times_what_each_predicate_level_visits(selector: str, bound: int) -> None:
+    """On a page of 100,000 nodes, 30 deep, 200 children at most: nodes x the largest factor of each level."""
+    from sources.html.query import MAX_COST, query_cost
+
+    cost = query_cost(compile_selector(selector).path, 100_000, 30, 200)
+    assert cost <= 100_000 * bound
+    assert (cost > MAX_COST) == (bound > 10_000)
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        '<label for="f{i}">Field {i}</label><input id="f{i}">',
+        '<label for="f">Field {i}</label><input id="f">',  # one id: every input had every label read again
+        '<input aria-labelledby="all">',  # every input names the same long element
+    ],
+)
+def test_twenty_thousand_labelled_controls_take_linear_time(pair: str) -> None:
+    body = "".join(pair.format(i=i) for i in range(20_000))
+    names = '<p id="all">' + "word " * 20_000 + "</p>"
+    page = f'<html lang="en"><body><main>{names}<form action="/a">{body}</form></main></body></html>'.encode()
+    started = time.monotonic()
+    result = extract_html("labels.html", page)
+    assert result.status == "ok"
+    assert time.monotonic() - started < 60  # quadratic, the shared id took hours

@@ -6,7 +6,9 @@ import textwrap
 
 import pytest
 
+from sources.extraction import ExtractionFailure
 from sources.python import extract_python, module_name
+from sources.python.parse import check_tokens
 from tests.conftest import extract, of_kind
 
 
@@ -287,6 +289,31 @@ def test_bad_files_are_failed_with_a_reason(data: bytes, reason: str) -> None:
         result = extract_python("bad.py", data, "bad")
     assert (result.status, result.reason) == ("failed", reason)
     assert result.error and result.facts == []
+
+
+def test_a_file_of_too_many_tokens_is_refused_before_any_parse() -> None:
+    """A 2 MB one-line literal (a million elements) once took 4.7 GB in libcst; a dict as well."""
+    listed = b"x = [" + b",".join(b"%d" % (i % 10) for i in range(1_000_000)) + b"]\n"
+    mapped = b"x = {" + b",".join(b"%d:'v'" % i for i in range(200_000)) + b"}\n"
+    for data in (listed, mapped):
+        result = extract_python("big.py", data, "big")
+        assert (result.status, result.reason) == ("failed", "too_large")
+        assert result.error is not None and "tokens" in result.error
+
+
+@pytest.mark.parametrize(
+    ("source", "tokens"),
+    [
+        (b"x = 1\n", 3),
+        (b"s = '''a = [1, 2,\n3]''' # [1, 2]\n", 4),
+        (b'f = rb"\\" + "it\'s"\n', 5),
+        (b'u = """unterminated', 3),
+    ],
+)
+def test_tokens_are_counted_as_python_reads_them(source: bytes, tokens: int) -> None:
+    check_tokens(source, limit=tokens)
+    with pytest.raises(ExtractionFailure):
+        check_tokens(source, limit=tokens - 1)
 
 
 def test_syntax_errors_point_at_the_source() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -84,3 +85,27 @@ def test_landmarks_by_role(site: Store) -> None:
     navigation = call_tool(site, "site", "find_landmarks", {"role": "navigation"}, limit=0).matches
     assert {m["path"] for m in navigation} >= {"index.html", "article.html"}
     assert any(m["tag"] == "div" for m in navigation)
+
+
+NESTED = "xpath://*[count(following::node()[count(preceding::node()[count(following::node()) > 0]) > 0]) > 0]"
+
+
+def test_a_costly_xpath_is_refused_before_it_runs_every_time(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Nested counts over following::/preceding:: on 5,000 elements are estimated at 10^16 node visits (the
+    eval runs model-predicted calls through this code): refused at once, with the estimate. Ordinary
+    selectors on the same page still run."""
+    root = tmp_path_factory.mktemp("costly") / "site"
+    root.mkdir()
+    rows = "".join(f"<li><a href='/p{index}'>item {index}</a></li>" for index in range(2_500))
+    (root / "big.html").write_text(f"<html lang='en'><body><main><ul>{rows}</ul></main></body></html>")
+    with Store.open(root.parent / "s.duckdb") as store:
+        mine(store, root, domain="big", jobs=1)
+        started = time.monotonic()
+        for _ in range(2):
+            with pytest.raises(ToolCallError, match=r"big\.html: the selector is too costly \(about 1\.0e\+16"):
+                call_tool(store, "big", "query_html", {"selector": NESTED})
+        assert time.monotonic() - started < 30  # refused, not run: far below the years it would take
+        assert call_tool(store, "big", "query_html", {"selector": "li:nth-child(2n) a"}, limit=0).total == 1_250
+        assert call_tool(store, "big", "query_html", {"selector": "xpath://a[. = 'item 7']"}).total == 1
