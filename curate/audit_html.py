@@ -222,7 +222,7 @@ def render_html(report: AuditReport) -> str:
         + samples_table(dimension, values, report.samples.get(dimension, {}))
         for number, (dimension, values) in enumerate(charted, 1)
     ]
-    split_tables = "".join(split_table(dimension, table) for dimension, table in report.by_split.items())
+    split_tables = "".join(split_table(dimension, table) for dimension, table in report.by_split.items() if table.rows)
     rejections = "".join(
         f'<tr><td>{escape(item.stage)}</td><td class="count">{item.count:,}</td><td>{escape(item.reason)}</td></tr>'
         for item in report.rejections

@@ -209,3 +209,10 @@ def test_axe_core_finds_no_serious_or_critical_violation(page: Path, tmp_path: P
     assert {"svg-img-alt", "landmark-one-main", "html-has-lang", "color-contrast", "th-has-data-cells"} <= set(
         results["passes"]
     )
+
+
+def test_an_empty_scope_gives_a_page_without_charts_or_tables() -> None:
+    page = render_html(audit([], scope="nothing", splits={}))
+    document = html.fromstring(page)
+    assert document.xpath("//main/h1/text()") == ["Audit of nothing"]
+    assert not document.xpath("//svg | //table") and "No examples." in page
