@@ -8,7 +8,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -19,16 +19,55 @@ from curate.mix import read_lockfile
 from curate.split import assign_splits
 from curate.store import AnyExample, Store
 from curate.store.examples import Cluster, called_tools, result_totals
-from schemas import AuditPolicy, AuditReport, Example, LengthStats, Rejection, RejectionCount, Share, Splits
+from schemas import (
+    SPLIT_NAMES,
+    AuditPolicy,
+    AuditReport,
+    Example,
+    LengthStats,
+    Rejection,
+    RejectionCount,
+    Sample,
+    Share,
+    SplitRow,
+    Splits,
+    SplitTable,
+)
 
-DIMENSIONS = ("domain", "kind", "intent", "tool", "template", "split", "source", "license", "shape", "calls")
+DIMENSIONS = (
+    "domain",
+    "kind",
+    "language",
+    "intent",
+    "tool",
+    "template",
+    "split",
+    "source",
+    "license",
+    "shape",
+    "calls",
+)
 HISTOGRAM_BINS = 12
+SPLIT_TABLES = ("domain", "kind", "language")
+"""The dimensions tabled against the splits (a domain or language with no test examples is warned of)."""
+SAMPLED = ("domain", "kind", "language", "shape")
+SAMPLES_PER_VALUE = 3
+SAMPLE_CHARS = 140
+TEST_SPLIT = "test"
+UNKNOWN_LANGUAGE = "(unknown)"
 
 
 def values_of(
-    item: AnyExample, dimension: str, splits: dict[str, str], licenses: Mapping[str, str | None] | None = None
+    item: AnyExample,
+    dimension: str,
+    splits: dict[str, str],
+    licenses: Mapping[str, str | None] | None = None,
+    languages: Mapping[str, list[str]] | None = None,
 ) -> list[str]:
+    """`languages`: each example's languages, by id (`example_languages`)."""
     record = item.record
+    if dimension == "language":
+        return (languages or {}).get(item.id) or [UNKNOWN_LANGUAGE]
     if dimension == "tool":
         # each tool once per example, so shares stay shares of examples
         called = item.called if item.called is not None else called_tools(record)
@@ -61,17 +100,117 @@ def values_of(
     return [str(record[dimension])]
 
 
+def catalog_languages() -> dict[str, frozenset[str]]:
+    """The languages each tool of the catalog answers about, by tool name."""
+    # the catalog brings the tool executor with it: imported only when an audit names languages
+    from curate.tools import TOOLS
+
+    return {name: tool.languages for name, tool in TOOLS.items()}
+
+
+def example_languages(
+    examples: Sequence[AnyExample],
+    tool_languages: Mapping[str, Collection[str]],
+    domain_languages: Mapping[str, Collection[str]] | None = None,
+) -> dict[str, list[str]]:
+    """Each example's languages, by id: those of the tools it calls (narrowed to its domain's where a
+    tool serves several), else its domain's: the languages of the domain's mined files
+    (`domain_languages`) and of the one-language tools its examples in the scope call."""
+    known: dict[str, set[str]] = {domain: set(found) for domain, found in (domain_languages or {}).items()}
+    called: dict[str, set[str]] = {}
+    for item in examples:
+        tools = item.called if item.called is not None else called_tools(item.record)
+        found = called[item.id] = {language for tool in tools for language in tool_languages.get(tool, ())}
+        if len(found) == 1:
+            known.setdefault(str(item.record["domain"]), set()).update(found)
+    languages: dict[str, list[str]] = {}
+    for item in examples:
+        domain = known.get(str(item.record["domain"]), set())
+        found = called[item.id]
+        chosen = (found & domain or found) if found else domain
+        languages[item.id] = sorted(chosen) or [UNKNOWN_LANGUAGE]
+    return languages
+
+
 def breakdown(
     examples: Sequence[AnyExample],
     dimension: str,
     splits: dict[str, str],
     licenses: Mapping[str, str | None] | None = None,
+    languages: Mapping[str, list[str]] | None = None,
 ) -> list[Share]:
-    counts = Counter(value for item in examples for value in values_of(item, dimension, splits, licenses))
+    counts = Counter(value for item in examples for value in values_of(item, dimension, splits, licenses, languages))
     total = len(examples) or 1
     return [
         Share(value=value, count=count, share=count / total)
         for value, count in sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+    ]
+
+
+def split_table(
+    examples: Sequence[AnyExample],
+    dimension: str,
+    splits: dict[str, str],
+    languages: Mapping[str, list[str]] | None = None,
+) -> SplitTable:
+    counts: Counter[tuple[str, str]] = Counter()
+    for item in examples:
+        split = splits.get(item.id, "(none)")
+        for value in values_of(item, dimension, splits, languages=languages):
+            counts[(value, split)] += 1
+    names = list(SPLIT_NAMES) + sorted({split for _, split in counts} - set(SPLIT_NAMES))
+    totals = Counter[str]()
+    for (value, _), count in counts.items():
+        totals[value] += count
+    return SplitTable(
+        splits=names,
+        rows=[
+            SplitRow(value=value, counts=[counts[(value, split)] for split in names], total=total)
+            for value, total in sorted(totals.items(), key=lambda pair: (-pair[1], pair[0]))
+        ],
+    )
+
+
+def shorten(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """One line of at most `limit` characters, an ellipsis where it was cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "\u2026"
+
+
+def samples_of(
+    examples: Sequence[AnyExample], dimension: str, splits: dict[str, str], languages: Mapping[str, list[str]]
+) -> dict[str, list[Sample]]:
+    """The first `SAMPLES_PER_VALUE` examples by id of each value: the same scope, the same samples."""
+    found: dict[str, list[Sample]] = {}
+    for item in sorted(examples, key=lambda item: item.id):
+        for value in values_of(item, dimension, splits, languages=languages):
+            chosen = found.setdefault(value, [])
+            if len(chosen) < SAMPLES_PER_VALUE:
+                chosen.append(Sample(id=item.id, question=shorten(item.query)))
+    return dict(sorted(found.items()))
+
+
+def tested_counts(report: AuditReport) -> list[tuple[str, str, int]]:
+    """(dimension, value, test examples) for every domain and language of the split tables."""
+    found: list[tuple[str, str, int]] = []
+    for dimension in ("domain", "language"):
+        table = report.by_split.get(dimension)
+        if table is None or TEST_SPLIT not in table.splits:
+            continue
+        column = table.splits.index(TEST_SPLIT)
+        found.extend((dimension, row.value, row.counts[column]) for row in table.rows)
+    return found
+
+
+def split_warnings(report: AuditReport) -> list[str]:
+    """A domain or language with no test examples can not be evaluated on: always said, policy or not."""
+    counts = tested_counts(report)
+    if report.examples and not any(count for _, _, count in counts):
+        return ["no example is in the test split: nothing can be evaluated"]
+    return [
+        f"{dimension} {value} has no test examples: it can not be evaluated"
+        for dimension, value, count in counts
+        if count == 0 and value != UNKNOWN_LANGUAGE
     ]
 
 
@@ -131,10 +270,16 @@ def audit(
     policy: AuditPolicy | None = None,
     secrets: Sequence[str] = (),
     licenses: Mapping[str, str | None] | None = None,
+    tool_languages: Mapping[str, Collection[str]] | None = None,
+    domain_languages: Mapping[str, Collection[str]] | None = None,
 ) -> AuditReport:
     """`secrets`: the kind of every secret redacted while mining the scope's sources; `licenses`:
-    each source's license, by source name."""
+    each source's license, by source name; `tool_languages`: each tool's languages (default: the
+    catalog's); `domain_languages`: the languages of each domain's mined files."""
     ids = {item.id for item in examples}
+    languages = example_languages(
+        examples, catalog_languages() if tool_languages is None else tool_languages, domain_languages
+    )
     pair_members = Counter(str(item.record["pair_id"]) for item in examples if item.record.get("pair_id"))
     paired = sum(count for count in pair_members.values() if count >= 2)
     broken = sum(count for count in pair_members.values() if count < 2)
@@ -147,7 +292,7 @@ def audit(
     report = AuditReport(
         scope=scope,
         examples=len(examples),
-        breakdowns={dimension: breakdown(examples, dimension, splits, licenses) for dimension in DIMENSIONS},
+        breakdowns={dimension: breakdown(examples, dimension, splits, licenses, languages) for dimension in DIMENSIONS},
         pairs=sum(1 for count in pair_members.values() if count >= 2),
         paired_share=paired / len(examples) if examples else 0.0,
         broken_pairs=broken,
@@ -160,7 +305,10 @@ def audit(
             RejectionCount(stage=stage, reason=reason, count=count)
             for (stage, reason), count in sorted(ledger.items(), key=lambda pair: (pair[0][0], -pair[1], pair[0][1]))
         ],
+        by_split={dimension: split_table(examples, dimension, splits, languages) for dimension in SPLIT_TABLES},
+        samples={dimension: samples_of(examples, dimension, splits, languages) for dimension in SAMPLED},
     )
+    report = report.model_copy(update={"warnings": split_warnings(report)})
     if policy is not None:
         report = report.model_copy(update={"violations": violations(report, policy)})
     return report
@@ -194,6 +342,11 @@ def violations(report: AuditReport, policy: AuditPolicy) -> list[str]:
         found.append(
             f"{report.paired_share:.1%} of the examples are in matched pairs, under {policy.min_paired_share:.1%}"
         )
+    least = {"domain": policy.min_test_per_domain, "language": policy.min_test_per_language}
+    for dimension, name, count in tested_counts(report):
+        wanted = least[dimension]
+        if wanted is not None and count < wanted and name != UNKNOWN_LANGUAGE:
+            found.append(f"{dimension} {name} has {count} test examples, fewer than {wanted}")
     return found
 
 
@@ -213,6 +366,14 @@ def render_text(report: AuditReport, top: int = 8) -> str:
         shown = ", ".join(f"{value.value} {value.count} ({value.share:.1%})" for value in values[:top])
         more = f", and {len(values) - top} more" if len(values) > top else ""
         lines.append(f"  by {dimension}: {shown}{more}")
+    for dimension, table in report.by_split.items():
+        shown = "; ".join(
+            f"{row.value} "
+            + ", ".join(f"{split} {count}" for split, count in zip(table.splits, row.counts, strict=True))
+            for row in table.rows[:top]
+        )
+        more = f"; and {len(table.rows) - top} more" if len(table.rows) > top else ""
+        lines.append(f"  split by {dimension}: {shown}{more}")
     lines.append(
         f"  matched pairs: {report.pairs} ({report.paired_share:.1%} of the examples), {report.broken_pairs} broken"
     )
@@ -231,6 +392,8 @@ def render_text(report: AuditReport, top: int = 8) -> str:
         lines.append(f"  secrets redacted while mining: {found} (none reaches an example)")
     for rejection in report.rejections:
         lines.append(f"  rejected at {rejection.stage}: {rejection.count} x {rejection.reason}")
+    for warning in report.warnings:
+        lines.append(f"  WARNING: {warning}")
     for violation in report.violations:
         lines.append(f"  VIOLATION: {violation}")
     return "\n".join(lines) + "\n"
@@ -256,6 +419,17 @@ def secret_kinds(store: Store, examples: Sequence[AnyExample]) -> list[str]:
     return [secret.kind for secret in store.secrets() if secret.source in sources]
 
 
+def domain_languages(store: Store, examples: Sequence[AnyExample]) -> dict[str, set[str]]:
+    """The languages of the files mined for these examples' domains, by domain."""
+    domains = {str(item.record["domain"]) for item in examples}
+    found: dict[str, set[str]] = {}
+    for source in store.sources():
+        if source.domain in domains:
+            languages = {record.language for record in store.files(source.name, status="ok")}
+            found.setdefault(source.domain, set()).update(languages)
+    return found
+
+
 def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:
     """`curate audit --mix NAME` with the stored token estimates."""
     examples, splits = mix_scope(store, mixes, name)
@@ -268,6 +442,7 @@ def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | Non
         policy=policy,
         secrets=secret_kinds(store, examples),
         licenses=source_licenses(store),
+        domain_languages=domain_languages(store, examples),
     )
 
 
@@ -311,4 +486,5 @@ def audit_scope(
         policy=policy,
         secrets=secret_kinds(store, examples),
         licenses=source_licenses(store),
+        domain_languages=domain_languages(store, examples),
     )

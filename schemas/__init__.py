@@ -35,7 +35,17 @@ from schemas.mix import (
     SplitName,
     Splits,
 )
-from schemas.report import AuditPolicy, AuditReport, LengthStats, RejectionCount, Share, Tolerance
+from schemas.report import (
+    AuditPolicy,
+    AuditReport,
+    LengthStats,
+    RejectionCount,
+    Sample,
+    Share,
+    SplitRow,
+    SplitTable,
+    Tolerance,
+)
 from schemas.source import FileRecord, FileStatus, Source
 from schemas.tool import (
     AccessibilityRule,
@@ -109,6 +119,7 @@ __all__ = [
     "RejectionCount",
     "ResolvedComponent",
     "ResolvedMix",
+    "Sample",
     "SearchTextArgs",
     "Selector",
     "Shape",
@@ -116,6 +127,8 @@ __all__ = [
     "Source",
     "SourceRevision",
     "SplitName",
+    "SplitRow",
+    "SplitTable",
     "Splits",
     "SymbolKind",
     "Tolerance",

@@ -33,6 +33,28 @@ class RejectionCount(ReportRecord):
     count: int
 
 
+class SplitRow(ReportRecord):
+    value: str
+    counts: list[int]
+    """Examples in each of the table's splits, in the table's order."""
+    total: int
+
+
+class SplitTable(ReportRecord):
+    """One dimension's values against the splits: how many examples of each value each split holds."""
+
+    splits: list[str]
+    """train, valid, test (each whether or not it holds examples), then any other split by name."""
+    rows: list[SplitRow]
+    """Sorted by total, then value, like the breakdowns."""
+
+
+class Sample(ReportRecord):
+    id: str
+    question: str
+    """The user's words, shortened to `SAMPLE_CHARS` characters."""
+
+
 class AuditReport(ReportRecord):
     scope: str
     examples: int
@@ -51,6 +73,12 @@ class AuditReport(ReportRecord):
     rejections: list[RejectionCount]
     secrets: dict[str, int] = Field(default_factory=dict)
     """Secrets redacted while mining the scope's sources, by kind (never the secrets)."""
+    by_split: dict[str, SplitTable] = Field(default_factory=dict)
+    """Domain, kind and language (of the tools called, else of the domain's files) against the splits."""
+    samples: dict[str, dict[str, list[Sample]]] = Field(default_factory=dict)
+    """A few examples of each value of domain, kind, language and shape: the first by id."""
+    warnings: list[str] = Field(default_factory=list)
+    """What a reader should know whatever the policy: a domain or language with no test examples."""
     violations: list[str] = Field(default_factory=list)
 
 
@@ -69,3 +97,7 @@ class AuditPolicy(ReportRecord):
     max_tokens: int | None = Field(None, ge=1)
     max_empty_result_share: float | None = Field(None, ge=0, le=1)
     min_paired_share: float | None = Field(None, ge=0, le=1)
+    min_test_per_domain: int | None = Field(None, ge=0)
+    """Test examples each domain in the scope must have (1: every domain is tested)."""
+    min_test_per_language: int | None = Field(None, ge=0)
+    """Test examples each language in the scope (python, html) must have."""

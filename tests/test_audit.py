@@ -2,17 +2,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from curate.audit import audit, load_policy, reason_shape
+from curate.audit import audit, domain_languages, example_languages, load_policy, reason_shape, render_text, shorten
 from curate.audit_html import BAR_COLOR, HISTOGRAM_COLOR, render_html
 from curate.errors import InputError
 from curate.mine import mine
 from curate.split import assign_splits
-from curate.store import Store
+from curate.store import LightExample, Store
 from curate.synth import run_synth
 from schemas import AuditPolicy, Rejection, Splits, Tolerance
 from tests.conftest import REPO, SAMPLE
@@ -127,9 +128,8 @@ def test_the_html_page_shows_charts_in_a_real_browser(store: Store, tmp_path: Pa
     dark = sum(1 for row in rows for i in range(0, len(row), 3) if max(row[i : i + 3]) < 80)
     assert dark > 2_000, "no text drawn"
     histogram_shot = tmp_path / "lengths.png"
-    lengths_only = render_html(report_of(store)).split("<h2>By domain</h2>")[0] + (
-        "<h2>Token lengths</h2>" + render_html(report_of(store)).split("<h2>Token lengths</h2>")[1]
-    )
+    whole = render_html(report_of(store))
+    lengths_only = whole.split("<h1>")[0] + "<h2>Token lengths</h2>" + whole.split("<h2>Token lengths</h2>")[1]
     (tmp_path / "lengths.html").write_text(lengths_only)
     subprocess.run(
         [
@@ -153,3 +153,87 @@ def test_light_records_audit_the_same_as_full_ones(store: Store) -> None:
     full, light = store.examples(), store.light_examples()
     splits = assign_splits(full, store.clusters(), Splits(), 0)
     assert audit(full, scope="s", splits=splits) == audit(light, scope="s", splits=splits)
+
+
+def test_splits_are_tabled_by_domain_kind_and_language(store: Store) -> None:
+    examples = store.examples()
+    splits = assign_splits(examples, store.clusters(), Splits(), 0)
+    report = audit(examples, scope="s", splits=splits, domain_languages=domain_languages(store, examples))
+    assert set(report.by_split) == {"domain", "kind", "language"}
+    by_domain = report.by_split["domain"]
+    assert by_domain.splits == ["train", "valid", "test"]
+    expected = Counter((str(item.record["domain"]), splits[item.id]) for item in examples)
+    assert {row.value: row.counts for row in by_domain.rows} == {
+        domain: [expected[(domain, split)] for split in ("train", "valid", "test")] for domain in ("shop", "site")
+    }
+    assert [(row.value, row.total) for row in by_domain.rows] == [("shop", 100), ("site", 40)]
+    # the sample shop is Python, the sample site HTML: direct answers take their domain's language
+    languages = {share.value: share.count for share in report.breakdowns["language"]}
+    assert languages == {"python": 100, "html": 40}
+    assert {row.value: row.total for row in report.by_split["kind"].rows} == {"tool_call": 106, "direct": 34}
+    text = render_text(report)
+    assert "  split by domain: shop train {}, valid {}, test {}; site train".format(*by_domain.rows[0].counts) in text
+    assert report.warnings == []
+
+
+def test_a_domain_without_test_examples_is_warned_of_and_a_policy_can_require_them(store: Store) -> None:
+    examples = store.examples()
+    splits = assign_splits(examples, store.clusters(), Splits(), 0)
+    site = {item.id for item in examples if item.record["domain"] == "site"}
+    untested = {example_id: "train" if example_id in site else split for example_id, split in splits.items()}
+    report = audit(examples, scope="s", splits=untested)
+    assert report.by_split["domain"].rows[1].counts[2] == 0
+    assert report.warnings == [
+        "domain site has no test examples: it can not be evaluated",
+        "language html has no test examples: it can not be evaluated",
+    ]
+    assert "  WARNING: domain site has no test examples: it can not be evaluated\n" in render_text(report)
+    assert report.violations == []
+    policy = AuditPolicy(min_test_per_domain=1, min_test_per_language=1)
+    assert audit(examples, scope="s", splits=untested, policy=policy).violations == [
+        "domain site has 0 test examples, fewer than 1",
+        "language html has 0 test examples, fewer than 1",
+    ]
+    assert audit(examples, scope="s", splits=splits, policy=policy).violations == []
+    nothing = audit(examples, scope="s", splits=dict.fromkeys(splits, "train"))
+    assert nothing.warnings == ["no example is in the test split: nothing can be evaluated"]
+
+
+def test_the_test_rules_load_from_a_policy_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text("min_test_per_domain = 1\nmin_test_per_language = 5\n")
+    assert (load_policy(path).min_test_per_domain, load_policy(path).min_test_per_language) == (1, 5)
+
+
+def test_languages_come_from_the_tools_called_then_from_the_domain() -> None:
+    def example(domain: str, *called: str) -> LightExample:
+        record = {"id": f"{domain}-{'-'.join(called)}", "domain": domain, "kind": "direct", "messages": []}
+        return LightExample(record, "ok", 1, 0, called, ())
+
+    tools = {"find_symbols": {"python"}, "find_forms": {"html"}, "search_text": {"python", "html"}}
+    scope = [
+        example("app", "find_symbols"),
+        example("app", "search_text"),
+        example("app"),
+        example("web", "search_text"),
+        example("docs"),
+    ]
+    found = example_languages(scope, tools, {"web": {"html"}})
+    assert found == {
+        "app-find_symbols": ["python"],
+        "app-search_text": ["python"],
+        "app-": ["python"],
+        "web-search_text": ["html"],
+        "docs-": ["(unknown)"],
+    }
+
+
+def test_each_value_has_a_few_samples_shortened(store: Store) -> None:
+    report = report_of(store)
+    shop = report.samples["domain"]["shop"]
+    assert len(shop) == 3 and [sample.id for sample in shop] == sorted(sample.id for sample in shop)
+    assert set(report.samples) == {"domain", "kind", "language", "shape"}
+    assert all(
+        0 < len(sample.question) <= 140 for values in report.samples.values() for s in values.values() for sample in s
+    )
+    assert shorten("word " * 100, 20) == "word word word word\u2026"
