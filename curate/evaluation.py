@@ -4,7 +4,8 @@ several configurations side by side, every score kept in the store.
 A prompt is a test conversation up to its first assistant turn; the expected answer is that turn's
 first tool call, or no call. Predicted calls are executed against the example's own domain, so
 different but equivalent arguments count as right. Scores are given for the whole test split and for
-each language (the domain's: python, html or mixed), domain and conversation shape, so a phase that
+each language (python, html, or mixed: the languages of the tools the example calls, else its
+domain's, as the audit reads them), domain and conversation shape, so a phase that
 adds HTML shows what it did for HTML and what it cost Python.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curate.audit import catalog_languages, domain_languages, example_languages
 from curate.errors import CurateError, InputError
 from curate.mix import read_lockfile
 from curate.store import Store
@@ -40,10 +42,9 @@ class Evaluated:
         return {**asdict(self.scores), "groups": groups}
 
 
-def language_of(store: Store, domain: str) -> str:
-    """A domain's language: python or html, or mixed when its parsed files hold both."""
-    found = {record.language for source in store.sources(domain) for record in store.files(source.name, "ok")}
-    return found.pop() if len(found) == 1 else "mixed" if found else "none"
+def language_label(languages: list[str]) -> str:
+    """One language's name, or `mixed` for an example about several."""
+    return languages[0] if len(languages) == 1 else "mixed"
 
 
 def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
@@ -52,16 +53,20 @@ def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
     if not lockfile.splits.get("test"):
         raise InputError(f"mix {mix!r} has an empty test split", hint="give its [splits] a test share")
     prompts = []
-    languages: dict[str, str] = {}
-    for item in store.examples(ids=lockfile.splits["test"]):
+    items = store.examples(ids=lockfile.splits["test"])
+    # the audit's rule: the languages of the tools an example calls, else its domain's
+    languages = example_languages(items, catalog_languages(), domain_languages(store, items))
+    for item in items:
         messages = item.record["messages"]
         first = next(i for i, message in enumerate(messages) if message["role"] == "assistant")
         calls = messages[first].get("tool_calls") or []
         expected = Call(calls[0]["function"]["name"], calls[0]["function"]["arguments"]) if calls else None
         domain = str(item.record["domain"])
-        if domain not in languages:
-            languages[domain] = language_of(store, domain)
-        groups = {"language": languages[domain], "domain": domain, "shape": str(item.record.get("shape", "single"))}
+        groups = {
+            "language": language_label(languages[item.id]),
+            "domain": domain,
+            "shape": str(item.record.get("shape", "single")),
+        }
         prompts.append(Prompt(messages[:first], item.record["tools"] or None, expected, domain, groups))
     return prompts
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from curate.evaluation import Evaluated, language_of, render_scores
+from curate.evaluation import Evaluated, prompts_of, render_scores
 from curate.mine import mine
+from curate.mix import build, write_lockfile
 from curate.report import PhaseRow, regressions, render_phases
 from curate.store import Store
+from curate.synth import run_synth
 from tests.conftest import SAMPLE
 from train.evaluate import Call, Case, Parsed, by_group, score
 
@@ -98,13 +100,20 @@ def test_the_phase_table_flags_a_language_that_fell_more_than_the_margin() -> No
     assert lines["regression vs the phase before (> 5% drop)"] == ["-", "python -10.0%", "none"]
 
 
-def test_a_domain_language_is_read_from_its_parsed_files(tmp_path: Path) -> None:
+def test_a_prompt_language_is_the_audits(tmp_path: Path) -> None:
+    """The tools its example calls say it; a direct answer takes its domain's mined files."""
+    mixes = tmp_path / "mixes"
+    mixes.mkdir()
+    (mixes / "all.toml").write_text(
+        'name = "all"\n[splits]\ntrain = 0.0\nvalid = 0.0\ntest = 1.0\n[[components]]\ncount = 60\n'
+    )
     with Store.open(tmp_path / "s.duckdb") as store:
         mine(store, SAMPLE / "src", domain="shop", jobs=1)
         mine(store, SAMPLE.parent.parent / "html" / "site", domain="site", jobs=1)
-        mine(store, SAMPLE.parent / "flaskapp", domain="flask", jobs=1)
-        assert (language_of(store, "shop"), language_of(store, "site"), language_of(store, "flask")) == (
-            "python",
-            "html",
-            "mixed",
-        )
+        run_synth(store, "shop", 30, run_id="r1", seed=1)
+        run_synth(store, "site", 30, run_id="r2", seed=1)
+        write_lockfile(mixes, build(store, mixes, "all"))
+        prompts = prompts_of(store, mixes, "all")
+    found = {(prompt.groups["domain"], prompt.groups["language"]) for prompt in prompts}
+    assert found == {("shop", "python"), ("site", "html")}
+    assert {prompt.groups["shape"] for prompt in prompts} == {"single"}
