@@ -202,6 +202,8 @@ class Synthesizer:
                 f"examples of {n} at --tool-ratio {tool_ratio:g} (every shape but single calls a tool)"
             )
         wanted_single = wanted_tool - sum(quotas.values())
+        # twice the single calls the composed conversations are made of: not every call fits every shape
+        # (a chain needs a result to chain from), and with only as many a shape-heavy run falls short
         spare = 2 * sum(BLOCKS_PER_SHAPE[shape] * count for shape, count in quotas.items())
         rng = random.Random(self.seed)
         synthesis = Synthesis(self.domain)

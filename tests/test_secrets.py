@@ -231,3 +231,28 @@ def test_mining_again_replaces_a_text_an_older_curate_stored_unredacted(tmp_path
         assert AWS in (store.file_text("p", "keys.py") or "")
         mine(store, root, domain="p", jobs=1)
         assert store.file_text("p", "keys.py") == 'KEY = "<REDACTED:aws_access_key>"\n'
+
+
+def test_a_tool_spec_is_scanned_unless_it_is_curates_own_word_for_word() -> None:
+    from curate.tools import TOOLS
+    from curate.verify.secrets import check_secrets
+    from curate.verify.stage import StageFailure
+    from schemas import Example
+
+    ours = TOOLS["find_routes"].spec.as_openai()
+    record = {
+        "id": "0" * 16,
+        "domain": "d",
+        "kind": "direct",
+        "intent": "concept:x",
+        "template": "t",
+        "messages": [{"role": "user", "content": "What is a route?"}, {"role": "assistant", "content": "A path."}],
+        "tools": [ours],
+        "provenance": {"generator": "test", "generator_version": "1", "seed": 0},
+        "catalog_version": "x",
+    }
+    check_secrets(Example.model_validate(record))
+    leaky = json.loads(json.dumps(ours))
+    leaky["function"]["description"] += " Token: " + PLANTED["github_token"]
+    with pytest.raises(StageFailure, match="a tool's description holds a secret: github_token"):
+        check_secrets(Example.model_validate({**record, "tools": [leaky]}))
