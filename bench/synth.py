@@ -43,7 +43,7 @@ from mine_python import cpu_model, invocation, print_table, replace_section, ver
 from curate.dedup import minhashes, near_duplicate_groups
 from curate.intents import DomainFacts, intents_for
 from curate.mine import mine
-from curate.shapes import COMPOSED
+from curate.shape_phrases import COMPOSED
 from curate.store import Store, StoredExample
 from curate.synth import Synthesizer
 from curate.verify import Verifier

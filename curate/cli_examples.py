@@ -71,7 +71,7 @@ def synth(
     Example:
       curate synth --domain svcs --n 400 --shapes all --distractors 3
     """
-    from curate.shapes import parse_shares
+    from curate.shape_phrases import parse_shares
     from curate.synth import DEFAULT_MAX_EMPTY_SHARE, run_synth
     from curate.teacher import Teacher
 

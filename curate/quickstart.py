@@ -16,7 +16,7 @@ from curate.mine import mine
 from curate.mix import build, diff, write_lockfile
 from curate.render import conversation
 from curate.report import mix_rows, render_mixes
-from curate.shapes import COMPOSED
+from curate.shape_phrases import COMPOSED
 from curate.store import Store
 from curate.synth import run_synth
 from curate.tools import call_tool

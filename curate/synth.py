@@ -10,6 +10,11 @@ found nothing in a domain that uses a framework the tool does not read is skippe
 nothing), and candidates that find something come first, those that find nothing filling in up to
 `max_empty_share` of the tool calls (the audit policy's limit). Skipped candidates are counted by
 reason in the stats.
+
+Over 500 lines because one `Synthesizer` holds what every step shares (the verifier, the executor,
+the seed's random stream, the pool of verified single calls the other shapes grow from, the pairs
+already stored); how those shapes are composed lives in `curate.shapes`, how they are phrased in
+`curate.shape_phrases`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from curate.cards import cards_for, load_cards
 from curate.errors import CheckFailed, InputError
 from curate.intents import INTENTS, Call, DomainFacts, Intent, active_catalog, intents_for
 from curate.jsontext import dumps
-from curate.shapes import BLOCKS_PER_SHAPE, COMPOSED, Block, Composed, Composer, call_id
+from curate.shape_phrases import COMPOSED
+from curate.shapes import BLOCKS_PER_SHAPE, Block, Composed, Composer, call_id
 from curate.store import Store, StoredExample
 from curate.store.examples import result_totals
 from curate.tools import DEFAULT_LIMIT, TOOLS, Executor, result_content

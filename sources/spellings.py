@@ -178,6 +178,19 @@ def find_secrets_in_spellings(text: str) -> list[SecretFinding]:
     return found
 
 
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string in a JSON-like value, keys included (what `redact_strings` redacts)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings_in(key)
+            yield from strings_in(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from strings_in(item)
+
+
 def redact_strings(value: Any) -> Any:
     """The value (JSON-like) with every string's secrets redacted: a secret found only in another
     spelling takes the whole string (`<REDACTED:KIND>`), since its spelling cannot be cut out."""

@@ -33,7 +33,7 @@ from sources.html import extract_html, parse_html
 from sources.html.document import HtmlParseError
 from sources.python import extract_python
 from sources.secrets import LINE_BREAK, PATTERNS, REDACTION_ROUNDS, matches, redact_secrets
-from sources.spellings import find_secrets_in_spellings, hide_secret_names, redact_strings, redact_text
+from sources.spellings import find_secrets_in_spellings, hide_secret_names, redact_strings, redact_text, strings_in
 from tests import test_secret_spellings as spelled
 from tests.conftest import SAMPLE
 
@@ -284,19 +284,7 @@ def test_a_planted_secret_in_any_message_spelling_is_rejected(
     with pytest.raises(StageFailure, match=sample.kind):
         check_secrets(Example.model_validate(record))
     kept = redact_strings(record)  # what a rejection keeps
-    assert [text for text in _strings(kept) if find_secrets_in_spellings(text)] == []
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    assert [text for text in strings_in(kept) if find_secrets_in_spellings(text)] == []
 
 
 NAME_PARTS = st.sampled_from(

@@ -16,7 +16,8 @@ import pytest
 from curate.cli import main
 from curate.errors import CheckFailed, InputError
 from curate.mine import mine
-from curate.shapes import COMPOSED, Block, made_vague, parse_shares, phrasebook
+from curate.shape_phrases import COMPOSED, parse_shares, phrasebook
+from curate.shapes import Block, made_vague
 from curate.store import Store, StoredExample
 from curate.synth import Synthesis, Synthesizer, synthesize
 from curate.verify import Verifier

@@ -11,25 +11,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from curate.verify.stage import Stage, StageFailure
 from schemas import Example
-from sources.spellings import find_secrets_in_spellings
-
-
-def _strings(value: Any) -> Iterator[str]:
-    """Every string in a JSON-like value, keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+from sources.spellings import find_secrets_in_spellings, strings_in
 
 
 def _fail(where: str, found: list[tuple[str, int]]) -> None:
@@ -44,7 +30,7 @@ def check_secrets(example: Example) -> None:
         texts = [message.content or ""]
         for call in message.tool_calls or ():
             texts.append(json.dumps(call.function.arguments, ensure_ascii=False))
-            texts.extend(_strings(call.function.arguments))
+            texts.extend(strings_in(call.function.arguments))
         for text in texts:
             found = find_secrets_in_spellings(text)
             if found:
@@ -71,7 +57,7 @@ def catalog_specs() -> dict[str, dict[str, Any]]:
 def tool_secrets(dumped: str) -> list[tuple[str, int]]:
     """The secrets in the strings of one tool spec (given as JSON): an imported dataset offers the
     same few tools on every row, so each is scanned once."""
-    return [finding for text in _strings(json.loads(dumped)) for finding in find_secrets_in_spellings(text)]
+    return [finding for text in strings_in(json.loads(dumped)) for finding in find_secrets_in_spellings(text)]
 
 
 SECRETS = Stage("secrets", lambda example, _context: check_secrets(example))
