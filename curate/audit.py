@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from curate.errors import InputError
 from curate.files import read_toml
+from curate.languages import UNKNOWN_LANGUAGE, catalog_languages, domain_languages, example_languages
 from curate.mix import read_lockfile
-from curate.split import assign_splits
+from curate.split import assign_splits, shared_turns
 from curate.store import AnyExample, Store
 from curate.store.examples import Cluster, called_tools, result_totals
 from schemas import (
@@ -53,8 +54,8 @@ SPLIT_TABLES = ("domain", "kind", "language")
 SAMPLED = ("domain", "kind", "language", "shape")
 SAMPLES_PER_VALUE = 3
 SAMPLE_CHARS = 140
+SHARED_TURN_SAMPLES = 5
 TEST_SPLIT = "test"
-UNKNOWN_LANGUAGE = "(unknown)"
 
 
 def values_of(
@@ -98,38 +99,6 @@ def values_of(
         template = str(record["template"])
         return [template.rsplit("/", 1)[0] if record["kind"] == "tool_call" else template.split("/", 1)[0]]
     return [str(record[dimension])]
-
-
-def catalog_languages() -> dict[str, frozenset[str]]:
-    """The languages each tool of the catalog answers about, by tool name."""
-    # the catalog brings the tool executor with it: imported only when an audit names languages
-    from curate.tools import TOOLS
-
-    return {name: tool.languages for name, tool in TOOLS.items()}
-
-
-def example_languages(
-    examples: Sequence[AnyExample],
-    tool_languages: Mapping[str, Collection[str]],
-    domain_languages: Mapping[str, Collection[str]] | None = None,
-) -> dict[str, list[str]]:
-    """Each example's languages, by id: those of the tools it calls (narrowed to its domain's where a
-    tool serves several), else its domain's: the languages of the domain's mined files
-    (`domain_languages`) and of the one-language tools its examples in the scope call."""
-    known: dict[str, set[str]] = {domain: set(found) for domain, found in (domain_languages or {}).items()}
-    called: dict[str, set[str]] = {}
-    for item in examples:
-        tools = item.called if item.called is not None else called_tools(item.record)
-        found = called[item.id] = {language for tool in tools for language in tool_languages.get(tool, ())}
-        if len(found) == 1:
-            known.setdefault(str(item.record["domain"]), set()).update(found)
-    languages: dict[str, list[str]] = {}
-    for item in examples:
-        domain = known.get(str(item.record["domain"]), set())
-        found = called[item.id]
-        chosen = (found & domain or found) if found else domain
-        languages[item.id] = sorted(chosen) or [UNKNOWN_LANGUAGE]
-    return languages
 
 
 def breakdown(
@@ -203,15 +172,26 @@ def tested_counts(report: AuditReport) -> list[tuple[str, str, int]]:
 
 
 def split_warnings(report: AuditReport) -> list[str]:
-    """A domain or language with no test examples can not be evaluated on: always said, policy or not."""
+    """A domain or language with no test examples can not be evaluated on, and a user turn asked in
+    two splits is partly remembered: always said, policy or not."""
     counts = tested_counts(report)
+    shared = [shared_turns_line(report)] if report.shared_turns else []
     if report.examples and not any(count for _, _, count in counts):
-        return ["no example is in the test split: nothing can be evaluated"]
-    return [
+        return ["no example is in the test split: nothing can be evaluated", *shared]
+    untested = [
         f"{dimension} {value} has no test examples: it can not be evaluated"
         for dimension, value, count in counts
         if count == 0 and value != UNKNOWN_LANGUAGE
     ]
+    return untested + shared
+
+
+def shared_turns_line(report: AuditReport) -> str:
+    samples = "; ".join(f"{turn!r} in {', '.join(splits)}" for turn, splits in report.shared_turn_samples.items())
+    return (
+        f"{report.shared_turns} normalized user turns are asked in more than one split, so the test partly "
+        f"measures remembered phrasings (e.g. {samples})"
+    )
 
 
 def length_stats(tokens: Sequence[int], counted_with: str) -> LengthStats | None:
@@ -289,6 +269,7 @@ def audit(
     in_scope = [cluster for cluster in clusters if cluster.example_id in ids]
     cluster_sizes = Counter((cluster.domain, cluster.cluster) for cluster in in_scope)
     ledger = Counter((rejection.stage, reason_shape(rejection.reason)) for rejection in rejections)
+    shared = shared_turns(examples, splits)
     report = AuditReport(
         scope=scope,
         examples=len(examples),
@@ -307,6 +288,8 @@ def audit(
         ],
         by_split={dimension: split_table(examples, dimension, splits, languages) for dimension in SPLIT_TABLES},
         samples={dimension: samples_of(examples, dimension, splits, languages) for dimension in SAMPLED},
+        shared_turns=len(shared),
+        shared_turn_samples=dict(list(shared.items())[:SHARED_TURN_SAMPLES]),
     )
     report = report.model_copy(update={"warnings": split_warnings(report)})
     if policy is not None:
@@ -347,6 +330,11 @@ def violations(report: AuditReport, policy: AuditPolicy) -> list[str]:
         wanted = least[dimension]
         if wanted is not None and count < wanted and name != UNKNOWN_LANGUAGE:
             found.append(f"{dimension} {name} has {count} test examples, fewer than {wanted}")
+    if policy.max_shared_turns is not None and report.shared_turns > policy.max_shared_turns:
+        found.append(
+            f"{report.shared_turns} normalized user turns are asked in more than one split, "
+            f"over {policy.max_shared_turns}"
+        )
     return found
 
 
@@ -387,6 +375,8 @@ def render_text(report: AuditReport, top: int = 8) -> str:
     lines.append(
         f"  near-duplicate clusters: {report.near_duplicate_clusters} ({report.examples_in_clusters} examples)"
     )
+    shown = "; ".join(f"{turn!r} in {', '.join(splits)}" for turn, splits in report.shared_turn_samples.items())
+    lines.append(f"  user turns asked in more than one split: {report.shared_turns}{f' ({shown})' if shown else ''}")
     if report.secrets:
         found = ", ".join(f"{kind} {count}" for kind, count in report.secrets.items())
         lines.append(f"  secrets redacted while mining: {found} (none reaches an example)")
@@ -417,17 +407,6 @@ def secret_kinds(store: Store, examples: Sequence[AnyExample]) -> list[str]:
     domains = {str(item.record["domain"]) for item in examples}
     sources = {source.name for source in store.sources() if source.domain in domains}
     return [secret.kind for secret in store.secrets() if secret.source in sources]
-
-
-def domain_languages(store: Store, examples: Sequence[AnyExample]) -> dict[str, set[str]]:
-    """The languages of the files mined for these examples' domains, by domain."""
-    domains = {str(item.record["domain"]) for item in examples}
-    found: dict[str, set[str]] = {}
-    for source in store.sources():
-        if source.domain in domains:
-            languages = {record.language for record in store.files(source.name, status="ok")}
-            found.setdefault(source.domain, set()).update(languages)
-    return found
 
 
 def audit_mix(store: Store, mixes: Path, name: str, *, policy: AuditPolicy | None = None) -> AuditReport:

@@ -189,6 +189,21 @@ def split_table(dimension: str, table: SplitTable) -> str:
     )
 
 
+def shared_turns(report: AuditReport) -> str:
+    """The user turns asked in more than one split (a few of them), under the split tables."""
+    if not report.shared_turns:
+        return "<p>No user turn is asked in more than one split.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(turn)}</td><td>{escape(', '.join(splits))}</td></tr>"
+        for turn, splits in report.shared_turn_samples.items()
+    )
+    return (
+        f"<table><caption>User turns asked in more than one split: {report.shared_turns:,} "
+        f"(normalized; the first {len(report.shared_turn_samples)})</caption>"
+        f'<thead><tr><th scope="col">turn</th><th scope="col">splits</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+
+
 def samples_table(dimension: str, values: list[Share], samples: dict[str, list[Sample]]) -> str:
     rows = [
         f'<tr><th scope="row">{escape(value.value)}</th><td><ul class="samples">'
@@ -215,6 +230,7 @@ def render_html(report: AuditReport) -> str:
         ("empty results", f"{report.empty_result_share:.1%}"),
         ("median tokens", str(lengths.median) if lengths else "-"),
         ("near-dup clusters", f"{report.near_duplicate_clusters:,}"),
+        ("turns in two splits", f"{report.shared_turns:,}"),
     ]
     charted = [(dimension, values) for dimension, values in report.breakdowns.items() if values]
     sections = [
@@ -223,6 +239,8 @@ def render_html(report: AuditReport) -> str:
         for number, (dimension, values) in enumerate(charted, 1)
     ]
     split_tables = "".join(split_table(dimension, table) for dimension, table in report.by_split.items() if table.rows)
+    if split_tables:
+        split_tables += shared_turns(report)
     rejections = "".join(
         f'<tr><td>{escape(item.stage)}</td><td class="count">{item.count:,}</td><td>{escape(item.reason)}</td></tr>'
         for item in report.rejections

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from curate.audit import catalog_languages, domain_languages, example_languages
 from curate.errors import CurateError, InputError
+from curate.languages import catalog_languages, domain_languages, example_languages
 from curate.mix import read_lockfile
 from curate.store import Store
 from curate.tools import Executor, result_content

@@ -21,7 +21,8 @@ from pydantic import ValidationError
 from curate.dedup import near_duplicate_groups, normalize
 from curate.errors import CheckFailed, InputError
 from curate.files import atomic_write, read_text, read_toml
-from curate.split import assign_splits
+from curate.languages import UNKNOWN_LANGUAGE, catalog_languages, domain_languages, example_languages
+from curate.split import place, stratify
 from curate.store import SCHEMA_VERSION, AnyExample, LightExample, Store
 from schemas import (
     SHAPES,
@@ -41,7 +42,9 @@ from schemas import (
 MIXES_DIR = Path(__file__).resolve().parent.parent / "data" / "mixes"
 DEFAULT_SEED = 0
 DECONTAMINATION_THRESHOLD = 0.8
-LATER_SETTINGS = ("licenses", "shapes", "system")
+DEFAULT_MIN_TEST = 1
+"""Test examples each domain and language of a mix gets, where the recipe does not say."""
+LATER_SETTINGS = ("licenses", "shapes", "system", "min_test_per_domain", "min_test_per_language")
 """Recipe settings added after lockfiles were first written: hashed only when set."""
 
 
@@ -118,6 +121,8 @@ def resolve(folder: Path, name: str) -> ResolvedMix:
         splits=setting("splits") or Splits(),
         split_seed=split_seed if split_seed is not None else DEFAULT_SEED,
         group_by=setting("group_by") or "source",
+        min_test_per_domain=setting("min_test_per_domain"),
+        min_test_per_language=setting("min_test_per_language"),
         max_tokens=setting("max_tokens"),
         dedup=setting("dedup") or "near",
         decontaminate=[item for recipe in reversed(chain) for item in recipe.decontaminate],
@@ -188,7 +193,9 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         for cluster in clusters
         if not cluster.kept and (mix.dedup == "near" or (mix.dedup == "exact" and cluster.method == "exact"))
     }
-    excluded = decontaminated(examples, mix.decontaminate, base or folder)
+    placement = place(examples, clusters, mix.splits, mix.split_seed, mix.group_by)
+    excluded = [Exclusion(example_id=i, reason=reason) for i, reason in placement.unplaced.items()]
+    excluded += decontaminated(examples, mix.decontaminate, base or folder)
     if mix.licenses is not None:
         excluded += unlicensed(examples, {source.name: source.license for source in store.sources()}, mix.licenses)
     excluded_ids = {item.example_id for item in excluded}
@@ -200,7 +207,6 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         and item.id not in dropped
         and item.id not in excluded_ids
     ]
-    splits = assign_splits(examples, clusters, mix.splits, mix.split_seed, mix.group_by)
     taken: set[str] = set()
     buckets: list[Bucket] = []
     deficits: list[str] = []
@@ -237,6 +243,17 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
     if deficits:
         raise MixDeficit(name, deficits)
     chosen = [item for bucket in buckets for item in bucket.picked]
+    splits = stratify(
+        chosen,
+        {item.id: placement.splits[item.id] for item in chosen},
+        placement.keys,
+        strata(store, chosen),
+        {
+            "domain": mix.min_test_per_domain if mix.min_test_per_domain is not None else DEFAULT_MIN_TEST,
+            "language": mix.min_test_per_language if mix.min_test_per_language is not None else DEFAULT_MIN_TEST,
+        },
+        mix.split_seed,
+    )
     by_split: dict[str, list[str]] = {split: [] for split in SPLIT_NAMES}
     for item in chosen:
         by_split[splits[item.id]].append(item.id)
@@ -254,6 +271,16 @@ def build(store: Store, folder: Path, name: str, *, base: Path | None = None) ->
         ),
         excluded=sorted(excluded, key=lambda item: item.example_id),
     )
+
+
+def strata(store: Store, examples: Sequence[LightExample]) -> dict[str, list[str]]:
+    """Each example's domain and languages (as the audit reads them), as `domain:NAME` and `language:NAME`."""
+    languages = example_languages(examples, catalog_languages(), domain_languages(store, examples))
+    return {
+        item.id: [f"domain:{item.record['domain']}"]
+        + [f"language:{language}" for language in languages[item.id] if language != UNKNOWN_LANGUAGE]
+        for item in examples
+    }
 
 
 @dataclass
@@ -386,7 +413,7 @@ def decontaminated(examples: Sequence[AnyExample], files: Sequence[str], base: P
 def write_lockfile(folder: Path, lockfile: Lockfile) -> Path:
     path = lock_path(folder, lockfile.name)
     # settings newer than the lockfile format are written only when set: the same recipe gives the same bytes
-    unset = {name for name in ("shapes", "system") if getattr(lockfile.recipe, name) is None}
+    unset = {name for name in LATER_SETTINGS if name != "licenses" and getattr(lockfile.recipe, name) is None}
     dumped = lockfile.model_dump(mode="json", exclude={"recipe": unset} if unset else None)
     atomic_write(path, json.dumps(dumped, indent=1, sort_keys=True) + "\n")
     return path

@@ -85,6 +85,11 @@ class MixRecipe(MixRecord):
     """Assigns every example of the store to a split (default 0); keep it across a lineage so that
     a child mix keeps its parent's examples where they were."""
     group_by: GroupBy | None = None
+    min_test_per_domain: int | None = Field(None, ge=0)
+    """Test examples the build gives each domain of the mix, moving groups out of train where that
+    leaks no user turn and leaves the domain some train examples (default 1; 0: none moved)."""
+    min_test_per_language: int | None = Field(None, ge=0)
+    """The same for each language (python, html) of the mix (default 1)."""
     total: int | None = Field(None, ge=1)
     components: list[Component] = Field(default_factory=list)
     quotas: Quotas | None = None
@@ -134,6 +139,9 @@ class ResolvedMix(MixRecord):
     splits: Splits
     split_seed: int
     group_by: GroupBy = "source"
+    min_test_per_domain: int | None = None
+    """None: the default (`curate.mix.DEFAULT_MIN_TEST`), so lockfiles of recipes that do not set it keep their hash."""
+    min_test_per_language: int | None = None
     max_tokens: int | None
     dedup: Literal["none", "exact", "near"]
     decontaminate: list[str]

@@ -77,8 +77,14 @@ class AuditReport(ReportRecord):
     """Domain, kind and language (of the tools called, else of the domain's files) against the splits."""
     samples: dict[str, dict[str, list[Sample]]] = Field(default_factory=dict)
     """A few examples of each value of domain, kind, language and shape: the first by id."""
+    shared_turns: int = 0
+    """Normalized user turns (case, spacing and punctuation aside) asked in more than one split: each
+    lets the test measure a memorized phrasing."""
+    shared_turn_samples: dict[str, list[str]] = Field(default_factory=dict)
+    """A few of them (the first in order), each with the splits it is asked in."""
     warnings: list[str] = Field(default_factory=list)
-    """What a reader should know whatever the policy: a domain or language with no test examples."""
+    """What a reader should know whatever the policy: a domain or language with no test examples, a
+    user turn asked in two splits."""
     violations: list[str] = Field(default_factory=list)
 
 
@@ -101,3 +107,5 @@ class AuditPolicy(ReportRecord):
     """Test examples each domain in the scope must have (1: every domain is tested)."""
     min_test_per_language: int | None = Field(None, ge=0)
     """Test examples each language in the scope (python, html) must have."""
+    max_shared_turns: int | None = Field(None, ge=0)
+    """Normalized user turns that may be asked in more than one split (0: none may)."""

@@ -73,7 +73,7 @@ class StoredExample:
 @dataclass(frozen=True)
 class LightExample:
     """A stored example without what is costly to read, for selecting, splitting and counting (not
-    for writing): its record's `messages` hold only the question, its `tools` are empty, and its
+    for writing): its record's `messages` hold only the user turns, its `tools` are empty, and its
     provenance keeps only the card, the import, the first location and the sources' names."""
 
     record: dict[str, Any]
@@ -255,7 +255,14 @@ class ExampleTables:
         light: bool,
     ) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
         """Each example's record (light or full) with its row, for `examples` and `light_examples`."""
-        conversation = "e.query, NULL" if light else "e.messages, t.tools"
+        # a light record keeps each user turn: the query joins them with newlines, so only a query with
+        # a newline needs its messages read to tell turns apart
+        turns = (
+            "CASE WHEN contains(e.query, chr(10)) THEN list_transform(list_filter(CAST(json_extract(e.messages, "
+            "'$[*]') AS JSON[]), lambda m: m->>'role' = 'user'), lambda m: coalesce(m->>'content', '')) "
+            "ELSE [e.query] END"
+        )
+        conversation = f"{turns}, NULL" if light else "e.messages, t.tools"
         provenance = "e.card, e.imported, e.first_location, e.sources" if light else "e.provenance"
         query = (
             f"SELECT e.id, e.domain, e.kind, e.intent, e.template, e.pair_id, {conversation}, "
@@ -290,7 +297,7 @@ class ExampleTables:
                     "intent": row[3],
                     "template": row[4],
                     "pair_id": row[5],
-                    "messages": [{"role": "user", "content": row[6]}] if light else json.loads(row[6]),
+                    "messages": [{"role": "user", "content": turn} for turn in row[6]] if light else json.loads(row[6]),
                     "tools": tools(row[7]),
                     "provenance": light_provenance(*row[15:19]) if light else json.loads(row[15]),
                     "catalog_version": row[8],
