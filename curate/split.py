@@ -15,19 +15,22 @@ groups that share a turn instead would chain them (one common follow-up joins a 
 into one group, and the split ratios go with it), so turns are placed in arrival order: a unit (an
 example with its pair and near-duplicates, which never part) goes to its group's split unless one of
 its turns is already held elsewhere; then it follows that turn, alone, leaving the rest of its group
-where it was. A unit whose turns are held in two different splits can not be placed without a leak:
-it is left out of every split, with the reason (`Placement.unplaced`), and a mix lists it as excluded.
-With `group_by = "domain"` a unit never leaves its domain's split (that would put some of a held-out
-codebase in train): one whose turn is held elsewhere is left out the same way.
+where it was. A unit whose turns are held in two different splits (a multi-turn conversation whose
+first question is asked in test and whose follow-up in train) moves the smaller side: the examples
+asking those turns there, with every example that shares a turn with them, join the larger side,
+and the unit with them. With `group_by = "domain"` a unit never leaves its domain's split (that
+would put part of a held-out codebase in train): one whose turn is held elsewhere is left out of
+every split with its reason (`Placement.unplaced`), and a mix lists it as excluded.
 
 Stability: adding examples never moves existing ones, unless a new example bridges two groups (the
-later group follows the earlier) or joins a pair or near-duplicate cluster whose turns then conflict.
+later group follows the earlier), or asks two turns held in two splits (the smaller side moves), or
+joins a pair or near-duplicate cluster whose turns then do.
 
 Stratification (`stratify`, per built mix): a domain or language with fewer test examples than the
 recipe's minimum takes groups from its train examples, nearest the test range of the hash first, as
-though its train share were lowered; a group moves only with every example of the mix that shares a
-user turn with it out of train and valid (so the move leaks nothing) and never the stratum's last
-train group. The moves are the same for the same examples, so a child mix that adds other domains
+though its train share were lowered; a group moves only when no other example of the mix asks one
+of its turns in train or valid (so the move leaks nothing), and never the stratum's last train
+group. The moves are the same for the same examples, so a child mix that adds other domains
 keeps its parent's; a mix that takes only part of a domain may test other groups of it than
 another mix does.
 """
@@ -159,30 +162,61 @@ def place(
     for index in range(len(examples)):
         members.setdefault(units.find(index), []).append(index)
     first = _earliest(examples, units)
+    unit_of = {examples[index].id: [examples[i].id for i in group] for group in members.values() for index in group}
+    turns_of = {item.id: user_turns(item.record) for item in examples}
     held: dict[str, str] = {}
+    carriers: dict[str, list[str]] = {}
     placed: dict[str, str] = {}
     unplaced: dict[str, str] = {}
     for root in sorted(members, key=lambda root: (examples[first[root]].added, examples[first[root]].id)):
-        unit = [examples[index] for index in members[root]]
-        turns = list(dict.fromkeys(turn for item in unit for turn in user_turns(item.record)))
+        unit = [examples[index].id for index in members[root]]
+        turns = list(dict.fromkeys(turn for example_id in unit for turn in turns_of[example_id]))
         homes = {turn: held[turn] for turn in turns if turn in held}
         where = set(homes.values())
-        own = split_of(keys[examples[first[root]].id], splits, seed)
-        reason = None
-        if len(where) > 1:
-            reason = "its user turns are held in two splits: " + ", ".join(
-                f"{turn!r} in {split}" for turn, split in sorted(homes.items(), key=lambda pair: pair[1])
-            )
-        elif group_by == "domain" and where and where != {own}:
-            turn, split = next(iter(homes.items()))
-            reason = f"its domain is held in {own}, but {turn!r} is asked in {split}"
-        if reason is not None:
-            unplaced.update((item.id, reason) for item in unit)
+        own = split_of(keys[unit[0]], splits, seed)
+        if group_by == "domain" and where - {own}:
+            turn, split = next((turn, split) for turn, split in homes.items() if split != own)
+            unplaced.update(dict.fromkeys(unit, f"its domain is held in {own}, but {turn!r} is asked in {split}"))
             continue
+        if len(where) > 1:
+            # the unit's turns are held in two splits: the examples that hold them on the smaller side
+            # (with every example that shares a turn with them) join the larger
+            sides = {
+                split: _closure([t for t, s in homes.items() if s == split], carriers, turns_of, unit_of)
+                for split in where
+            }
+            target = max(sides, key=lambda split: (len(sides[split]), split == own, -SPLIT_NAMES.index(split)))
+            for split, side in sides.items():
+                if split != target:
+                    placed.update(dict.fromkeys(side, target))
+                    held.update((turn, target) for example_id in side for turn in turns_of[example_id])
+            where = {target}
         split = where.pop() if where else own
-        placed.update((item.id, split) for item in unit)
-        held.update((turn, split) for turn in turns)
+        placed.update(dict.fromkeys(unit, split))
+        for turn in turns:
+            held[turn] = split
+            carriers.setdefault(turn, []).extend(i for i in unit if turn in turns_of[i])
     return Placement(splits=placed, unplaced=unplaced, keys=keys)
+
+
+def _closure(
+    turns: Sequence[str],
+    carriers: Mapping[str, list[str]],
+    turns_of: Mapping[str, list[str]],
+    unit_of: Mapping[str, list[str]],
+) -> set[str]:
+    """The placed examples that ask one of `turns`, with their units and, in turn, every example that
+    asks what they ask: the least set that can change split without a leak."""
+    seen, found, stack = set(turns), set[str](), list(turns)
+    while stack:
+        for example_id in carriers.get(stack.pop(), []):
+            for member in unit_of[example_id]:
+                if member not in found:
+                    found.add(member)
+                    fresh = [turn for turn in turns_of[member] if turn not in seen]
+                    seen.update(fresh)
+                    stack.extend(fresh)
+    return found
 
 
 def assign_splits(

@@ -118,20 +118,28 @@ def test_a_shared_turn_pulls_only_the_later_example_to_where_it_was_first_asked(
     assert not placement.unplaced
 
 
-def test_an_example_whose_turns_are_held_in_two_splits_is_left_out_with_its_reason() -> None:
+def test_an_example_whose_turns_are_held_in_two_splits_moves_the_smaller_side() -> None:
     train, test = file_in("train"), file_in("test")
     examples = [
         example(1, record("a", "List services", file=train)),
-        example(2, record("b", "Which files use that module?", file=test)),
-        example(3, record("c", "list services.", "Which files use that module", file=file_in("valid"))),
-        example(4, record("d", "Show me Item", file=file_in("train", skip=1), pair="p")),
-        example(5, record("e", "which files use that module", file=file_in("train", skip=2), pair="p")),
+        example(2, record("b", "Find models", file=train)),
+        example(3, record("c", "find models", "Show me Item", file=file_in("train", skip=1))),
+        example(4, record("d", "Which files use that module?", file=test)),
+        example(5, record("e", "list services.", "Which files use that module", file=file_in("valid"))),
+        example(6, record("f", "Show me Order", file=file_in("test", skip=1), pair="p")),
+        example(7, record("g", "which files use that module", file=file_in("test", skip=2), pair="p")),
     ]
     placement = place(examples, [], Splits(), 0)
-    assert placement.splits == {"a": "train", "b": "test", "d": "test", "e": "test"}
-    assert placement.unplaced == {
-        "c": "its user turns are held in two splits: 'which files use that module' in test, 'list services' in train"
-    }
+    # "d" (test) is the smaller side of "e"'s two turns: it joins train, and so does the pair after it
+    assert placement.splits == dict.fromkeys("abcdefg", "train")
+    assert shared_turns(examples, placement.splits) == {}
+
+
+def test_a_held_out_domain_leaves_out_what_another_split_asks() -> None:
+    examples = [example(n, record(f"{d}{n}", "Find models", domain=d)) for n, d in enumerate("ab")]
+    placement = place(examples, [], Splits(), 1, "domain")  # seed 1 holds domain a in test, b in train
+    assert placement.splits == {"a0": "test"}
+    assert placement.unplaced == {"b1": "its domain is held in train, but 'find models' is asked in test"}
 
 
 def test_shared_turns_ignore_case_spacing_and_punctuation() -> None:
