@@ -469,13 +469,16 @@ class Synthesizer:
 
     def offered(self, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The tools an example offers: every tool of the domain, or (with `distractors`) those its
-        calls use and that many others, drawn by the seed and the question, in catalog order."""
+        calls use and that many others, drawn by the seed and the question, in catalog order. A direct
+        answer offers one tool more than its distractors, as many as a one-call example, so the number
+        of tools offered never tells a model whether to call."""
         if self.distractors is None:
             return self.tools
         needed = {call["function"]["name"] for message in messages for call in message.get("tool_calls", [])}
         others = [tool for tool in self.tools if tool["function"]["name"] not in needed]
         question = next(str(message["content"]) for message in messages if message["role"] == "user")
-        drawn = random.Random(f"{self.seed}:{question}").sample(others, min(self.distractors, len(others)))
+        wanted = self.distractors + (0 if needed else 1)
+        drawn = random.Random(f"{self.seed}:{question}").sample(others, min(wanted, len(others)))
         chosen = needed | {tool["function"]["name"] for tool in drawn}
         return [tool for tool in self.tools if tool["function"]["name"] in chosen]
 
