@@ -202,11 +202,11 @@ def audit(
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write.")
 @click.option(
     "--turns",
-    type=click.Choice(["each", "last"]),
+    type=click.Choice(["each", "last", "first"]),
     default="each",
     show_default=True,
-    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations."
-    " mlx, hf and parquet only.",
+    help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations;"
+    " first: each conversation up to its first assistant turn (the call/no-call decision). mlx, hf and parquet only.",
 )
 @click.option(
     "--tokenizer",

@@ -6,7 +6,8 @@ Formats:
 - `mlx`: `train.jsonl`, `valid.jsonl`, `test.jsonl`, one row a line: `{"messages": [...], "tools":
   [...]}` (mlx-lm's `chat`/`tools` format; `tools` is left out when an example offers none). mlx-lm's
   `mask_prompt` trains only the last message, so with `turns="each"` a conversation gives one row per
-  assistant turn (the call decision, then the final answer); `turns="last"` gives whole conversations.
+  assistant turn (the call decision, then the final answer); `turns="last"` gives whole conversations;
+  `turns="first"` each conversation up to its first assistant turn (the call/no-call decision alone).
 - `parquet`: `train.parquet`, ... with columns `id, domain, kind, intent, template, pair_id, turn,
   messages, tools` where `messages` and `tools` are JSON text: tool-call arguments are objects whose
   keys differ from tool to tool, and one Arrow struct for all of them would add keys that are not there.
@@ -51,7 +52,9 @@ from schemas import SPLIT_NAMES, Lockfile
 Format = Literal["mlx", "hf", "parquet", "hermes", "sharegpt"]
 WHOLE_CONVERSATIONS = ("hermes", "sharegpt")
 """Formats whose trainers mask by role: every assistant turn of a whole conversation trains."""
-Turns = Literal["each", "last"]
+Turns = Literal["each", "last", "first"]
+"""each: a row per assistant turn; last: whole conversations; first: each conversation up to its first
+assistant turn, the decision a call/no-call test scores (the cheapest rows to train it on)."""
 ROUND_TRIP_SAMPLE = 100
 TOKENIZER_CORPUS = 100
 
@@ -81,6 +84,9 @@ def rows_of(item: ExampleText, turns: Turns, system: str | None = None) -> list[
     if turns == "last":
         return [Row(item, -1, messages, item.tools)]
     decoded = json.loads(messages)
+    if turns == "first":
+        first = next(index for index, message in enumerate(decoded) if message.get("role") == "assistant")
+        return [Row(item, first, compact(decoded[: first + 1]), item.tools)]
     return [
         Row(item, index, compact(decoded[: index + 1]), item.tools)
         for index, message in enumerate(decoded)

@@ -18,7 +18,7 @@ from typing import Any
 
 from curate.charts import run_curve
 from curate.errors import CheckFailed, InputError
-from curate.export import export
+from curate.export import Turns, export
 from curate.store import Store
 from curate.store.training import TrainRun
 from train import MlxUnavailable, require_mlx
@@ -68,12 +68,14 @@ def run_training(
     runs: Path,
     run_id: str,
     on_report: Progress | None = None,
+    turns: Turns = "each",
 ) -> TrainRun:
-    """A new run: nothing of it is kept (folder or record) when bad input stops it before training."""
+    """A new run on the mix exported with `turns`: nothing of it is kept (folder or record) when bad
+    input stops it before training."""
     require_training()
     folder = runs / run_id
     try:
-        export(store, mixes, mix, folder / "data", check=check_export, build_tokenizer=build_tokenizer)
+        export(store, mixes, mix, folder / "data", turns=turns, check=check_export, build_tokenizer=build_tokenizer)
         for split in ("train", "valid"):
             if not (folder / "data" / f"{split}.jsonl").exists():
                 raise InputError(f"mix {mix!r} has an empty {split} split", hint="give its [splits] a share")
