@@ -245,12 +245,19 @@ def fuse_command(ctx: click.Context, run_name: str, bits: str | None, group_size
 @click.option("--configs", multiple=True, required=True, help="`base`, a run id or a model folder (repeatable).")
 @click.option("--model", help="The model `base` means (default: the first run's).")
 @click.option(
-    "--max-tokens", type=click.IntRange(min=1), default=256, show_default=True, help="Tokens a model turn may write."
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    help="Tokens a model turn may write (default: as many as the expected turn holds, plus 16).",
 )
 @json_option("Print {CONFIG: scores} as JSON (accuracy, call_f1, latency_p50, ...).")
 @click.pass_context
 def eval_command(
-    ctx: click.Context, mix_name: str, configs: tuple[str, ...], model: str | None, max_tokens: int, as_json: bool
+    ctx: click.Context,
+    mix_name: str,
+    configs: tuple[str, ...],
+    model: str | None,
+    max_tokens: int | None,
+    as_json: bool,
 ) -> None:
     """The call/no-call test on a mix's test split, configurations side by side; scores kept in the store.
 

@@ -67,7 +67,8 @@ def prompts_of(store: Store, mixes: Path, mix: str) -> list[Prompt]:
             "domain": domain,
             "shape": str(item.record.get("shape", "single")),
         }
-        prompts.append(Prompt(messages[:first], item.record["tools"] or None, expected, domain, groups))
+        tools = item.record["tools"] or None
+        prompts.append(Prompt(messages[:first], tools, expected, domain, groups, reference=messages[first]))
     return prompts
 
 
@@ -99,7 +100,7 @@ def evaluate(
     *,
     eval_id: str,
     model: str | None,
-    max_tokens: int,
+    max_tokens: int | None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Evaluated]:
     """Score each configuration on the mix's test prompts, as a whole and by group;
@@ -149,6 +150,7 @@ SCORE_ROWS: tuple[tuple[str, Callable[[Scores], str]], ...] = (
 GROUP_ROWS: tuple[tuple[str, Callable[[Scores], str]], ...] = (
     ("accuracy", lambda s: f"{s.accuracy:.1%}"),
     ("call F1", lambda s: f"{s.call_f1:.3f}"),
+    ("tool name accuracy", lambda s: f"{s.tool_name_accuracy:.1%}"),
     ("latency p50", lambda s: f"{s.latency_p50:.2f} s"),
 )
 

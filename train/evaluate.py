@@ -201,6 +201,25 @@ class Prompt:
     expected: Call | None
     where: str = ""
     groups: dict[str, str] = field(default_factory=dict)
+    reference: dict[str, Any] | None = None
+    """The expected assistant turn itself: with no fixed token limit, the model may write as many
+    tokens as it holds, and a few more."""
+
+
+FIT_MARGIN = 16
+"""Tokens a model may write beyond the expected turn's length when the limit fits each prompt."""
+
+
+def token_limit(tokenizer: Any, prompt: Prompt, rendered: str, max_tokens: int | None) -> int:
+    """`max_tokens`, or (None) the length of the prompt's expected turn as the chat template renders
+    it plus FIT_MARGIN, so neither a call nor an answer is cut before it can be read."""
+    if max_tokens is not None:
+        return max_tokens
+    if prompt.reference is None:
+        raise ValueError("a prompt without its expected turn needs a fixed max_tokens")
+    whole = tokenizer.apply_chat_template([*prompt.messages, prompt.reference], tools=prompt.tools, tokenize=False)
+    turn = whole[len(rendered) :] if whole.startswith(rendered) else whole
+    return len(tokenizer.encode(turn)) + FIT_MARGIN
 
 
 def evaluate_model(
@@ -209,10 +228,11 @@ def evaluate_model(
     *,
     adapter_path: str | None = None,
     execute: Execute | None = None,
-    max_tokens: int = 256,
+    max_tokens: int | None = 256,
 ) -> tuple[Scores, list[str], list[Case]]:
-    """Generate greedily for every prompt with mlx-lm, classify with the model's own tool parser,
-    score; also returns the raw outputs and the cases (to score by group)."""
+    """Generate greedily for every prompt with mlx-lm (at most `max_tokens`, or with None as many as
+    the expected turn holds and a few more), classify with the model's own tool parser, score; also
+    returns the raw outputs and the cases (to score by group)."""
     import time
 
     from train import quiet_transformers
@@ -231,8 +251,9 @@ def evaluate_model(
         rendered = tokenizer.apply_chat_template(
             prompt.messages, tools=prompt.tools, add_generation_prompt=True, tokenize=False
         )
+        limit = token_limit(tokenizer, prompt, rendered, max_tokens)
         began = time.perf_counter()
-        text = generate(model, tokenizer, prompt=rendered, max_tokens=max_tokens)
+        text = generate(model, tokenizer, prompt=rendered, max_tokens=limit)
         seconds = time.perf_counter() - began
         outputs.append(text)
         parsed = classify(text, parser, start, end, prompt.tools)

@@ -75,3 +75,24 @@ def test_lora_training_lowers_validation_loss_and_checkpoints(tiny: Path, tmp_pa
         "adapter_config.json",
         "adapters.safetensors",
     ]
+
+
+def test_the_token_limit_fits_the_expected_turn_so_no_call_is_cut_before_it_can_be_read(tiny: Path) -> None:
+    from mlx_lm import load
+
+    from train.evaluate import FIT_MARGIN, Prompt, token_limit
+
+    tokenizer = load(str(tiny))[1]
+    path = "src/shop/services/payments/providers/stripe/webhooks/handlers.py"
+    call = {"name": "find_symbols", "arguments": {"kind": "async_function", "path": path}}
+    turn = {"role": "assistant", "content": "", "tool_calls": [{"type": "function", "function": call}]}
+    asked = [{"role": "user", "content": f"Find all async functions in {path}"}]
+    prompt = Prompt(asked, None, None, reference=turn)
+    rendered = tokenizer.apply_chat_template(asked, add_generation_prompt=True, tokenize=False)
+    whole = tokenizer.apply_chat_template([*asked, turn], tokenize=False)
+    needed = len(tokenizer.encode(whole[len(rendered) :]))
+    assert needed > 48  # the old fixed limit would have cut this call
+    assert token_limit(tokenizer, prompt, rendered, None) == needed + FIT_MARGIN
+    assert token_limit(tokenizer, prompt, rendered, 12) == 12
+    with pytest.raises(ValueError, match="max_tokens"):
+        token_limit(tokenizer, Prompt(asked, None, None), rendered, None)
