@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import Progress
 
 from curate.cli_support import (
     DEFAULT_EXPORTS,
@@ -23,6 +22,9 @@ from curate.cli_support import (
 )
 from curate.errors import InputError
 from train.lora import LoraSettings
+
+if TYPE_CHECKING:  # rich loads only when a command draws a progress bar
+    from rich.progress import Progress
 
 DEFAULT_RUNS = "data/runs"
 runs_option = click.option(
