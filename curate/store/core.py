@@ -387,9 +387,10 @@ class Store(FactTables, ExampleTables, TrainingTables):
         return [RedactedSecret(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
-        table = pa.table({"path": list(paths)})
-        if table.num_rows == 0:
+        gone = list(paths)
+        if not gone:  # before any table is made: pyarrow costs as much to load as a warm re-mine
             return
+        table = pa.table({"path": gone})
         with self.transaction():
             self._db.register("gone", table)
             self._db.execute("DELETE FROM facts WHERE source = ? AND path IN (SELECT path FROM gone)", [source])
