@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from curate.errors import InputError
-from schemas import Fact
 from schemas.tool import Coverage
 
 if TYPE_CHECKING:  # the packs bring libcst: loaded only when a framework-bound tool runs
@@ -136,14 +135,12 @@ def reads(kind: str, packs: Iterable[Pack] | None = None) -> frozenset[str]:
     )
 
 
-def imported_names(facts: Iterable[Fact]) -> frozenset[str]:
-    """What `import` facts import, as absolute dotted names (`flask`, `flask.Flask`)."""
+def imported_names(imports: Iterable[tuple[str | None, str | None]]) -> frozenset[str]:
+    """What `import` facts import (their `(module, imported)`, `Store.imports`), as absolute dotted
+    names (`flask`, `flask.Flask`)."""
     names: set[str] = set()
-    for fact in facts:
-        if fact.kind != "import":
-            continue
-        module = str(fact.detail.get("module") or "")
-        imported = fact.detail.get("imported")
+    for given, imported in imports:
+        module = given or ""
         dotted = f"{module}.{imported}" if module and imported and imported != "*" else module
         if dotted and not dotted.startswith("."):
             names.add(dotted)
