@@ -23,8 +23,8 @@ from curate.cli_support import (
 from curate.errors import InputError
 from train.lora import LoraSettings
 
-if TYPE_CHECKING:  # rich loads only when a command draws a progress bar
-    from rich.progress import Progress
+if TYPE_CHECKING:
+    from curate.cli_support import Bar
 
 DEFAULT_RUNS = "data/runs"
 runs_option = click.option(
@@ -164,7 +164,7 @@ def train_command(
     )
 
 
-def _reporting(progress: Progress, description: str, iters: int) -> Callable[[str, int, dict[str, Any]], None]:
+def _reporting(progress: Bar, description: str, iters: int) -> Callable[[str, int, dict[str, Any]], None]:
     """`show_report`, which also moves the progress bar to the reported iteration."""
     task = progress.add_task(description, total=iters)
 
