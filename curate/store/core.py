@@ -179,10 +179,10 @@ class Store(FactTables, ExampleTables, TrainingTables):
         self.close()
 
     def schema_version(self) -> int:
-        exists = self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()
-        if not exists or not exists[0][0]:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.CatalogException:  # no meta table: a new file, or another program's database
             return 0
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         return int(row[0][0]) if row else 0
 
     def _migrate(self, read_only: bool) -> None:
