@@ -20,7 +20,6 @@ import duckdb
 
 from curate.jsontext import compact, dumps
 from curate.store.arrow import pa
-from sources.spellings import redact_strings
 
 if TYPE_CHECKING:  # the example records load only when a command reads rejections
     from schemas import Rejection
@@ -359,6 +358,8 @@ class ExampleTables:
         """Add rejections (each with the rejected record, its secrets redacted in every spelling: a record
         rejected for holding one keeps its shape, not the secret); first drop earlier ones for
         `replacing` ids."""
+        from sources.spellings import redact_strings  # its patterns compile only for a command that writes
+
         with self.transaction():
             if replacing:
                 self._db.execute(

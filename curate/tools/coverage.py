@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +56,8 @@ class Framework:
 
 def load_frameworks(path: Path = FRAMEWORKS_FILE) -> tuple[Framework, ...]:
     """The table's frameworks in file order. A bad entry is an `InputError` naming the file and line."""
+    import tomllib  # read by the framework-bound tools only: the others start without it
+
     try:
         text = path.read_text(encoding="utf-8")
         table = tomllib.loads(text)
