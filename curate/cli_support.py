@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -21,7 +21,6 @@ from curate.errors import InputError
 
 if TYPE_CHECKING:  # the store (duckdb, pyarrow), pydantic and rich load only when a command uses them
     from rich.console import Console
-    from rich.progress import Progress
 
     from curate.store import Store
 
@@ -121,10 +120,45 @@ def run_id(command: str) -> str:
     return f"{command}-{uuid.uuid4().hex[:12]}"
 
 
+class Bar(Protocol):
+    """What commands do with a progress bar: rich's `Progress`, or `Unshown`."""
+
+    def add_task(self, description: str, *, total: float | None = ...) -> Any: ...
+
+    def update(self, task_id: Any, *, total: float | None = ..., completed: float | None = ...) -> None: ...
+
+
+class Unshown:
+    """The bar where none can be drawn: its calls do nothing, and rich is not loaded for it (it costs
+    a warm re-mine as much as duckdb does)."""
+
+    def add_task(self, description: str, *, total: float | None = None) -> int:
+        return 0
+
+    def update(self, task_id: Any, *, total: float | None = None, completed: float | None = None) -> None:
+        return None
+
+
+def surely_unshown(shown: bool) -> bool:
+    """No bar would be drawn: not asked for, or stderr is no terminal and nothing tells rich to draw
+    anyway (`FORCE_COLOR`, `TTY_COMPATIBLE`, a console a test set). Where unsure, rich decides."""
+    if not shown:
+        return True
+    forced = {"FORCE_COLOR", "TTY_COMPATIBLE"} & set(os.environ)
+    try:
+        terminal = bool(sys.stderr and sys.stderr.isatty())
+    except ValueError:  # closed: no terminal, as rich says too
+        terminal = False
+    return stderr is None and not forced and not terminal
+
+
 @contextmanager
-def progress_bar(*, shown: bool = True) -> Iterator[Progress]:
+def progress_bar(*, shown: bool = True) -> Iterator[Bar]:
     """A progress bar on stderr (a task with `total=None` is a pulsing bar with the time elapsed);
     drawn only when stderr is a terminal and `shown` (commands pass `not as_json`), and gone when done."""
+    if surely_unshown(shown):
+        yield Unshown()
+        return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import Progress
 
 from curate.cli_support import (
     DEFAULT_EXPORTS,
@@ -23,6 +22,9 @@ from curate.cli_support import (
 )
 from curate.errors import InputError
 from train.lora import LoraSettings
+
+if TYPE_CHECKING:
+    from curate.cli_support import Bar
 
 DEFAULT_RUNS = "data/runs"
 runs_option = click.option(
@@ -162,7 +164,7 @@ def train_command(
     )
 
 
-def _reporting(progress: Progress, description: str, iters: int) -> Callable[[str, int, dict[str, Any]], None]:
+def _reporting(progress: Bar, description: str, iters: int) -> Callable[[str, int, dict[str, Any]], None]:
     """`show_report`, which also moves the progress bar to the reported iteration."""
     task = progress.add_task(description, total=iters)
 

@@ -22,7 +22,6 @@ from curate.errors import InputError
 from curate.pool import run_tasks
 from curate.store import FileState, FileWrite, Store
 from schemas import FileRecord, Source
-from sources.extract import EXTRACTOR_VERSIONS
 from sources.extraction import Extraction
 from sources.files import (
     MAX_FILE_BYTES,
@@ -35,9 +34,8 @@ from sources.files import (
     size_limit,
 )
 from sources.names import name_problem, printable
-from sources.python import module_name
-from sources.python.link import link
 from sources.spellings import SECRET_IN_NAME, hide_secret_names, name_findings, redact_path
+from sources.versions import EXTRACTOR_VERSIONS
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
 BATCH_FILES = 200
@@ -196,6 +194,8 @@ def mine(
         max_file_size,
     )
     if todo or gone or store.linked_revision(source_name) != revision:
+        from sources.python.link import link  # the parser loads only when something changed
+
         facts = [stored.fact for stored in store.facts(source=source_name, kinds=LINK_KINDS)]
         linked = link(facts)
         store.apply_link(source_name, revision, linked.added, linked.changed, linked.rejected)
@@ -314,6 +314,8 @@ def _extract_all(
         recorded with the bytes extracted; one that can no longer be read, with its reason."""
         if not wanted:
             return
+        from sources.python import module_name  # the parser loads only when a file is to be read
+
         for item in reread():
             if wanted.pop(item.path, None) is None:
                 continue

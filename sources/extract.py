@@ -1,5 +1,5 @@
 """One entry point for the worker processes: extract a file by its language, its secrets redacted
-from its decoded text before anything reads it."""
+from its decoded text before anything reads it. (Each language's extractor version is in `versions`.)"""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from sources.html import extract_html
 from sources.python import extract_python
 from sources.secrets import SecretFinding
 from sources.spellings import redact_text
-
-EXTRACTOR_VERSIONS = {"python": "py4", "html": "html3"}
-"""Bump a language's version when the facts extracted from the same bytes change: its stored files
-are then mined again. (py4, html3: secrets are redacted from the decoded text, in HTML with its
-character references resolved.)"""
 
 
 def extract_file(

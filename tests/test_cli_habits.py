@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from importlib.metadata import version
 from pathlib import Path
 
@@ -191,6 +192,19 @@ def test_progress_shows_on_a_terminal_only_and_never_with_json(
     # captured (not a terminal): nothing on stderr either
     monkeypatch.setattr(cli_support, "stderr", Console(stderr=True))
     assert run(capsys, "validate") == (0, "12 examples: verified 12\n", "")
+
+
+def test_no_bar_is_made_where_none_can_be_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Captured stderr and nothing forcing a terminal: no rich bar (rich is not even loaded for it);
+    `FORCE_COLOR` leaves it to rich, as a console set by a test does."""
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with cli_support.progress_bar() as bar:
+        assert isinstance(bar, cli_support.Unshown)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    with cli_support.progress_bar() as bar:
+        assert not isinstance(bar, cli_support.Unshown)
 
 
 def test_shell_completion_is_clicks(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

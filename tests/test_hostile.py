@@ -296,7 +296,7 @@ def test_a_store_holding_a_path_twice_is_repaired_by_the_next_mine(tmp_path: Pat
     from curate.mine import mine
     from curate.store import FileWrite
     from curate.tools import call_tool
-    from sources.extract import EXTRACTOR_VERSIONS
+    from sources.versions import EXTRACTOR_VERSIONS
 
     wheel = _wheel(tmp_path / "pkg-1.0-py3-none-any.whl")
     with Store.open(tmp_path / "s.duckdb") as store:

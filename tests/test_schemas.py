@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import importlib
+
 import pydantic
 import pytest
 
@@ -77,6 +79,17 @@ def test_public_api_is_guarded() -> None:
         "ToolResult",
         "ToolSpec",
     }
+
+
+def test_each_public_name_loads_from_its_module() -> None:
+    """The names load when first read (PEP 562), each the very object its module defines."""
+    assert {name for names in schemas.MODULES.values() for name in names} == set(schemas.__all__)
+    for module, names in schemas.MODULES.items():
+        for name in names:
+            assert getattr(schemas, name) is getattr(importlib.import_module(module), name), name
+    assert set(schemas.__all__) <= set(dir(schemas))
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = schemas.Nothing  # type: ignore[attr-defined]
 
 
 def test_fact_details_are_validated_per_kind() -> None:

@@ -179,10 +179,10 @@ class Store(FactTables, ExampleTables, TrainingTables):
         self.close()
 
     def schema_version(self) -> int:
-        exists = self._db.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()
-        if not exists or not exists[0][0]:
+        try:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.CatalogException:  # no meta table: a new file, or another program's database
             return 0
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
         return int(row[0][0]) if row else 0
 
     def _migrate(self, read_only: bool) -> None:
@@ -387,9 +387,10 @@ class Store(FactTables, ExampleTables, TrainingTables):
         return [RedactedSecret(row[0], row[1], int(row[2]), row[3]) for row in rows]
 
     def delete_files(self, source: str, paths: Iterable[str]) -> None:
-        table = pa.table({"path": list(paths)})
-        if table.num_rows == 0:
+        gone = list(paths)
+        if not gone:  # before any table is made: pyarrow costs as much to load as a warm re-mine
             return
+        table = pa.table({"path": gone})
         with self.transaction():
             self._db.register("gone", table)
             self._db.execute("DELETE FROM facts WHERE source = ? AND path IN (SELECT path FROM gone)", [source])

@@ -14,14 +14,15 @@ import re
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from curate.jsontext import compact, dumps
 from curate.store.arrow import pa
-from schemas import Rejection
-from sources.spellings import redact_strings
+
+if TYPE_CHECKING:  # the example records load only when a command reads rejections
+    from schemas import Rejection
 
 EXAMPLE_TABLES = """
     CREATE TABLE toolsets (toolset VARCHAR NOT NULL, tools VARCHAR NOT NULL);
@@ -364,6 +365,8 @@ class ExampleTables:
         """Add rejections (each with the rejected record, its secrets redacted in every spelling: a record
         rejected for holding one keeps its shape, not the secret); first drop earlier ones for
         `replacing` ids."""
+        from sources.spellings import redact_strings  # its patterns compile only for a command that writes
+
         with self.transaction():
             if replacing:
                 self._db.execute(
@@ -395,6 +398,8 @@ class ExampleTables:
         return [row[0] for row in self._db.execute(query).fetchall()]
 
     def example_rejections(self, *, domain: str | None = None, stage: str | None = None) -> list[Rejection]:
+        from schemas import Rejection
+
         query, params = (
             ("SELECT DISTINCT example_id, domain, stage, reason, turn FROM example_rejections WHERE true"),
             [],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -84,8 +84,15 @@ class FactTables:
 
     # -- facts -------------------------------------------------------------------------------
     def facts(
-        self, *, source: str | None = None, domain: str | None = None, kinds: Sequence[str] | None = None
+        self,
+        *,
+        source: str | None = None,
+        domain: str | None = None,
+        kinds: Sequence[str] | None = None,
+        flags: Mapping[str, bool] | None = None,
     ) -> list[StoredFact]:
+        """Facts in document order; `flags`: only those whose detail holds each of these true-or-false
+        values (`{"is_dataclass": True}`), chosen in the query so that no other fact is read."""
         query = (
             "SELECT f.source, f.kind, f.name, f.qualname, f.path, f.line, f.end_line, f.detail "
             "FROM facts f JOIN sources s ON s.name = f.source WHERE true"
@@ -100,6 +107,9 @@ class FactTables:
         if kinds is not None:
             query += " AND f.kind IN (SELECT unnest(?))"
             params.append(list(kinds))
+        for key, value in sorted((flags or {}).items()):
+            query += " AND json_extract_string(f.detail, ?) = ?"
+            params += ["$." + key, "true" if value else "false"]
         query += " ORDER BY f.source, f.path, f.line, f.stage, f.seq"
         rows = self._db.execute(query, params).fetchall()
         return [
@@ -117,6 +127,17 @@ class FactTables:
             )
             for row in rows
         ]
+
+    def imports(self, domain: str) -> list[tuple[str | None, str | None]]:
+        """The distinct `(module, imported)` of a domain's `import` facts, sorted: what the tools'
+        coverage reads, chosen in the query rather than read fact by fact."""
+        rows = self._db.execute(
+            "SELECT DISTINCT json_extract_string(f.detail, '$.module'), json_extract_string(f.detail, '$.imported') "
+            "FROM facts f JOIN sources s ON s.name = f.source WHERE s.domain = ? AND f.kind = 'import' "
+            "ORDER BY 1, 2",
+            [domain],
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def apply_link(
         self,

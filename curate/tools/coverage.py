@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from curate.errors import InputError
-from schemas import Fact
 from schemas.tool import Coverage
 
 if TYPE_CHECKING:  # the packs bring libcst: loaded only when a framework-bound tool runs
@@ -58,6 +56,8 @@ class Framework:
 
 def load_frameworks(path: Path = FRAMEWORKS_FILE) -> tuple[Framework, ...]:
     """The table's frameworks in file order. A bad entry is an `InputError` naming the file and line."""
+    import tomllib  # read by the framework-bound tools only: the others start without it
+
     try:
         text = path.read_text(encoding="utf-8")
         table = tomllib.loads(text)
@@ -136,14 +136,12 @@ def reads(kind: str, packs: Iterable[Pack] | None = None) -> frozenset[str]:
     )
 
 
-def imported_names(facts: Iterable[Fact]) -> frozenset[str]:
-    """What `import` facts import, as absolute dotted names (`flask`, `flask.Flask`)."""
+def imported_names(imports: Iterable[tuple[str | None, str | None]]) -> frozenset[str]:
+    """What `import` facts import (their `(module, imported)`, `Store.imports`), as absolute dotted
+    names (`flask`, `flask.Flask`)."""
     names: set[str] = set()
-    for fact in facts:
-        if fact.kind != "import":
-            continue
-        module = str(fact.detail.get("module") or "")
-        imported = fact.detail.get("imported")
+    for given, imported in imports:
+        module = given or ""
         dotted = f"{module}.{imported}" if module and imported and imported != "*" else module
         if dotted and not dotted.startswith("."):
             names.add(dotted)

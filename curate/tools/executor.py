@@ -98,7 +98,7 @@ class Executor:
     def coverage(self, kind: str) -> Coverage:
         """What a tool finding facts of `kind` searches in this domain (read once per kind)."""
         if kind not in self._coverage:
-            imported = imported_names(stored.fact for stored in self.context.facts("import"))
+            imported = imported_names(self.context.store.imports(self.context.domain))
             self._coverage[kind] = coverage(kind, imported)
         return self._coverage[kind]
 

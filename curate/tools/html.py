@@ -9,14 +9,15 @@ stored. Matches open with `path` and `line`. Declared in `HTML_TOOLS`, in catalo
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from curate.tools.context import Matches, ToolContext, details, fact_rows, path_filter
 from curate.tools.toolset import Toolset
 from schemas import Fact
 from schemas import tool as schema
-from sources.html import HtmlDocument, QueryError, compile_selector, parse_html, run_query
-from sources.html.query import MAX_COST, cost_on
+
+if TYPE_CHECKING:  # lxml and the HTML driver load only when a query runs: the other tools read facts
+    from sources.html import HtmlDocument
 
 HTML_TOOLS = Toolset("html")
 
@@ -27,6 +28,9 @@ def _without_empty(values: dict[str, Any]) -> dict[str, Any]:
 
 @HTML_TOOLS.tool(schema.QueryHtmlArgs)
 def query_html(ctx: ToolContext, args: schema.QueryHtmlArgs) -> Matches:
+    from sources.html import QueryError, compile_selector, run_query
+    from sources.html.query import MAX_COST, cost_on
+
     try:
         query = compile_selector(args.selector)
     except QueryError as error:
@@ -54,6 +58,8 @@ def query_html(ctx: ToolContext, args: schema.QueryHtmlArgs) -> Matches:
 @functools.lru_cache(maxsize=64)
 def _parsed(text: str) -> HtmlDocument | None:
     """Parse a stored page once per process: the same text always gives the same document."""
+    from sources.html import parse_html
+
     return parse_html(text) if text.strip() else None
 
 

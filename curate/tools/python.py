@@ -7,11 +7,11 @@ that open with `path` and `line`. Declared in `PYTHON_TOOLS`, in catalog order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from curate.store import LineMatch, LineSearch
-from curate.tools.context import Matches, ToolContext, details, fact_rows, glob, path_filter, where
+from curate.tools.context import Flags, Matches, ToolContext, details, fact_rows, glob, path_filter, where
 from curate.tools.links import Links
 from curate.tools.toolset import Page, Toolset
 from schemas import Fact
@@ -30,20 +30,21 @@ def _symbol_kind(fact: Fact) -> str:
     return prefix + ("method" if fact.detail["is_method"] else "function")
 
 
-SYMBOL_TESTS: dict[str, Callable[[Fact], bool]] = {
-    "function": lambda f: f.kind == "function" and not f.detail["is_method"],
-    "async_function": lambda f: f.kind == "function" and f.detail["is_async"],
-    "method": lambda f: f.kind == "function" and f.detail["is_method"],
-    "async_method": lambda f: f.kind == "function" and f.detail["is_method"] and f.detail["is_async"],
-    "generator": lambda f: f.kind == "function" and f.detail["is_generator"],
-    "class": lambda f: f.kind == "class",
-    "dataclass": lambda f: f.kind == "class" and f.detail["is_dataclass"],
-    "pydantic_model": lambda f: f.kind == "class" and f.detail["is_pydantic_model"],
-    "enum": lambda f: f.kind == "class" and f.detail["is_enum"],
-    "protocol": lambda f: f.kind == "class" and f.detail["is_protocol"],
-    "exception": lambda f: f.kind == "class" and f.detail["is_exception"],
-    "module": lambda f: f.kind == "module",
+SYMBOL_KINDS: dict[str, tuple[str, Flags]] = {
+    "function": ("function", {"is_method": False}),
+    "async_function": ("function", {"is_async": True}),
+    "method": ("function", {"is_method": True}),
+    "async_method": ("function", {"is_method": True, "is_async": True}),
+    "generator": ("function", {"is_generator": True}),
+    "class": ("class", {}),
+    "dataclass": ("class", {"is_dataclass": True}),
+    "pydantic_model": ("class", {"is_pydantic_model": True}),
+    "enum": ("class", {"is_enum": True}),
+    "protocol": ("class", {"is_protocol": True}),
+    "exception": ("class", {"is_exception": True}),
+    "module": ("module", {}),
 }
+"""Each kind `find_symbols` takes: the fact kind it is, and the flags of the detail that tell it."""
 CLASS_KINDS = frozenset({"class", "dataclass", "pydantic_model", "enum", "protocol", "exception"})
 
 
@@ -81,18 +82,14 @@ def _symbol(fact: Fact) -> dict[str, Any]:
 
 @PYTHON_TOOLS.tool(schema.FindSymbolsArgs)
 def find_symbols(ctx: ToolContext, args: schema.FindSymbolsArgs) -> Matches:
-    is_class_kind = args.kind in CLASS_KINDS
-    if args.base is not None and not is_class_kind:
+    if args.base is not None and args.kind not in CLASS_KINDS:
         raise ValueError("base applies to class kinds only")
-    kind = {"module": "module"}.get(args.kind, "class" if is_class_kind else "function")
-    test = SYMBOL_TESTS[args.kind]
+    kind, flags = SYMBOL_KINDS[args.kind]
 
     def keep(fact: Fact) -> bool:
-        return (
-            test(fact) and glob(fact.name, args.name) and _decorated(fact, args.decorator) and _based(fact, args.base)
-        )
+        return glob(fact.name, args.name) and _decorated(fact, args.decorator) and _based(fact, args.base)
 
-    return fact_rows(ctx, kind, args.path, _symbol, keep)
+    return fact_rows(ctx, kind, args.path, _symbol, keep, flags=flags)
 
 
 def _route(fact: Fact, links: Links, shown: str) -> dict[str, Any]:

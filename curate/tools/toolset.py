@@ -7,6 +7,7 @@ order (and so part of every training example's bytes).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -42,15 +43,17 @@ def paged(runner: Runner) -> PagedRunner:
 
 @dataclass(frozen=True)
 class Tool:
-    spec: ToolSpec
+    name: str
     arguments: type[ToolArguments]
     run: PagedRunner
     languages: frozenset[str]
     """The languages of the domains it answers about (an intent's language must be one of them)."""
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
+    @functools.cached_property
+    def spec(self) -> ToolSpec:
+        """Made when first asked for: a tool call needs no JSON Schema, and making one builds the
+        arguments model's validator and serializer too."""
+        return ToolSpec.from_arguments(self.name, self.arguments)
 
 
 class Toolset:
@@ -89,7 +92,7 @@ class Toolset:
     def add(self, name: str, arguments: type[ToolArguments], run: PagedRunner, also: tuple[str, ...] = ()) -> Tool:
         if any(tool.name == name for tool in self.tools):
             raise ValueError(f"tool {name!r} is declared twice")
-        tool = Tool(ToolSpec.from_arguments(name, arguments), arguments, run, frozenset({self.language, *also}))
+        tool = Tool(name, arguments, run, frozenset({self.language, *also}))
         self.tools.append(tool)
         return tool
 
