@@ -28,6 +28,7 @@ RULES = {
 }
 # The elements some rule looks at, in document order.
 WITH_ID = etree.XPath("//*[@id != '']")
+ID_VALUES = etree.XPath("//*[@id != '']/@id", smart_strings=False)
 CHECKED_TAGS = ("main", "img", "input", "select", "textarea", "button", "a", "table", *HEADING_TAGS)
 UNLABELLED_INPUTS = frozenset({"hidden", "submit", "reset", "button", "image"})
 PRESENTATIONAL = frozenset({"presentation", "none"})
@@ -45,7 +46,10 @@ def check(document: HtmlDocument, builder: FactBuilder, is_template: bool) -> It
     seen_ids: set[str] = set()
     has_main = False
     previous_level: int | None = None
-    with_id = WITH_ID(document.root)
+    ids = ID_VALUES(document.root)
+    # The ids as strings first (no element made in Python): most pages repeat none.
+    repeated = isinstance(ids, list) and len(set(ids)) < len(ids)
+    with_id = WITH_ID(document.root) if repeated else []
     for element in with_id if isinstance(with_id, list) else []:
         if not isinstance(element, etree._Element):
             continue
