@@ -6,11 +6,13 @@ import posixpath
 
 from schemas import Fact
 from sources.extraction import Extraction, ExtractionFailure, Redact, guarded, to_rows
-from sources.html.a11y import RULES, check
+from sources.html.a11y import CHECKED_TAGS, RULES, Checks
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
-from sources.html.facts import FactBuilder
+from sources.html.facts import FACT_TAGS, FactBuilder, elements, heading_level, role_of, tag_of
 from sources.html.names import untemplated
+
+WALKED_TAGS = tuple(dict.fromkeys((*FACT_TAGS, *CHECKED_TAGS)))
 
 
 def is_template(path: str, text: str) -> bool:
@@ -61,8 +63,15 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     except HtmlParseError as error:
         raise ExtractionFailure("parse_error", f"{path}: {error}") from None
     builder = FactBuilder(path, document)
-    rows = list(builder.facts())
-    for finding in check(document, builder, template):
+    checks = Checks(document, builder.names)
+    # One walk over the elements some fact or some rule needs (most of a page's are neither).
+    for element in elements(document, WALKED_TAGS):
+        tag, role = tag_of(element), role_of(element)
+        level = heading_level(element, tag, role)
+        builder.add(element, tag, role, level)
+        checks.add(element, tag, role, level)
+    rows = builder.finish()
+    for finding in checks.finish(template):
         rows.append(
             builder.make(
                 "a11y_finding",
