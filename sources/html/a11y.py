@@ -30,7 +30,7 @@ RULES = {
 # The elements some rule looks at (with the role bearers `elements` adds).
 CHECKED_TAGS = ("main", "img", "input", "select", "textarea", "button", "a", "table", *HEADING_TAGS)
 WITH_ID = etree.XPath("//*[@id != '']")
-ID_VALUES = etree.XPath("//*[@id != '']/@id", smart_strings=False)
+ID_VALUES = etree.XPath("//@id", smart_strings=False)
 UNLABELLED_INPUTS = frozenset({"hidden", "submit", "reset", "button", "image"})
 PRESENTATIONAL = frozenset({"presentation", "none"})
 
@@ -98,9 +98,10 @@ class Checks:
 
 
 def _duplicate_ids(document: HtmlDocument) -> Iterator[Finding]:
-    ids = ID_VALUES(document.root)
     # The ids as strings first (no element made in Python): most pages repeat none.
-    if not isinstance(ids, list) or len(set(ids)) == len(ids):
+    found = ID_VALUES(document.root)
+    ids = [value for value in found if value] if isinstance(found, list) else []
+    if len(set(ids)) == len(ids):
         return
     seen_ids: set[str] = set()
     with_id = WITH_ID(document.root)

@@ -121,6 +121,8 @@ class HtmlDocument:
             parent = node.getparent()
             if parent is None:
                 self._paths[node] = str(self._tree.getpath(node))
+            elif len(parent) == 1:  # most links and images: alone in their parent, nothing to number
+                self._paths[node] = f"{self._paths[parent]}/{node.tag}"
             else:
                 self._number_children(parent)
         return self._paths[element]
@@ -128,10 +130,6 @@ class HtmlDocument:
     def _number_children(self, parent: etree._Element) -> None:
         prefix = self._paths[parent] + "/"
         children = [(child, child.tag) for child in parent if isinstance(child.tag, str)]
-        if len(children) == 1:  # most links and images: one element in their parent
-            child, tag = children[0]
-            self._paths[child] = prefix + tag
-            return
         totals: dict[str, int] = {}
         for _, tag in children:
             totals[tag] = totals.get(tag, 0) + 1

@@ -35,7 +35,7 @@ def text_of(element: etree._Element) -> str:
     if not len(element) and element.tag not in SPECIAL:  # text only (most links): nothing to walk
         return clean(element.text) if isinstance(element.tag, str) else ""
     if next(element.iter(*SPECIAL), None) is None:
-        return clean("".join(str(part) for part in element.itertext()))
+        return clean("".join(map(str, element.itertext())))
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
