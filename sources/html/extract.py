@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, Redact, guarded, to_rows
+from sources.extraction import Extraction, ExtractionFailure, FactRow, Redact, dump_detail, guarded
 from sources.html.a11y import CHECKED_TAGS, RULES, Checks
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
@@ -13,6 +12,9 @@ from sources.html.facts import FACT_TAGS, FactBuilder, elements, heading_level, 
 from sources.html.names import untemplated
 
 WALKED_TAGS = tuple(dict.fromkeys((*FACT_TAGS, *CHECKED_TAGS)))
+DOCUMENT_DEFAULTS = {"title": None, "lang": None, "elements": 0, "title_templated": False}
+"""What validating the page's fact adds (`HtmlDocumentDetail`'s defaults): its row is built as the
+other rows are, with no model (pydantic is a third of a worker's start, and pages need none)."""
 
 
 def is_template(path: str, text: str) -> bool:
@@ -45,19 +47,12 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     }
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
 
-    def page(**more: object) -> Fact:
-        return Fact(
-            kind="html_document",
-            name=posixpath.basename(path),
-            qualname=path,
-            path=path,
-            line=1,
-            end_line=max(lines, 1),
-            detail={**document_detail, **more},
-        )
+    def page(**more: object) -> FactRow:
+        detail = {**DOCUMENT_DEFAULTS, **document_detail, **more}
+        return ("html_document", posixpath.basename(path), path, path, 1, max(lines, 1), dump_detail(detail))
 
     if not text.strip():
-        return Extraction(rows=to_rows([page()]), text=text, lines=lines, positions="scan")
+        return Extraction(rows=[page()], text=text, lines=lines, positions="scan")
     try:
         document = parse_html(text)
     except HtmlParseError as error:
@@ -95,4 +90,4 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     head = page(
         title=title or None, title_templated=title_templated, lang=document.root.get("lang"), elements=document.count()
     )
-    return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")
+    return Extraction(rows=[head, *rows], text=text, lines=lines, positions="scan")
