@@ -62,7 +62,7 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     # One walk over the elements some fact or some rule needs (most of a page's are neither).
     for element in elements(document, WALKED_TAGS):
         tag, role = tag_of(element), role_of(element)
-        level = heading_level(element, tag, role)
+        level = heading_level(element, tag, role) if role or tag[0] == "h" else None
         builder.add(element, tag, role, level)
         checks.add(element, tag, role, level)
     rows = builder.finish()

@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 
 from sources.extraction import FactRow, dump_detail
-from sources.html.document import HtmlDocument
+from sources.html.document import HtmlDocument, sourceline
 from sources.html.names import Names, clean, text_of, untemplated
 
 LANDMARK_TAGS = {
@@ -100,6 +100,8 @@ class FactBuilder:
         self.rows: list[FactRow] = []
         self._forms: list[tuple[etree._Element, list[etree._Element]]] = []
         self._previous_level: int | None = None
+        self._libxml_lines = not document.needs_scan
+        """Whether every line is libxml2's (`HtmlDocument.line`), asked once, not for each link."""
 
     def make(self, kind: str, name: str, element: etree._Element, **detail: Any) -> FactRow:
         line = self.document.line(element)
@@ -150,7 +152,7 @@ class FactBuilder:
 
     def _link(self, element: etree._Element, href: str) -> None:
         text, templated = untemplated(self.names.name(element))
-        line = self.document.line(element)
+        line = (sourceline(element) or 1) if self._libxml_lines else self.document.line(element)
         xpath = self.document.xpath_of(element)
         self.rows.append(("link", text, xpath, self.path, line, line, link_detail(href, text, templated, xpath)))
 

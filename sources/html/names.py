@@ -128,16 +128,17 @@ class Names:
 
     def name(self, element: etree._Element) -> str:
         """The accessible name of a link, button, landmark or heading ('' when it has none)."""
-        if element not in self._names:
-            self._names[element] = self._name(element)
-        return self._names[element]
+        name = self._names.get(element)
+        if name is None:
+            name = self._names[element] = self._name(element)
+        return name
 
     def _name(self, element: etree._Element) -> str:
         labelledby = self.labelledby(element)
         if labelledby:
             return labelledby
-        aria = clean(element.get("aria-label"))
-        if aria:
+        aria = element.get("aria-label")
+        if aria and (aria := clean(aria)):
             return aria
         tag = str(element.tag).lower()
         if tag == "input":
