@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sources.extraction import Extraction, failed
 from sources.html import extract_html
-from sources.python import extract_python
 from sources.secrets import SecretFinding
 from sources.spellings import redact_text
 
@@ -31,6 +30,10 @@ def extract_file(
         if html:
             extraction = extract_html(path, data, max_bytes, redact)
         else:
+            # Imported when a Python file comes: libcst is half of a worker's start, which a mine of
+            # pages never needs.
+            from sources.python import extract_python
+
             extraction = extract_python(path, data, module, is_package, max_bytes, redact=redact)
     except MemoryError:  # past the worker's memory bound (curate.pool): the file's size, not a crash
         return failed("too_large", "ran out of memory: the file needs more than a worker may hold")

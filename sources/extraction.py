@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schemas import Fact
 from sources.files import size_limit, too_large
+
+if TYPE_CHECKING:
+    from schemas import Fact
 
 Redact = Callable[[str], str]
 """What a driver applies to a file's text right after decoding it, before anything reads it (the
@@ -39,6 +41,9 @@ def to_rows(facts: Iterable[Fact]) -> list[FactRow]:
 
 def from_row(row: FactRow) -> Fact:
     """The validated fact behind a row."""
+    # Imported here: the workers make rows, and an HTML worker never needs pydantic's models.
+    from schemas import Fact
+
     kind, name, qualname, path, line, end_line, detail = row
     return Fact.model_validate(
         {

@@ -17,6 +17,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 SecretFinding = tuple[str, int]
@@ -159,12 +160,22 @@ def might_hold_secrets(data: bytes) -> bool:
     return any(marker in data for marker in MARKERS)
 
 
-def secret_spans(data: bytes) -> list[tuple[int, int, Pattern]]:
+def markers_in(data: bytes) -> frozenset[bytes]:
+    """The markers the bytes hold."""
+    return frozenset(marker for marker in MARKERS if marker in data)
+
+
+def secret_spans(data: bytes, markers: AbstractSet[bytes] | None = None) -> list[tuple[int, int, Pattern]]:
     """(start, end, pattern) of every secret in the bytes, in order of position, none overlapping.
-    Linear in the input: bounded patterns, one sorted sweep over the matches."""
+    Linear in the input: bounded patterns, one sorted sweep over the matches. `markers`, when the
+    caller knows them: a set holding every marker the bytes hold (more is only slower), so that
+    the bytes are not searched for each marker again."""
     candidates: list[tuple[int, int, int, int]] = []  # start, priority, end, pattern
     for priority, pattern in enumerate(PATTERNS):
-        if not any(marker in data for marker in pattern.markers):
+        if markers is not None:
+            if markers.isdisjoint(pattern.markers):
+                continue
+        elif not any(marker in data for marker in pattern.markers):
             continue
         for match in matches(pattern, data):
             value = match.group(pattern.group)
@@ -189,21 +200,24 @@ it is replaced by a redaction, which makes one: the next round finds it. Each ro
 the one before found something, so a text without secrets is scanned once."""
 
 
-def redact_secrets(data: bytes, *, html: bool = False) -> tuple[bytes, list[SecretFinding]]:
+def redact_secrets(
+    data: bytes, *, html: bool = False, markers: AbstractSet[bytes] | None = None
+) -> tuple[bytes, list[SecretFinding]]:
     """The bytes with every secret replaced, and the findings, in order of line. Linear in the input:
-    at most `REDACTION_ROUNDS` sweeps."""
+    at most `REDACTION_ROUNDS` sweeps. `markers` as `secret_spans` takes them."""
     findings: list[SecretFinding] = []
     for _ in range(REDACTION_ROUNDS):
-        data, found = _redact_once(data, html)
+        data, found = _redact_once(data, html, markers)
         if not found:
             break
+        markers = None  # the bytes changed
         findings += found
     return data, sorted(findings, key=lambda finding: finding[1]) if len(findings) > 1 else findings
 
 
-def _redact_once(data: bytes, html: bool) -> tuple[bytes, list[SecretFinding]]:
+def _redact_once(data: bytes, html: bool, markers: AbstractSet[bytes] | None) -> tuple[bytes, list[SecretFinding]]:
     """The bytes with every secret found in one sweep replaced, lines counted as it goes."""
-    spans = secret_spans(data)
+    spans = secret_spans(data, markers)
     if not spans:
         return data, []
     parts: list[bytes] = []

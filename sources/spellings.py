@@ -28,8 +28,10 @@ from typing import Any
 from sources.files import SourceFile
 from sources.secrets import (
     LINE_BREAK,
+    MARKERS,
     REDACTION_ROUNDS,
     SecretFinding,
+    markers_in,
     might_hold_secrets,
     redact_secrets,
     redaction,
@@ -55,25 +57,28 @@ def redact_text(text: str, *, html: bool = False) -> tuple[str, list[SecretFindi
     all, by `&lt;REDACTED:KIND&gt;`). Line breaks are kept, so every line keeps its number."""
     findings: list[SecretFinding] = []
     for _ in range(REDACTION_ROUNDS):  # a reference redacted may show a key glued to it (`redact_secrets`)
-        redacted, found = redact_secrets(_encode(text), html=html)
+        data = _encode(text)
+        markers = markers_in(data)
+        redacted, found = redact_secrets(data, html=html, markers=markers)
         if found:
             text = redacted.decode("utf-8", "surrogatepass")
         more: list[SecretFinding] = []
         if html and "&" in text:
-            text, more = _redact_references(text)
+            text, more = _redact_references(text, None if found else markers)
         findings += found + more
         if not more:
             break
     return text, sorted(findings, key=lambda finding: finding[1])
 
 
-def _redact_references(text: str) -> tuple[str, list[SecretFinding]]:
-    """Secrets that only appear once the character references are resolved, redacted in `text`."""
+def _redact_references(text: str, markers: frozenset[bytes] | None) -> tuple[str, list[SecretFinding]]:
+    """Secrets that only appear once the character references are resolved, redacted in `text`
+    (`markers`: those `text` holds, when known)."""
     resolved = html.unescape(text)
     if resolved == text:
         return text, []
     data = _encode(resolved)
-    spans = secret_spans(data)
+    spans = secret_spans(data, None if markers is None else _markers_once_resolved(text, markers))
     if not spans:
         return text, []
     # the resolved text as segments: a reference (one piece of `text` giving its expansion) or a
@@ -137,6 +142,15 @@ def _redact_references(text: str) -> tuple[str, list[SecretFinding]]:
         done = last
     parts.append(text[done:])
     return "".join(parts), findings
+
+
+def _markers_once_resolved(text: str, markers: frozenset[bytes]) -> frozenset[bytes]:
+    """Every marker the text may hold once its references are resolved, from those it holds as written
+    (`markers`): a marker in the resolved text lies in a run copied from the text, or holds a
+    character some reference resolves to. (The markers are ASCII, so in UTF-8 too.) Saves searching
+    the resolved page for each marker again: its references resolve to `<`, `&`, `&nbsp;`..."""
+    resolved = set("".join(html.unescape("&" + name) for name in set(CHARACTER_REFERENCE.findall(text))))
+    return markers | {marker for marker in MARKERS if not resolved.isdisjoint(marker.decode())}
 
 
 def _json_strings(text: str, depth: int) -> Iterator[str]:

@@ -32,8 +32,15 @@ from sources.files import SourceFile
 from sources.html import extract_html, parse_html
 from sources.html.document import HtmlParseError
 from sources.python import extract_python
-from sources.secrets import LINE_BREAK, PATTERNS, REDACTION_ROUNDS, matches, redact_secrets
-from sources.spellings import find_secrets_in_spellings, hide_secret_names, redact_strings, redact_text, strings_in
+from sources.secrets import LINE_BREAK, MARKERS, PATTERNS, REDACTION_ROUNDS, markers_in, matches, redact_secrets
+from sources.spellings import (
+    _markers_once_resolved,
+    find_secrets_in_spellings,
+    hide_secret_names,
+    redact_strings,
+    redact_text,
+    strings_in,
+)
 from tests import test_secret_spellings as spelled
 from tests.conftest import SAMPLE
 
@@ -313,6 +320,26 @@ REFERENCE_PIECES = st.sampled_from(
         "-----BEGIN PRIVATE KEY-----", "MIIEowIBAAKCAQEA3Tz2mr7SZiAMfQyu", "-----END PRIVATE KEY-----",
     ]
 )  # fmt: skip
+
+
+def _spelled_marker(marker: bytes, at: int) -> str:
+    """The marker with its character at `at` written as a character reference."""
+    text = marker.decode()
+    at %= len(text)
+    return f"{text[:at]}&#{ord(text[at])};{text[at + 1 :]}"
+
+
+MARKER_PIECES = st.sampled_from(MARKERS).map(bytes.decode) | st.builds(
+    _spelled_marker, st.sampled_from(MARKERS), st.integers(0, 20)
+)
+
+
+@given(st.lists(REFERENCE_PIECES | MARKER_PIECES, max_size=8).map("".join))
+def test_the_markers_given_for_resolved_text_hold_every_marker_it_holds(text: str) -> None:
+    """Redaction searches a page with its references resolved only for the markers this gives."""
+    held = markers_in(text.encode("utf-8", "surrogatepass"))
+    resolved = markers_in(html.unescape(text).encode("utf-8", "surrogatepass"))
+    assert resolved <= _markers_once_resolved(text, held)
 
 
 @given(

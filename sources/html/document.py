@@ -121,6 +121,8 @@ class HtmlDocument:
             parent = node.getparent()
             if parent is None:
                 self._paths[node] = str(self._tree.getpath(node))
+            elif len(parent) == 1:  # most links and images: alone in their parent, nothing to number
+                self._paths[node] = f"{self._paths[parent]}/{node.tag}"
             else:
                 self._number_children(parent)
         return self._paths[element]
@@ -128,10 +130,6 @@ class HtmlDocument:
     def _number_children(self, parent: etree._Element) -> None:
         prefix = self._paths[parent] + "/"
         children = [(child, child.tag) for child in parent if isinstance(child.tag, str)]
-        if len(children) == 1:  # most links and images: one element in their parent
-            child, tag = children[0]
-            self._paths[child] = prefix + tag
-            return
         totals: dict[str, int] = {}
         for _, tag in children:
             totals[tag] = totals.get(tag, 0) + 1
@@ -142,7 +140,9 @@ class HtmlDocument:
 
 
 # A start tag running over a line end, quotes honoured: only then is libxml2's line not the `<`'s.
-MULTILINE_START_TAG = re.compile(r"""<[A-Za-z](?:[^<>"'\n]|"[^"]*"|'[^']*')*\n""")
+# Possessive: each character has one way to match, so giving any back never finds a line end, and
+# runs are taken whole (a third of the time).
+MULTILINE_START_TAG = re.compile(r"""<[A-Za-z](?:[^<>"'\n]++|"[^"]*+"|'[^']*+')*+\n""")
 FORM_TAG = re.compile(r"<form[\s>]", re.IGNORECASE)
 
 
@@ -176,9 +176,21 @@ def parse_html(text: str) -> HtmlDocument:
     # on every element touched.
     # huge_tree lifts libxml2's nesting limit of 256, past which it silently drops the rest of the
     # page (legacy `<font><p>` soup reaches it); work stays bounded by the file size limit.
-    parser = etree.HTMLParser(recover=True, no_network=True, remove_comments=False, huge_tree=True)
+    # Given as UTF-8 bytes, said to be UTF-8: lxml hands libxml2 a str as UCS-4 on most pages
+    # (any character past U+00FF), which it converts first; that took a third of the parse.
     try:
-        root = etree.fromstring(text, parser)
+        source: str | bytes = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: libxml2 reads the str as lxml gives it
+        source = text
+    parser = etree.HTMLParser(
+        recover=True,
+        no_network=True,
+        remove_comments=False,
+        huge_tree=True,
+        encoding="utf-8" if isinstance(source, bytes) else None,
+    )
+    try:
+        root = etree.fromstring(source, parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as error:
         raise HtmlParseError(str(error)) from None
     if root is None:

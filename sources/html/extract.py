@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import posixpath
 
-from schemas import Fact
-from sources.extraction import Extraction, ExtractionFailure, Redact, guarded, to_rows
-from sources.html.a11y import RULES, check
+from sources.extraction import Extraction, ExtractionFailure, FactRow, Redact, dump_detail, guarded
+from sources.html.a11y import CHECKED_TAGS, RULES, Checks
 from sources.html.decode import decode_html
 from sources.html.document import LIBXML_VERSION, HtmlParseError, parse_html
-from sources.html.facts import FactBuilder
+from sources.html.facts import FACT_TAGS, FactBuilder, elements, heading_level, role_of, tag_of
 from sources.html.names import untemplated
+
+WALKED_TAGS = tuple(dict.fromkeys((*FACT_TAGS, *CHECKED_TAGS)))
+DOCUMENT_DEFAULTS = {"title": None, "lang": None, "elements": 0, "title_templated": False}
+"""What validating the page's fact adds (`HtmlDocumentDetail`'s defaults): its row is built as the
+other rows are, with no model (pydantic is a third of a worker's start, and pages need none)."""
 
 
 def is_template(path: str, text: str) -> bool:
@@ -43,26 +47,26 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     }
     lines = text.count("\n") + (0 if text.endswith("\n") else 1)
 
-    def page(**more: object) -> Fact:
-        return Fact(
-            kind="html_document",
-            name=posixpath.basename(path),
-            qualname=path,
-            path=path,
-            line=1,
-            end_line=max(lines, 1),
-            detail={**document_detail, **more},
-        )
+    def page(**more: object) -> FactRow:
+        detail = {**DOCUMENT_DEFAULTS, **document_detail, **more}
+        return ("html_document", posixpath.basename(path), path, path, 1, max(lines, 1), dump_detail(detail))
 
     if not text.strip():
-        return Extraction(rows=to_rows([page()]), text=text, lines=lines, positions="scan")
+        return Extraction(rows=[page()], text=text, lines=lines, positions="scan")
     try:
         document = parse_html(text)
     except HtmlParseError as error:
         raise ExtractionFailure("parse_error", f"{path}: {error}") from None
     builder = FactBuilder(path, document)
-    rows = list(builder.facts())
-    for finding in check(document, builder, template):
+    checks = Checks(document, builder.names)
+    # One walk over the elements some fact or some rule needs (most of a page's are neither).
+    for element in elements(document, WALKED_TAGS):
+        tag, role = tag_of(element), role_of(element)
+        level = heading_level(element, tag, role) if role or tag[0] == "h" else None
+        builder.add(element, tag, role, level)
+        checks.add(element, tag, role, level)
+    rows = builder.finish()
+    for finding in checks.finish(template):
         rows.append(
             builder.make(
                 "a11y_finding",
@@ -86,4 +90,4 @@ def _extract(path: str, data: bytes, redact: Redact | None) -> Extraction:
     head = page(
         title=title or None, title_templated=title_templated, lang=document.root.get("lang"), elements=document.count()
     )
-    return Extraction(rows=[*to_rows([head]), *rows], text=text, lines=lines, positions="scan")
+    return Extraction(rows=[head, *rows], text=text, lines=lines, positions="scan")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from json.encoder import encode_basestring as encode_string
 from typing import Any
 
 from lxml import etree
 
 from sources.extraction import FactRow, dump_detail
-from sources.html.document import HtmlDocument
+from sources.html.document import HtmlDocument, sourceline
 from sources.html.names import Names, clean, text_of, untemplated
 
 LANDMARK_TAGS = {
@@ -29,7 +30,8 @@ HEADING_TAGS = tuple(f"h{level}" for level in range(1, 7))
 
 
 # Only elements that can make a fact: iterating every element of a page in Python costs about as
-# much as parsing it, and most elements (div, span, p, li...) never make one.
+# much as parsing it, and most elements (div, span, p, li...) never make one. (With the role bearers
+# `elements` adds.)
 FACT_TAGS = (*LANDMARK_TAGS, *HEADING_TAGS, "form", "table", "img", "a")
 
 
@@ -65,11 +67,41 @@ def tag_of(element: etree._Element) -> str:
     return str(element.tag).lower()
 
 
+def role_of(element: etree._Element) -> str:
+    role = element.get("role")
+    return role.strip().lower() if role else ""
+
+
+def heading_level(element: etree._Element, tag: str, role: str) -> int | None:
+    if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456" and not role:
+        return int(tag[1])
+    if role == "heading":
+        level = element.get("aria-level") or "2"
+        return int(level) if level.isdigit() else 2
+    return None
+
+
+def link_detail(href: str, text: str, templated: bool, xpath: str) -> str:
+    """`dump_detail` of a link's detail, written out: a page has hundreds of links, and encoding a
+    dict (its keys sorted) costs eight times this."""
+    return (
+        f'{{"href": {encode_string(href)}, "templated": {"true" if templated else "false"}, '
+        f'"text": {encode_string(text)}, "xpath": {encode_string(xpath)}}}'
+    )
+
+
 class FactBuilder:
+    """Collects the facts of the elements it is shown, in document order (forms last)."""
+
     def __init__(self, path: str, document: HtmlDocument) -> None:
         self.path = path
         self.document = document
         self.names = Names(document.root)
+        self.rows: list[FactRow] = []
+        self._forms: list[tuple[etree._Element, list[etree._Element]]] = []
+        self._previous_level: int | None = None
+        self._libxml_lines = not document.needs_scan
+        """Whether every line is libxml2's (`HtmlDocument.line`), asked once, not for each link."""
 
     def make(self, kind: str, name: str, element: etree._Element, **detail: Any) -> FactRow:
         line = self.document.line(element)
@@ -78,44 +110,58 @@ class FactBuilder:
         # detail given here is complete, and tests validate every fact the samples produce.
         return (kind, name, xpath, self.path, line, line, dump_detail({**detail, "xpath": xpath}))
 
-    def facts(self) -> Iterator[FactRow]:
-        previous_level: int | None = None
-        forms: list[tuple[etree._Element, list[etree._Element]]] = []
-        for element in elements(self.document, FACT_TAGS):
-            tag = tag_of(element)
-            role = (element.get("role") or "").strip().lower()
-            landmark = role if role in LANDMARK_ROLES else self.implicit_role(element, tag) if not role else None
-            if landmark is not None:
-                label = self.names.name(element) if tag == "figure" or role else self.landmark_label(element)
-                if landmark == "region" and not label:
-                    landmark = "generic"  # an unnamed <section> is no landmark (HTML-AAM)
-                yield self.make("landmark", landmark, element, tag=tag, role=landmark, label=label or None)
-            level = self.heading_level(element, tag, role)
-            if level is not None:
-                text, templated = untemplated(text_of(element))
-                skipped = previous_level if previous_level is not None and level > previous_level + 1 else None
-                yield self.make(
-                    "heading", text, element, level=level, text=text, templated=templated, skipped_from=skipped
-                )
-                previous_level = level
-            if tag == "form":
-                if self.document.is_dropped(element) and forms:
-                    forms[-1][1].extend(self.controls_in(element))
-                else:
-                    forms.append((element, self.controls_in(element)))
-            elif tag == "table":
-                yield self.table(element)
-            elif tag == "img":
-                alt = element.get("alt")
-                state = "missing" if alt is None else "empty" if not alt.strip() else "present"
-                yield self.make(
-                    "image", element.get("src") or "", element, src=element.get("src"), alt=alt, alt_state=state
-                )
-            elif tag == "a" and element.get("href") is not None:
-                text, templated = untemplated(self.names.name(element))
-                yield self.make("link", text, element, href=element.get("href") or "", text=text, templated=templated)
-        for form, controls in forms:
-            yield self.form(form, controls)
+    def add(self, element: etree._Element, tag: str, role: str, level: int | None) -> None:
+        """The facts of one element of `walk`'s (`role` as `role_of` gives it, `level` as
+        `heading_level` does); most make none."""
+        if tag == "a" and not role:  # most elements shown: a plain link is no landmark and no heading
+            href = element.get("href")
+            if href is not None:
+                self._link(element, href)
+            return
+        landmark = role if role in LANDMARK_ROLES else self.implicit_role(element, tag) if not role else None
+        if landmark is not None:
+            label = self.names.name(element) if tag == "figure" or role else self.landmark_label(element)
+            if landmark == "region" and not label:
+                landmark = "generic"  # an unnamed <section> is no landmark (HTML-AAM)
+            self.rows.append(self.make("landmark", landmark, element, tag=tag, role=landmark, label=label or None))
+        if level is not None:
+            text, templated = untemplated(text_of(element))
+            previous = self._previous_level
+            skipped = previous if previous is not None and level > previous + 1 else None
+            self.rows.append(
+                self.make("heading", text, element, level=level, text=text, templated=templated, skipped_from=skipped)
+            )
+            self._previous_level = level
+        if tag == "form":
+            if self.document.is_dropped(element) and self._forms:
+                self._forms[-1][1].extend(self.controls_in(element))
+            else:
+                self._forms.append((element, self.controls_in(element)))
+        elif tag == "table":
+            self.rows.append(self.table(element))
+        elif tag == "img":
+            alt = element.get("alt")
+            state = "missing" if alt is None else "empty" if not alt.strip() else "present"
+            self.rows.append(
+                self.make("image", element.get("src") or "", element, src=element.get("src"), alt=alt, alt_state=state)
+            )
+        elif tag == "a":
+            href = element.get("href")
+            if href is not None:
+                self._link(element, href)
+
+    def _link(self, element: etree._Element, href: str) -> None:
+        text, templated = untemplated(self.names.name(element))
+        line = (sourceline(element) or 1) if self._libxml_lines else self.document.line(element)
+        xpath = self.document.xpath_of(element)
+        self.rows.append(("link", text, xpath, self.path, line, line, link_detail(href, text, templated, xpath)))
+
+    def finish(self) -> list[FactRow]:
+        """Every fact collected: those of the elements shown, then the forms with their controls."""
+        for form, controls in self._forms:
+            self.rows.append(self.form(form, controls))
+        self._forms = []
+        return self.rows
 
     @staticmethod
     def implicit_role(element: etree._Element, tag: str) -> str | None:
@@ -129,15 +175,6 @@ class FactBuilder:
 
     def landmark_label(self, element: etree._Element) -> str:
         return self.names.labelledby(element) or clean(element.get("aria-label")) or ""
-
-    @staticmethod
-    def heading_level(element: etree._Element, tag: str, role: str) -> int | None:
-        if len(tag) == 2 and tag[0] == "h" and tag[1] in "123456" and not role:
-            return int(tag[1])
-        if role == "heading":
-            level = element.get("aria-level") or "2"
-            return int(level) if level.isdigit() else 2
-        return None
 
     def controls_in(self, form: etree._Element) -> list[etree._Element]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -24,7 +25,7 @@ def untemplated(text: str) -> tuple[str, bool]:
     """(the text without Jinja/Django template syntax, whether it held any): `{% block title %}Users{%
     endblock %}` gives ("Users", True), `{{ user.name }}` gives ("", True); an unclosed tag runs to the end.
     Text without an opener comes back as it is."""
-    if not any(opener in text for opener in TEMPLATE_OPENERS):
+    if "{" not in text or not any(opener in text for opener in TEMPLATE_OPENERS):
         return text, False
     return clean(TEMPLATE_SYNTAX.sub(" ", text)), True
 
@@ -34,7 +35,7 @@ def text_of(element: etree._Element) -> str:
     if not len(element) and element.tag not in SPECIAL:  # text only (most links): nothing to walk
         return clean(element.text) if isinstance(element.tag, str) else ""
     if next(element.iter(*SPECIAL), None) is None:
-        return clean("".join(str(part) for part in element.itertext()))
+        return clean("".join(map(str, element.itertext())))
     parts: list[str] = []
 
     def walk(node: etree._Element) -> None:
@@ -59,18 +60,29 @@ def text_of(element: etree._Element) -> str:
 
 class Names:
     def __init__(self, root: etree._Element) -> None:
-        self.by_id: dict[str, etree._Element] = {}
-        self.labels_for: dict[str, list[etree._Element]] = {}
+        self.root = root
         self._names: dict[etree._Element, str] = {}
         # Each text read once: 20,000 controls sharing one id, or naming the same element, cost no more
         # than one does (each used to read every label again: quadratic).
         self._texts: dict[etree._Element, str] = {}
         self._labels: dict[str, str] = {}
         self._labelledby: dict[str, str | None] = {}
-        for element in root.iterfind(".//*[@id]"):
-            self.by_id.setdefault(element.get("id", ""), element)
-        for label in root.iterfind(".//label[@for]"):
-            self.labels_for.setdefault(label.get("for", ""), []).append(label)
+
+    # Indexed the first time one is needed: most pages use no aria-labelledby and have no labelled
+    # control, and indexing every element with an id costs a tenth of the extraction.
+    @functools.cached_property
+    def by_id(self) -> dict[str, etree._Element]:
+        found: dict[str, etree._Element] = {}
+        for element in self.root.iterfind(".//*[@id]"):
+            found.setdefault(element.get("id", ""), element)
+        return found
+
+    @functools.cached_property
+    def labels_for(self) -> dict[str, list[etree._Element]]:
+        found: dict[str, list[etree._Element]] = {}
+        for label in self.root.iterfind(".//label[@for]"):
+            found.setdefault(label.get("for", ""), []).append(label)
+        return found
 
     def labelledby(self, element: etree._Element) -> str | None:
         attribute = element.get("aria-labelledby")
@@ -116,16 +128,17 @@ class Names:
 
     def name(self, element: etree._Element) -> str:
         """The accessible name of a link, button, landmark or heading ('' when it has none)."""
-        if element not in self._names:
-            self._names[element] = self._name(element)
-        return self._names[element]
+        name = self._names.get(element)
+        if name is None:
+            name = self._names[element] = self._name(element)
+        return name
 
     def _name(self, element: etree._Element) -> str:
         labelledby = self.labelledby(element)
         if labelledby:
             return labelledby
-        aria = clean(element.get("aria-label"))
-        if aria:
+        aria = element.get("aria-label")
+        if aria and (aria := clean(aria)):
             return aria
         tag = str(element.tag).lower()
         if tag == "input":

@@ -333,6 +333,9 @@ def test_every_fact_of_the_samples_is_valid_as_built() -> None:
         result = extract_html(page_path.name, page_path.read_bytes())
         assert result.status == "ok" and len(result.rows) > 5
         assert to_rows(result.facts) == result.rows, page_path
+    empty = extract_html("empty.html", b"\n \n")
+    assert empty.status == "ok" and len(empty.rows) == 1
+    assert to_rows(empty.facts) == empty.rows
 
 
 def test_paths_are_the_ones_libxml2_writes() -> None:
