@@ -42,8 +42,12 @@ from sources.python.link import link
 from sources.spellings import SECRET_IN_NAME, hide_secret_names, name_findings, redact_path
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
-BATCH_FILES = 200
-BATCH_SECONDS = 2.0
+BATCH_FILES = 1_000
+BATCH_SECONDS = 10.0
+"""Files mined are committed by the batch: at most `--batch` files (`BATCH_FILES`), at most this long
+after the last commit. A commit costs DuckDB a checkpoint that compresses the partly filled row
+groups again: writing 2,500 HTML pages (290,000 facts) took 1.8 s of CPU in 13 commits of 200
+files, 1.2 s in 3 of 1,000."""
 LARGEST_SIZE_LIMIT = 1 << 30
 """The highest `--max-file-size`: a worker holds a file many times over (a 32 MB page peaks at 1.1 GiB)."""
 BATCH_BYTES = 64 * 1024 * 1024
