@@ -67,6 +67,16 @@ def test_the_store_writes_tables_without_importing_pandas() -> None:
     subprocess.run([sys.executable, "-c", script], check=True)
 
 
+def test_a_mining_worker_imports_neither_pyarrow_nor_duckdb() -> None:
+    """The workers lay facts out with the standard library: each would pay 0.3 s to import pyarrow."""
+    script = (
+        "import sys\n"
+        "import curate.mine_worker\n"
+        "assert not {'pyarrow', 'duckdb', 'pandas'} & set(sys.modules), sorted(sys.modules)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 def test_fact_ids_are_those_stores_already_hold() -> None:
     """Ids that the store computed itself before the workers laid facts out (md5 in DuckDB): a
     re-mine of unchanged files keeps them. A repeat on the same line takes the next number."""
