@@ -9,8 +9,14 @@ same files. Three figures over it:
 - cold mine: `mine()` into a fresh store (a new file each repeat), all cores;
 - warm mine: `mine()` again on that store with nothing changed, so nothing is parsed.
 
-Targets: cold / baseline <= 1.5 on 2 cores, warm / cold <= 0.05. Exits 1 when a target is missed,
-2 when there are fewer than 2,000 pages to measure.
+Of the cold mine it also reports where the processor time went: the worker processes (secret scan,
+parse, extract) and the parent (read, hash, collect, write the store, link), and how fast the store
+took the facts (fact rows over the seconds spent in `Store.write_files`, commits included).
+
+Targets, on 2 cores: cold / baseline <= 6 (extracting the facts is the work, not parsing), parent
+CPU / baseline <= 1.5 (the one process that writes the store must not be what the cores wait on),
+store writes >= 1,000,000 fact rows/s, warm / cold <= 0.05. Exits 1 when a target is missed, 2 when
+there are fewer than 2,000 pages to measure.
 Usage: uv run python bench/mine_html.py [--repeat N] [--root PATH] [--limit N] [--write FILE]
 """
 
@@ -44,7 +50,9 @@ RUST_DOCS = "/root/.rustup/toolchains/*/share/doc/rust/html"
 DEFAULT_LIMIT = 2_500
 MIN_PAGES = 2_000
 DOMAIN = "html-bench"
-COLD_TARGET = 1.5
+COLD_TARGET = 6.0
+PARENT_TARGET = 1.5
+WRITE_TARGET = 1_000_000
 WARM_TARGET = 0.05
 SECTION = "mine_html"
 SHOWN_FAILURES = 5
@@ -175,12 +183,18 @@ class Failure:
 @dataclass(frozen=True)
 class Cpu:
     """Where a cold mine's processor time went: its worker processes (secret scan, parse, extract),
-    and the parent (read, hash, collect results, write the store, link), of which the store writes.
-    The parent is one process: its time is a floor under the cold mine's wall time."""
+    and the parent (read, hash, collect results, write the store, link). The parent is one process:
+    its time is a floor under the cold mine's wall time. Also the seconds (wall) the store writes
+    took, and the fact rows they wrote."""
 
     workers: float
     parent: float
     store_writes: float
+    fact_rows: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.fact_rows / self.store_writes if self.store_writes else 0.0
 
 
 @dataclass(frozen=True)
@@ -196,21 +210,27 @@ class Run:
 
 
 class TimedStore(Store):
-    """The store, with the time its `write_files` took (the parent writes every mined file's rows)."""
+    """The store, with the time its `write_files` took (the parent writes every mined file's rows)
+    and the fact rows it wrote."""
 
     writing = 0.0
+    fact_rows = 0
 
     def write_files(self, source: str, writes: Sequence[FileWrite]) -> None:
         started = time.perf_counter()
         super().write_files(source, writes)
         self.writing += time.perf_counter() - started
+        self.fact_rows += sum(
+            len(write.rows) if write.facts is None else write.facts["fact_id"].length for write in writes
+        )
 
 
 def timed_mine(store: TimedStore, corpus: Corpus) -> tuple[float, MineStats, Cpu]:
-    before, children, writing = (
+    before, children, writing, fact_rows = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
         store.writing,
+        store.fact_rows,
     )
     started = time.perf_counter()
     stats = mine(store, corpus.folder, domain=DOMAIN)
@@ -220,6 +240,7 @@ def timed_mine(store: TimedStore, corpus: Corpus) -> tuple[float, MineStats, Cpu
         workers=children_after.ru_utime + children_after.ru_stime - children.ru_utime - children.ru_stime,
         parent=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
         store_writes=store.writing - writing,
+        fact_rows=store.fact_rows - fact_rows,
     )
     return seconds, stats, cpu
 
@@ -251,7 +272,7 @@ def describe_run(number: int, repeat: int, run: Run) -> str:
         f"run {number}/{repeat}: baseline {run.baseline:.2f} s ({run.baseline_failed} rejected by lxml), "
         f"cold {run.cold:.2f} s ({run.cold_stats.mined} mined, {sum(run.cold_stats.failed.values())} failed; "
         f"CPU: workers {run.cold_cpu.workers:.2f} s, parent {run.cold_cpu.parent:.2f} s, "
-        f"of which store writes {run.cold_cpu.store_writes:.2f} s), "
+        f"store writes {run.cold_cpu.store_writes:.2f} s = {run.cold_cpu.rows_per_second:,.0f} fact rows/s), "
         f"warm {run.warm:.3f} s ({parsed(run.warm_stats)} parsed, {run.warm_stats.unchanged} unchanged)"
     )
 
@@ -270,9 +291,29 @@ def describe_mined(run: Run) -> list[str]:
     return lines
 
 
+def parent_ratio(runs: Sequence[Run], summary: Summary) -> float:
+    """The least parent CPU of the cold mines over the best baseline."""
+    return min(run.cold_cpu.parent for run in runs) / summary.baseline
+
+
+def write_rate(runs: Sequence[Run]) -> float:
+    """The best cold mine's store writes, in fact rows a second."""
+    return max(run.cold_cpu.rows_per_second for run in runs)
+
+
+def passed(runs: Sequence[Run], summary: Summary) -> bool:
+    return (
+        summary.cold_passed
+        and summary.warm_passed
+        and parent_ratio(runs, summary) <= PARENT_TARGET
+        and write_rate(runs) >= WRITE_TARGET
+    )
+
+
 def table(corpus: Corpus, runs: Sequence[Run], summary: Summary, machine: Machine) -> list[tuple[str, str]]:
     last = runs[-1].cold_stats
     cpu = min(runs, key=lambda run: run.cold).cold_cpu  # the best run's
+    parent, rate = parent_ratio(runs, summary), write_rate(runs)
     return [
         ("pages", f"{len(corpus.pages):,}"),
         ("bytes", f"{corpus.size:,}"),
@@ -280,12 +321,13 @@ def table(corpus: Corpus, runs: Sequence[Run], summary: Summary, machine: Machin
         ("baseline: `lxml.html.parse`, 1 process", f"{summary.baseline:.2f} s"),
         (f"cold mine, {machine.cores} jobs, fresh store", f"{summary.cold:.2f} s"),
         ("warm mine, nothing changed", f"{summary.warm:.3f} s"),
-        (f"cold / baseline (target <= {COLD_TARGET})", f"{summary.cold_ratio:.3f} {verdict(summary.cold_passed)}"),
-        (f"warm / cold (target <= {WARM_TARGET})", f"{summary.warm_ratio:.3f} {verdict(summary.warm_passed)}"),
-        ("cold mine CPU: workers (scan, parse, extract)", f"{cpu.workers:.2f} s"),
+        (f"cold / baseline (target <= {COLD_TARGET:g})", f"{summary.cold_ratio:.3f} {verdict(summary.cold_passed)}"),
+        (f"parent CPU / baseline (target <= {PARENT_TARGET:g})", f"{parent:.3f} {verdict(parent <= PARENT_TARGET)}"),
+        (f"store writes, fact rows/s (target >= {WRITE_TARGET:,})", f"{rate:,.0f} {verdict(rate >= WRITE_TARGET)}"),
+        (f"warm / cold (target <= {WARM_TARGET:g})", f"{summary.warm_ratio:.3f} {verdict(summary.warm_passed)}"),
+        ("cold mine CPU: workers (secret scan, parse, extract)", f"{cpu.workers:.2f} s"),
         ("cold mine CPU: parent (read, hash, collect, store, link)", f"{cpu.parent:.2f} s"),
-        ("  of which the store writes", f"{cpu.store_writes:.2f} s"),
-        ("floor: parent CPU / baseline (one process writes the store)", f"{cpu.parent / summary.baseline:.3f}"),
+        ("store writes (wall, commits included)", f"{cpu.store_writes:.2f} s for {cpu.fact_rows:,} fact rows"),
     ]
 
 
@@ -381,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = invocation("bench/mine_html.py", argv)
         write_section(arguments.write, section(corpus, runs, summary, machine, command))
         print(f"\nwrote the {SECTION} section of {arguments.write}")
-    return 0 if summary.cold_passed and summary.warm_passed else 1
+    return 0 if passed(runs, summary) else 1
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ class ByteSize(click.ParamType[int]):
 @click.option(
     "--batch",
     type=click.IntRange(min=1),
-    default=200,
+    default=1_000,
     show_default=True,
     help="Files per commit: a killed run loses at most one batch.",
 )

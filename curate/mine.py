@@ -15,9 +15,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 from typing import Literal
 
+from curate.columns import Columns, held_bytes
 from curate.errors import InputError
 from curate.pool import run_tasks
 from curate.store import FileState, FileWrite, Store
@@ -38,15 +40,21 @@ from sources.spellings import SECRET_IN_NAME, hide_secret_names, name_findings, 
 from sources.versions import EXTRACTOR_VERSIONS
 
 LINK_KINDS = ("module", "import", "binding", "class", "candidate", "cli_command", "cli_mount")
-BATCH_FILES = 200
-BATCH_SECONDS = 2.0
+BATCH_FILES = 1_000
+BATCH_SECONDS = 10.0
+"""Files mined are committed by the batch: at most `--batch` files (`BATCH_FILES`), at most this long
+after the last commit. A commit costs DuckDB a checkpoint that compresses the partly filled row
+groups again: writing 2,500 HTML pages (290,000 facts) took 1.8 s of CPU in 13 commits of 200
+files, 1.2 s in 3 of 1,000."""
 LARGEST_SIZE_LIMIT = 1 << 30
 """The highest `--max-file-size`: a worker holds a file many times over (a 32 MB page peaks at 1.1 GiB)."""
 BATCH_BYTES = 64 * 1024 * 1024
-"""Texts waiting to be written past this many characters are written at once, whatever their count."""
+"""Texts and fact columns waiting to be written past this many bytes are written at once, whatever
+their count."""
 
 Engine = Literal["local", "ray"]
 ProgressCallback = Callable[[int, int], None]
+Kinds = dict[str, int]
 
 
 @dataclass
@@ -261,7 +269,9 @@ def _extract_all(
         pending_bytes = 0
         last_flush = time.monotonic()
 
-    def add(item: SourceFile, extraction: Extraction) -> None:
+    def add(item: SourceFile, extraction: Extraction, facts: Columns | None = None, kinds: Kinds | None = None) -> None:
+        """One file's outcome; `facts` and `kinds` come from the workers, else they are read from
+        `extraction.rows`."""
         nonlocal done, pending_bytes
         record = FileRecord(
             path=item.path,
@@ -277,8 +287,7 @@ def _extract_all(
             stats.mined += 1
         else:
             stats.failed[record.reason or "unknown"] += 1
-        for row in extraction.rows:
-            stats.facts[row[0]] += 1
+        stats.facts.update(kinds if kinds is not None else Counter(map(itemgetter(0), extraction.rows)))
         text = extraction.text
         for kind, _ in extraction.secrets:
             stats.secrets[kind] += 1
@@ -290,9 +299,10 @@ def _extract_all(
                 extraction.positions,
                 EXTRACTOR_VERSIONS[item.language],
                 extraction.secrets,
+                facts,
             )
         )
-        pending_bytes += len(text or "")
+        pending_bytes += len(text or "") + (held_bytes(facts) if facts is not None else 0)
         done += 1
         if on_progress is not None:
             on_progress(done, len(todo))
@@ -339,13 +349,13 @@ def _extract_all(
         flush()
         return
     run_tasks(
-        "sources.extract:extract_file",
-        tasks(),
+        "curate.mine_worker:extract_file_columns",
+        ((source, *task) for task in tasks()),
         jobs=jobs or os.cpu_count() or 1,
-        on_result=lambda index, extraction: add(readable[index], extraction),
+        on_result=lambda index, extracted: add(readable[index], extracted.extraction, extracted.facts, extracted.kinds),
         on_crash=lambda index, why: add(
             readable[index], Extraction(status="failed", reason="parser_crashed", error=why)
         ),
-        weight=lambda task: len(task[1]),
+        weight=lambda task: len(task[2]),
     )
     flush()

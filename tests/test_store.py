@@ -77,10 +77,14 @@ def test_a_batch_that_fails_midway_leaves_nothing_behind(store: Store, monkeypat
     add_source(store)
     batch = [write(record("a.py"), "x", [fact("a.py", 1)])]
 
-    def interrupted(*args: object) -> None:
-        raise RuntimeError("interrupted after the file rows were written")
+    insert = Store._insert
 
-    monkeypatch.setattr("curate.store.core.fact_table", interrupted)
+    def interrupted(self: Store, table: str, rows: object) -> None:
+        if table == "facts":
+            raise RuntimeError("interrupted after the file rows were written")
+        insert(self, table, rows)
+
+    monkeypatch.setattr(Store, "_insert", interrupted)
     with pytest.raises(RuntimeError):
         store.write_files("s", batch)
     assert store.file_states("s") == {} and store.dump()["contents"] == []

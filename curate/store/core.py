@@ -17,10 +17,12 @@ from typing import Any
 
 import duckdb
 
+from curate.columns import Columns, int32s, int64s, joined, repeated, strings
 from curate.errors import StoreBusyError, StoreError
-from curate.store.arrow import pa
+from curate.fact_columns import fact_columns
+from curate.store.arrow import arrow_table, pa
 from curate.store.examples import EXAMPLE_TABLES, ExampleTables
-from curate.store.facts import FactTables, fact_table
+from curate.store.facts import FactTables
 from curate.store.training import TRAINING_TABLES, TrainingTables
 from schemas import FileRecord, Source
 from sources.extraction import FactRow, dump_detail
@@ -76,24 +78,12 @@ MIGRATIONS: dict[int, str] = {
     """,
 }
 
-FILE_COLUMNS = (
-    "source",
-    "path",
-    "sha256",
-    "size",
-    "language",
-    "status",
-    "reason",
-    "error",
-    "lines",
-    "positions",
-    "extractor",
-)
-
 
 @dataclass(frozen=True)
 class FileWrite:
-    """One mined file: its record, its text (None for files that could not be read) and fact rows."""
+    """One mined file: its record, its text (None for files that could not be read) and its facts, as
+    rows or, from the mining workers, already as the `facts` table's columns
+    (`curate.fact_columns`), which are then written as they are and `rows` is not read."""
 
     record: FileRecord
     text: str | None
@@ -101,6 +91,7 @@ class FileWrite:
     positions: str | None = None
     extractor: str = ""
     secrets: Sequence[tuple[str, int]] = ()
+    facts: Columns | None = None
 
 
 @dataclass(frozen=True)
@@ -283,25 +274,47 @@ class Store(FactTables, ExampleTables, TrainingTables):
         ]
 
     def write_files(self, source: str, writes: Sequence[FileWrite]) -> None:
-        """Replace these files' rows, contents and extracted facts, all in one transaction."""
+        """Replace these files' rows, contents and extracted facts, all in one transaction: one
+        statement a table, each appending Arrow columns whole."""
         if not writes:
             return
-        paths = pa.table({"path": [write.record.path for write in writes]})
-        file_rows = {column: [] for column in FILE_COLUMNS}  # type: dict[str, list[Any]]
-        for write in writes:
-            values = write.record.model_dump()
-            for column in FILE_COLUMNS:
-                if column == "source":
-                    file_rows[column].append(source)
-                elif column == "positions":
-                    file_rows[column].append(write.positions)
-                elif column == "extractor":
-                    file_rows[column].append(write.extractor)
-                else:
-                    file_rows[column].append(values[column])
+        records = [write.record for write in writes]
+        path = strings([record.path for record in records])
+        paths = arrow_table({"path": path})
+        files = arrow_table(
+            {
+                "source": repeated(source, len(writes)),
+                "path": path,
+                "sha256": strings([record.sha256 for record in records]),
+                "size": int64s([record.size for record in records]),
+                "language": strings([record.language for record in records]),
+                "status": strings([record.status for record in records]),
+                "reason": strings([record.reason for record in records]),
+                "error": strings([record.error for record in records]),
+                "lines": int32s([record.lines for record in records]),
+                "positions": strings([write.positions for write in writes]),
+                "extractor": strings([write.extractor for write in writes]),
+            }
+        )
         texts: dict[str, str] = {write.record.sha256: write.text for write in writes if write.text is not None}
-        contents = pa.table({"sha256": list(texts), "text": list(texts.values())})
-        rows = [row for write in writes for row in write.rows]
+        contents = arrow_table({"sha256": strings(list(texts)), "text": strings(list(texts.values()))})
+        found = [(write.record.path, line, kind) for write in writes for kind, line in write.secrets]
+        secrets = arrow_table(
+            {
+                "source": repeated(source, len(found)),
+                "path": strings([path for path, _, _ in found]),
+                "line": int32s([line for _, line, _ in found]),
+                "kind": strings([kind for _, _, kind in found]),
+            }
+        )
+        facts = arrow_table(
+            joined(
+                [
+                    write.facts if write.facts is not None else fact_columns(source, write.rows, "extract")
+                    for write in writes
+                ]
+            )
+        )
         with self.transaction():
             self._db.register("incoming_paths", paths)
             self._db.execute(
@@ -316,16 +329,14 @@ class Store(FactTables, ExampleTables, TrainingTables):
                 "DELETE FROM secrets WHERE source = ? AND path IN (SELECT path FROM incoming_paths)", [source]
             )
             self._db.unregister("incoming_paths")
-            secrets = [(source, write.record.path, line, kind) for write in writes for kind, line in write.secrets]
-            if secrets:
-                self._db.executemany("INSERT INTO secrets VALUES (?, ?, ?, ?)", secrets)
-            self._insert("files", pa.table(file_rows))
+            self._insert("secrets", secrets)
+            self._insert("files", files)
             self._db.register("incoming_contents", contents)
             # replaced, not kept: a text stored by an older extractor may hold what this one redacts
             self._db.execute("DELETE FROM contents WHERE sha256 IN (SELECT sha256 FROM incoming_contents)")
             self._db.execute("INSERT INTO contents SELECT * FROM incoming_contents")
             self._db.unregister("incoming_contents")
-            self._insert_facts(fact_table(source, rows, "extract"))
+            self._insert("facts", facts)
 
     def record_listed(
         self, entry: str, domain: str | None, status: str, reason: str | None, source: str | None, sha256: str | None
@@ -390,7 +401,7 @@ class Store(FactTables, ExampleTables, TrainingTables):
         gone = list(paths)
         if not gone:  # before any table is made: pyarrow costs as much to load as a warm re-mine
             return
-        table = pa.table({"path": gone})
+        table = arrow_table({"path": strings(gone)})
         with self.transaction():
             self._db.register("gone", table)
             self._db.execute("DELETE FROM facts WHERE source = ? AND path IN (SELECT path FROM gone)", [source])

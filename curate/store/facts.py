@@ -1,14 +1,13 @@
 """Facts in the store: the facts mining extracted and linking derived, what linking rejected, and
 line search over the mined texts: what the tool executor reads.
 
-Fact ids are content-derived, so re-mining unchanged code gives the same ids. Search runs on
-DuckDB's RE2 (linear time), so no pattern can hang the executor.
+Fact ids are content-derived (`curate.fact_columns`), so re-mining unchanged code gives the same
+ids. Search runs on DuckDB's RE2 (linear time), so no pattern can hang the executor.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -16,9 +15,11 @@ from typing import Any
 
 import duckdb
 
-from curate.store.arrow import pa
+from curate.columns import int32s, repeated, strings
+from curate.fact_columns import fact_columns
+from curate.store.arrow import arrow_table, pa
 from schemas import Fact
-from sources.extraction import FactRow, dump_detail, to_rows
+from sources.extraction import dump_detail, to_rows
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,6 @@ class FactTables:
 
     def _insert(self, table: str, rows: pa.Table) -> None:
         raise NotImplementedError
-
-    def _insert_facts(self, rows: pa.Table) -> None:
-        """Insert facts with content-derived ids: the same fact in the same place always gets the same
-        id (a repeat of one on the same line is numbered)."""
-        if rows.num_rows == 0:
-            return
-        self._db.register("incoming_facts", rows)
-        self._db.execute(
-            """
-            INSERT INTO facts
-            SELECT md5(concat_ws(chr(0), source, path, kind, qualname, line::VARCHAR, name,
-                       row_number() OVER (PARTITION BY path, kind, qualname, line, name ORDER BY seq)::VARCHAR)),
-                   source, path, kind, name, qualname, line, end_line, seq, stage, detail
-            FROM incoming_facts
-            """
-        )
-        self._db.unregister("incoming_facts")
 
     # -- facts -------------------------------------------------------------------------------
     def facts(
@@ -151,16 +135,16 @@ class FactTables:
         with self.transaction():
             self._db.execute("DELETE FROM facts WHERE source = ? AND stage = 'link'", [source])
             self._db.execute("DELETE FROM rejections WHERE source = ? AND stage = 'link'", [source])
-            self._insert_facts(fact_table(source, to_rows(added), "link"))
+            self._insert("facts", arrow_table(fact_columns(source, to_rows(added), "link")))
             if changed:
-                updates = pa.table(
+                updates = arrow_table(
                     {
-                        "path": [fact.path for fact in changed],
-                        "kind": [fact.kind for fact in changed],
-                        "qualname": [fact.qualname for fact in changed],
-                        "name": [fact.name for fact in changed],
-                        "line": [fact.line for fact in changed],
-                        "detail": [dump_detail(fact.detail) for fact in changed],
+                        "path": strings([fact.path for fact in changed]),
+                        "kind": strings([fact.kind for fact in changed]),
+                        "qualname": strings([fact.qualname for fact in changed]),
+                        "name": strings([fact.name for fact in changed]),
+                        "line": int32s([fact.line for fact in changed]),
+                        "detail": strings([dump_detail(fact.detail) for fact in changed]),
                     }
                 )
                 self._db.register("updates", updates)
@@ -171,20 +155,19 @@ class FactTables:
                     [source],
                 )
                 self._db.unregister("updates")
-            if rejected:
-                self._insert(
-                    "rejections",
-                    pa.table(
-                        {
-                            "source": [source] * len(rejected),
-                            "path": [fact.path for fact, _ in rejected],
-                            "line": [fact.line for fact, _ in rejected],
-                            "stage": ["link"] * len(rejected),
-                            "reason": [reason for _, reason in rejected],
-                            "detail": [dump_detail(fact.model_dump(mode="json")) for fact, _ in rejected],
-                        }
-                    ),
-                )
+            self._insert(
+                "rejections",
+                arrow_table(
+                    {
+                        "source": repeated(source, len(rejected)),
+                        "path": strings([fact.path for fact, _ in rejected]),
+                        "line": int32s([fact.line for fact, _ in rejected]),
+                        "stage": repeated("link", len(rejected)),
+                        "reason": strings([reason for _, reason in rejected]),
+                        "detail": strings([dump_detail(fact.model_dump(mode="json")) for fact, _ in rejected]),
+                    }
+                ),
+            )
             self._db.execute("UPDATE sources SET linked_revision = ? WHERE name = ?", [revision, source])
 
     def rejections(self, source: str) -> list[FactRejection]:
@@ -234,27 +217,3 @@ class FactTables:
         return LineSearch(
             int(rows[0][0]), [LineMatch(row[1], row[2], int(row[3]), row[4].rstrip("\r")) for row in rows]
         )
-
-
-def fact_table(source: str, rows: Sequence[FactRow], stage: str) -> pa.Table:
-    """Rows as an Arrow table; `seq` is each fact's place among its file's facts (document order)."""
-    seen: Counter[str] = Counter()
-    sequence: list[int] = []
-    for row in rows:
-        sequence.append(seen[row[3]])
-        seen[row[3]] += 1
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [() for _ in range(7)]
-    return pa.table(
-        {
-            "source": [source] * len(rows),
-            "path": pa.array(columns[3], type=pa.string()),
-            "kind": pa.array(columns[0], type=pa.string()),
-            "name": pa.array(columns[1], type=pa.string()),
-            "qualname": pa.array(columns[2], type=pa.string()),
-            "line": pa.array(columns[4], type=pa.int32()),
-            "end_line": pa.array(columns[5], type=pa.int32()),
-            "seq": pa.array(sequence, type=pa.int32()),
-            "stage": [stage] * len(rows),
-            "detail": pa.array(columns[6], type=pa.string()),
-        }
-    )
