@@ -99,15 +99,24 @@ def test_sources_import_only_schemas_and_sources() -> None:
             assert {t.split(".")[0] for t in targets} <= {"schemas", "sources"}, (name, targets)
 
 
+DEFERRED_IMPORTS = {
+    ("sources/extract.py", "extract_file"),  # libcst is half a worker's start; a worker of pages never needs it
+    ("sources/extraction.py", "from_row"),  # workers make rows; only the parent validates them into models
+}
+"""The imports a worker defers on purpose, each saying why where it is made."""
+
+
 def test_sources_import_at_the_top_of_a_module() -> None:
-    """No import in a function: the module's imports are its first lines, and say all it needs."""
+    """No import in a function, but the deferred few: the module's imports are its first lines, and
+    say all it needs."""
     for name, path in MODULES.items():
         if not name.startswith("sources"):
             continue
+        where = path.relative_to(ROOT).as_posix()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (where, node.name) not in DEFERRED_IMPORTS:
                 hidden = [n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))]
-                assert not hidden, f"{path.relative_to(ROOT)}:{hidden[0].lineno}: import inside {node.name}()"
+                assert not hidden, f"{where}:{hidden[0].lineno}: import inside {node.name}()"
 
 
 def test_the_packs_sit_below_the_python_driver() -> None:
