@@ -184,7 +184,11 @@ def test_every_export_imports_back_with_no_rejections(
     back = Store.open(tmp_path / "back.duckdb")
     reports = import_source(back, str(tmp_path / form), "back", run_id="r")
     assert [(r.name, r.bad, r.failed) for r in reports if r.bad or r.failed] == []
-    assert {r.format for r in reports if not r.skipped} == {form if form in ("hermes", "sharegpt") else "openai"}
+    formats = {r.format for r in reports if not r.skipped}
+    if form == "hermes":  # a split of only tool-less rows fits both and reads the same: auto takes sharegpt
+        assert "hermes" in formats and formats <= {"hermes", "sharegpt"}
+    else:
+        assert formats == {form if form == "sharegpt" else "openai"}
     assert (sum(r.folded for r in reports) > 0) == (turns == "each")
 
     def keys(records: list[dict[str, Any]], keep_text: bool = True) -> set[str]:
