@@ -356,7 +356,7 @@ def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path, a
 @click.pass_context
 def demo(ctx: click.Context, iters: int, runs_dir: Path) -> None:
     """The whole pipeline on embedded defaults: mine, synthesize, verify, audit, build the phase mixes,
-    export, train the tiny model on phase 6 and phase 7, evaluate them against the base, compare.
+    export, train LoRA on phase 6 and phase 7 from the demo base, evaluate them against it, compare.
 
     \b
     Example:

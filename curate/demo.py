@@ -2,11 +2,13 @@
 
 Mine real code (the sample project, the stdlib's asyncio, the installed Typer package, the sample
 web site), synthesize and verify examples, audit phase 7, build and export the phase mixes, train
-the embedded tiny model on phase 6 and on phase 7 with mlx-lm, run the call/no-call test on phase
-7's test split for the base model and both runs, and print the phase comparison table.
+LoRA adapters with mlx-lm on phase 6 and on phase 7, run the call/no-call test on phase 7's test
+split for the base model and both runs, and print the phase comparison table.
 
-Both runs start from one tiny model whose tokenizer was trained on phase 7's export (a superset of
-phase 6's), so `base` is the same model for both and the comparison is fair.
+Both runs start from the shipped demo base (`data/models/demo-base`, made by `curate.demo_base`): a
+tiny model trained once on other codebases' examples, none asking a user turn the phases validate
+or test on, so it plays the instruct model the reference fine-tunes. The runs train on each example
+up to its first assistant turn (the decision the test scores), which a CPU can afford in minutes.
 """
 
 from __future__ import annotations
@@ -16,29 +18,30 @@ from collections.abc import Callable
 from pathlib import Path
 
 from curate.audit import audit_mix
+from curate.demo_base import DEMO_BASE, learned_turns, turn_key
+from curate.errors import InputError
 from curate.evaluation import evaluate, render_scores
 from curate.quickstart import curate_and_export, mine_samples, synthesize_samples
 from curate.report import phase_chart, phase_rows, render_phases
 from curate.store import Store
 from curate.training import Progress, run_training
 from train.lora import LoraSettings
-from train.model import TinyModel, build_tiny_model
 
 PHASES = ("phase6", "phase7")
 
 
 def demo_settings(iters: int) -> LoraSettings:
-    """Brief CPU training of the tiny model: a high learning rate, every layer, whole rows."""
+    """Brief CPU training from the demo base: a high learning rate, LoRA on every layer."""
     return LoraSettings(
         iters=iters,
-        batch_size=2,
+        batch_size=4,
         learning_rate=1e-3,
         num_layers=16,
-        max_seq_length=4096,
+        max_seq_length=2048,
         save_every=max(1, iters // 2),
-        steps_per_eval=max(1, iters // 3),
+        steps_per_eval=max(1, iters // 2),
         steps_per_report=max(1, iters // 6),
-        val_batches=4,
+        val_batches=2,
     )
 
 
@@ -51,8 +54,10 @@ def run_demo(
     iters: int,
     say: Callable[[str], None],
     on_report: Progress | None = None,
-    max_tokens: int = 48,
+    max_tokens: int | None = None,
 ) -> None:
+    if not (DEMO_BASE / "config.json").is_file():
+        raise InputError(f"the demo base model is missing from {DEMO_BASE}", hint="run `python -m curate.demo_base`")
     for line in mine_samples(store):
         say(line)
     for line in synthesize_samples(store):
@@ -65,17 +70,22 @@ def run_demo(
         f"audit phase7: {report.examples} examples, {len(report.breakdowns['domain'])} domains, "
         f"tool calls {kinds.get('tool_call', 0):.1%}, {report.pairs} matched pairs, {report.broken_pairs} broken"
     )
-    model = runs / "demo-model"
-    rows = [
-        json.loads(line)
-        for split in ("train", "valid")
-        for line in (exports / "phase7" / f"{split}.jsonl").open(encoding="utf-8")
-    ]
-    build_tiny_model(rows, model, TinyModel())
-    say(f"built the tiny model ({TinyModel().num_hidden_layers} layers, hidden {TinyModel().hidden_size}) in {model}")
+    base = json.loads((DEMO_BASE / "base.json").read_text("utf-8"))
+    tested = {
+        turn_key(str(message["content"]))
+        for line in (exports / "phase7" / "test.jsonl").open(encoding="utf-8")
+        for message in json.loads(line)["messages"]
+        if message["role"] == "user"
+    }
+    say(
+        f"base model {DEMO_BASE.name}: {base['parameters']:,} parameters trained on {sum(base['rows'].values())} "
+        f"examples of {len(base['domains'])} other codebases; {len(tested & learned_turns(DEMO_BASE))} of phase7's "
+        f"{len(tested)} test user turns among them"
+    )
+    model = DEMO_BASE
     trained = []
     for phase in PHASES:
-        say(f"training {phase}: {iters} iterations with mlx-lm LoRA on the CPU")
+        say(f"training {phase}: {iters} iterations with mlx-lm LoRA on the CPU, from the demo base")
         run = run_training(
             store,
             mixes,
@@ -85,6 +95,7 @@ def run_demo(
             runs=runs,
             run_id=f"demo-{phase}-{len(store.train_runs()) + 1}",
             on_report=on_report,
+            turns="first",
         )
         trained.append(run.run_id)
         say(f"run {run.run_id} {run.status} in {run.seconds or 0:.0f}s; loss curve {run.folder}/loss.png")

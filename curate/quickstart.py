@@ -43,6 +43,9 @@ EXAMPLES = (("shop", 100), ("asyncio", 200), ("typer", 60), ("site", 40))
 SHAPE_MIX: dict[str, float] = dict.fromkeys(COMPOSED, 0.05)
 """Of each domain's examples, 5% of each shape beyond single (parallel, multi-step, multi-turn,
 clarification, recovery): a quarter of all examples, every one a tool call."""
+DISTRACTORS = 2
+"""Each example offers the tools it calls and two others (a direct answer three), not the whole
+catalog: the model must still pick the right tool, in rows a fifth as long."""
 
 
 def _describe(match: dict[str, Any]) -> str:
@@ -90,8 +93,9 @@ def mine_samples(store: Store) -> Iterator[str]:
 def synthesize_samples(store: Store) -> Iterator[str]:
     """Synthesize every domain's examples (all verified), then validate the whole store."""
     for domain, wanted in EXAMPLES:
+        run_id = f"quickstart-synth-{domain}"
         synthesis, added = run_synth(
-            store, domain, wanted, run_id=f"quickstart-synth-{domain}", seed=0, shapes=SHAPE_MIX
+            store, domain, wanted, run_id=run_id, seed=0, shapes=SHAPE_MIX, distractors=DISTRACTORS
         )
         made = synthesis.stats()
         rejected = sum(made["rejected"].values())

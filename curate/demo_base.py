@@ -1,0 +1,215 @@
+"""The demo's base model: a tiny model trained once, by this script, on examples the demo's phases never
+hold, and shipped in `data/models/demo-base/`, as an instruct model is downloaded once.
+
+A randomly initialised model learns nothing the demo can show in a few minutes of CPU training (its
+embeddings are random, and LoRA leaves them frozen). So, as a model maker trains a base before
+anyone fine-tunes it, this script:
+
+1. mines other code (standard-library packages the phases never mine, the installed Click and
+   Starlette, the repository's Flask and Django samples; no HTML: the HTML tools stay the new
+   capability phase 7 brings) and synthesizes verified examples of every shape from it, each
+   offering the tools it calls and two others, as the quickstart's do;
+2. leaves out every example that asks a user turn (normalized) the quickstart's phase mixes test or
+   validate on, so the phases' scores measure what the base never saw;
+3. trains a byte-level BPE tokenizer on those rows and on curate's tool catalog, builds the model,
+   and trains every weight of it (`train.pretrain`) on each example up to its first assistant turn
+   (the call/no-call decision the demo's test scores), an answer in words cut to its first sentence
+   so that the decision, not the prose, carries the loss;
+4. writes `base.json`: what it was trained on, and the sha256 of every normalized user turn it
+   learned, so the demo can show that the phases' test turns are not among them.
+
+Usage: uv run python -m curate.demo_base [--out data/models/demo-base] [--iters N]
+Everything is seeded: the same repository and packages give the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from curate.dedup import normalize
+from curate.export import rows_of
+from curate.quickstart import DISTRACTORS, SAMPLES, SHAPE_MIX, curate_and_export, mine_samples, synthesize_samples
+from curate.store import Store
+from curate.synth import run_synth
+from curate.tools import catalog
+from train.model import TinyModel, build_tiny_model
+from train.pretrain import PretrainSettings, pretrain
+
+DEMO_BASE = Path(__file__).resolve().parent.parent / "data" / "models" / "demo-base"
+SHAPE = TinyModel(hidden_size=64, num_hidden_layers=3, intermediate_size=192, vocab_size=4096)
+SETTINGS = PretrainSettings(
+    iters=400, batch_size=4, learning_rate=2e-3, warmup=20, steps_per_report=50, steps_per_eval=100, val_batches=4
+)
+PACKAGES: tuple[tuple[str, int], ...] = (
+    ("email", 200),
+    ("unittest", 200),
+    ("logging", 120),
+    ("http", 150),
+    ("concurrent", 150),
+    ("importlib", 200),
+    ("json", 100),
+    ("xml", 200),
+    ("multiprocessing", 200),
+    ("click", 200),
+    ("starlette", 200),
+)
+"""Installed packages (the standard library's, and two every install of curate carries) and how many
+examples each gives."""
+SAMPLE_PROJECTS: tuple[tuple[str, int], ...] = (("flaskapp", 120), ("django_site", 150))
+VALID_SHARE = 20
+"""One example in this many (by the hash of its id) validates instead of training."""
+
+
+def turn_key(turn: str) -> str:
+    """What `base.json` records of a user turn: the sha256 of its normalized text."""
+    return hashlib.sha256(normalize(turn).encode("utf-8")).hexdigest()[:16]
+
+
+def user_turns(messages: Iterable[dict[str, Any]]) -> list[str]:
+    return [str(message["content"]) for message in messages if message.get("role") == "user"]
+
+
+def held_out_turns(work: Path, say: Callable[[str], None]) -> set[str]:
+    """The normalized user turns of the quickstart's phase mixes' test and valid splits."""
+    from curate.mix import read_lockfile
+
+    mixes = work / "mixes"
+    shutil.copytree(SAMPLES.parent / "mixes", mixes, ignore=shutil.ignore_patterns("*.lock.json"))
+    with Store.open(work / "quickstart.duckdb") as store:
+        for _ in (*mine_samples(store), *synthesize_samples(store), *curate_and_export(store, mixes, work / "exports")):
+            pass
+        held: set[str] = set()
+        for phase in ("phase6", "phase7"):
+            lockfile = read_lockfile(mixes, phase)
+            ids = [*lockfile.splits.get("valid", []), *lockfile.splits.get("test", [])]
+            for item in store.examples(ids=ids):
+                held |= {normalize(turn) for turn in user_turns(item.record["messages"])}
+    say(f"held out {len(held)} user turns of the phase mixes' valid and test splits")
+    return held
+
+
+def sources() -> list[tuple[Path, str, int]]:
+    found = [(Path(str(importlib.import_module(name).__file__)).parent, name, n) for name, n in PACKAGES]
+    return found + [(SAMPLES / "python" / name, name, n) for name, n in SAMPLE_PROJECTS]
+
+
+def base_rows(work: Path, held: set[str], say: Callable[[str], None]) -> tuple[dict[str, list[str]], set[str], int]:
+    """Mine, synthesize and cut the base's rows: (rows by split, the turns learned, examples left out)."""
+    from curate.mine import mine
+
+    rows: dict[str, list[str]] = {"train": [], "valid": []}
+    learned: set[str] = set()
+    left_out = 0
+    with Store.open(work / "base.duckdb") as store:
+        for folder, domain, n in sources():
+            mined = mine(store, folder, domain=domain)
+            synthesis, _ = run_synth(
+                store, domain, n, run_id=f"base-{domain}", seed=0, shapes=SHAPE_MIX, distractors=DISTRACTORS
+            )
+            say(f"base {domain}: {mined.mined} files mined, {len(synthesis.examples)} examples")
+        ids = sorted(item.id for item in store.examples())
+        texts = store.example_texts(ids)
+        for example_id in ids:
+            text = texts[example_id]
+            turns = user_turns(json.loads(text.messages))
+            if any(normalize(turn) in held for turn in turns):
+                left_out += 1
+                continue
+            learned |= {turn_key(turn) for turn in turns}
+            split = "valid" if int(hashlib.sha256(example_id.encode()).hexdigest(), 16) % VALID_SHARE == 0 else "train"
+            rows[split] += [opening(row.line()) for row in rows_of(text, "first")]
+    say(f"base rows: train {len(rows['train'])}, valid {len(rows['valid'])}; {left_out} examples held out")
+    return rows, learned, left_out
+
+
+def opening(line: str) -> str:
+    """A row whose answer is text keeps only its first sentence: a card's answer is ten times the
+    tokens of a call, and the base is for deciding and starting (the phases teach whole answers)."""
+    row = json.loads(line)
+    last = row["messages"][-1]
+    if last.get("tool_calls") or not last.get("content"):
+        return line
+    text = str(last["content"])
+    ends = [index for index in (text.find(". "), text.find("\n")) if index > 0]
+    last["content"] = text[: min(ends) + 1].strip() if ends else text
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+def build_demo_base(
+    out: Path, *, settings: PretrainSettings = SETTINGS, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    began = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="curate-demo-base-") as scratch:
+        work = Path(scratch)
+        held = held_out_turns(work, say)
+        rows, learned, left_out = base_rows(work, held, say)
+        data = work / "data"
+        data.mkdir()
+        for split, lines in rows.items():
+            (data / f"{split}.jsonl").write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        decoded = [json.loads(line) for line in rows["train"]]
+        corpus = [*decoded, *({"messages": [{"role": "user", "content": ""}], "tools": [spec]} for spec in catalog())]
+        model = work / "model"
+        build_tiny_model(corpus, model, SHAPE)
+        say(f"tokenizer and model built; training every weight for {settings.iters} iterations")
+        trained = pretrain(data, model, settings, on_report=lambda info: say(_report(info)))
+        record = {
+            "made_by": "python -m curate.demo_base",
+            "shape": asdict(SHAPE),
+            "settings": asdict(settings),
+            "parameters": trained.parameters,
+            "seconds": round(trained.seconds, 1),
+            "val_losses": trained.val_losses,
+            "domains": [domain for _, domain, _ in sources()],
+            "rows": {split: len(lines) for split, lines in rows.items()},
+            "held_out_examples": left_out,
+            "learned_turns": sorted(learned),
+        }
+        (model / "base.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(model, out)
+    say(f"demo base written to {out} in {time.perf_counter() - began:.0f}s")
+    return record
+
+
+def _report(info: dict[str, Any]) -> str:
+    if "val_loss" in info:
+        return f"iter {info['iteration']}: val loss {info['val_loss']:.3f}"
+    speed = info.get("tokens_per_second", 0)
+    return f"iter {info['iteration']}: train loss {info['train_loss']:.3f}, {speed:.0f} tok/s"
+
+
+def learned_turns(folder: Path) -> set[str]:
+    """The turn keys a base built here records (none for another model)."""
+    path = folder / "base.json"
+    if not path.is_file():
+        return set()
+    return set(json.loads(path.read_text("utf-8")).get("learned_turns", []))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m curate.demo_base", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DEMO_BASE)
+    parser.add_argument("--iters", type=int, default=SETTINGS.iters)
+    arguments = parser.parse_args(argv)
+    from dataclasses import replace
+
+    build_demo_base(arguments.out, settings=replace(SETTINGS, iters=arguments.iters))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
