@@ -18,7 +18,8 @@ anyone fine-tunes it, this script:
 4. writes `base.json`: what it was trained on, and the sha256 of every normalized user turn it
    learned, so the demo can show that the phases' test turns are not among them.
 
-Usage: uv run python -m curate.demo_base [--out data/models/demo-base] [--iters N]
+Usage: uv run python -m curate.demo_base [--out data/models/demo-base] [--iters N] [--learning-rate X]
+       [--from FOLDER]   (train a base built here further, on the same rows)
 Everything is seeded: the same repository and packages give the same model.
 """
 
@@ -147,8 +148,14 @@ def opening(line: str) -> str:
 
 
 def build_demo_base(
-    out: Path, *, settings: PretrainSettings = SETTINGS, say: Callable[[str], None] = print
+    out: Path,
+    *,
+    settings: PretrainSettings = SETTINGS,
+    say: Callable[[str], None] = print,
+    start: Path | None = None,
 ) -> dict[str, Any]:
+    """Build the base into `out`; from `start` (a base built here) instead of a new model: trained
+    further on the same rows, its earlier stages kept in `base.json`."""
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="curate-demo-base-") as scratch:
         work = Path(scratch)
@@ -161,8 +168,17 @@ def build_demo_base(
         decoded = [json.loads(line) for line in rows["train"]]
         corpus = [*decoded, *({"messages": [{"role": "user", "content": ""}], "tools": [spec]} for spec in catalog())]
         model = work / "model"
-        build_tiny_model(corpus, model, SHAPE)
-        say(f"tokenizer and model built; training every weight for {settings.iters} iterations")
+        earlier: list[dict[str, Any]] = []
+        if start is None:
+            build_tiny_model(corpus, model, SHAPE)
+        else:
+            shutil.copytree(start, model)
+            before = json.loads((start / "base.json").read_text("utf-8"))
+            earlier = [
+                *before.get("earlier_stages", []),
+                {key: before[key] for key in ("settings", "seconds", "val_losses")},
+            ]
+        say(f"tokenizer and model ready; training every weight for {settings.iters} iterations")
         trained = pretrain(data, model, settings, on_report=lambda info: say(_report(info)))
         record = {
             "made_by": "python -m curate.demo_base",
@@ -175,6 +191,7 @@ def build_demo_base(
             "rows": {split: len(lines) for split, lines in rows.items()},
             "held_out_examples": left_out,
             "learned_turns": sorted(learned),
+            "earlier_stages": earlier,
         }
         (model / "base.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         if out.exists():
@@ -204,10 +221,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m curate.demo_base", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEMO_BASE)
     parser.add_argument("--iters", type=int, default=SETTINGS.iters)
+    parser.add_argument("--learning-rate", type=float, default=SETTINGS.learning_rate)
+    parser.add_argument("--from", dest="start", type=Path, help="train further from this base (built here)")
     arguments = parser.parse_args(argv)
     from dataclasses import replace
 
-    build_demo_base(arguments.out, settings=replace(SETTINGS, iters=arguments.iters))
+    settings = replace(SETTINGS, iters=arguments.iters, learning_rate=arguments.learning_rate)
+    build_demo_base(arguments.out, settings=settings, start=arguments.start)
     return 0
 
 
