@@ -236,7 +236,7 @@ def train_lora(
         "adapter_path": str(adapters),
         "resume_adapter_file": str(resume) if start else None,
     }
-    train_set, valid_set, _ = load_local_dataset(Path(data), tokenizer, _Namespace(args))
+    train_set, valid_set, _ = load_local_dataset(Path(data), tokenizer, Options(args))
     if len(train_set) < settings.batch_size or len(valid_set) < settings.batch_size:
         raise SettingsError(
             f"{data}: training needs at least batch_size={settings.batch_size} rows in train.jsonl and in "
@@ -289,20 +289,6 @@ def train_lora(
         staged = written / f".{iteration:07d}_optimizer.partial.safetensors"
         mx.save_safetensors(str(staged), dict(tree_flatten(optimizer.state)))
         staged.replace(written / f"{iteration:07d}_optimizer.safetensors")
-
-    def drawn(stream: Iterator[Any], generator: Any) -> Iterator[Any]:
-        """`stream`, with NumPy's global generator swapped for `generator` while it draws."""
-        while True:
-            outside = np.random.get_state()
-            np.random.set_state(generator.get_state())
-            try:
-                batch = next(stream)
-            except StopIteration:
-                return
-            finally:
-                generator.set_state(np.random.get_state())
-                np.random.set_state(outside)
-            yield batch
 
     def batches(**arguments: Any) -> Iterator[Any]:
         """mlx-lm's batches. The training stream (the one that loops) is drawn from `order`, its
@@ -370,7 +356,25 @@ def _move_renumbered(written: Path, adapters: Path, start: int) -> None:
     written.rmdir()
 
 
-class _Namespace:
+def drawn(stream: Iterator[Any], generator: Any) -> Iterator[Any]:
+    """`stream` (mlx-lm's batches), with NumPy's global generator swapped for `generator` (a
+    `numpy.random.RandomState`) while it draws: the order is the generator's alone."""
+    import numpy as np
+
+    while True:
+        outside = np.random.get_state()
+        np.random.set_state(generator.get_state())
+        try:
+            batch = next(stream)
+        except StopIteration:
+            return
+        finally:
+            generator.set_state(np.random.get_state())
+            np.random.set_state(outside)
+        yield batch
+
+
+class Options:
     """The attribute view of the settings mlx-lm's dataset loader reads."""
 
     def __init__(self, values: Mapping[str, Any]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from train import quiet_transformers
+from train.lora import Options, drawn
 
 Report = Callable[[dict[str, Any]], None]
 
@@ -76,7 +77,7 @@ def pretrain(data: Path, folder: Path, settings: PretrainSettings, *, on_report:
     loaded: Any = load(str(folder))
     model, tokenizer = loaded[0], loaded[1]
     options = {**CONFIG_DEFAULTS, "mask_prompt": True, "train": True, "data": str(data)}
-    train_set, valid_set, _ = load_local_dataset(data, tokenizer, _Namespace(options))
+    train_set, valid_set, _ = load_local_dataset(data, tokenizer, Options(options))
     model.unfreeze()
     flat: Any = tree_flatten(model.parameters())
     parameters = sum(value.size for _, value in flat)
@@ -90,18 +91,7 @@ def pretrain(data: Path, folder: Path, settings: PretrainSettings, *, on_report:
     def batches(**arguments: Any) -> Iterator[Any]:
         """mlx-lm's batches; the training stream's order drawn from `order`, a validation's always the same."""
         generator = order if arguments.get("loop") else np.random.RandomState(settings.seed + 1)
-        stream = iterate(**arguments)
-        while True:
-            outside = np.random.get_state()
-            np.random.set_state(generator.get_state())
-            try:
-                batch = next(stream)
-            except StopIteration:
-                return
-            finally:
-                generator.set_state(np.random.get_state())
-                np.random.set_state(outside)
-            yield batch
+        return drawn(iterate(**arguments), generator)
 
     losses: list[tuple[int, float]] = []
     last_train: list[float] = []
@@ -150,8 +140,3 @@ def pretrain(data: Path, folder: Path, settings: PretrainSettings, *, on_report:
     record |= {"train_loss": done.train_loss, "val_losses": losses}
     (folder / "pretrain.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return done
-
-
-class _Namespace:
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
