@@ -23,6 +23,7 @@ from curate.errors import InputError
 from curate.evaluation import evaluate, render_scores
 from curate.quickstart import curate_and_export, mine_samples, synthesize_samples
 from curate.report import phase_chart, phase_rows, render_phases
+from curate.split import user_turns
 from curate.store import Store
 from curate.training import Progress, run_training
 from train.lora import LoraSettings
@@ -72,10 +73,9 @@ def run_demo(
     )
     base = json.loads((DEMO_BASE / "base.json").read_text("utf-8"))
     tested = {
-        turn_key(str(message["content"]))
+        turn_key(turn)
         for line in (exports / "phase7" / "test.jsonl").open(encoding="utf-8")
-        for message in json.loads(line)["messages"]
-        if message["role"] == "user"
+        for turn in user_turns(json.loads(line))
     }
     say(
         f"base model {DEMO_BASE.name}: {base['parameters']:,} parameters trained on {sum(base['rows'].values())} "

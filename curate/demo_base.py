@@ -33,14 +33,17 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from curate.dedup import normalize
 from curate.export import rows_of
+from curate.mine import mine
+from curate.mix import read_lockfile
 from curate.quickstart import DISTRACTORS, SAMPLES, SHAPE_MIX, curate_and_export, mine_samples, synthesize_samples
+from curate.split import user_turns
 from curate.store import Store
 from curate.synth import run_synth
 from curate.tools import catalog
@@ -73,18 +76,13 @@ VALID_SHARE = 20
 
 
 def turn_key(turn: str) -> str:
-    """What `base.json` records of a user turn: the sha256 of its normalized text."""
+    """What `base.json` records of a user turn: the sha256 of its normalized text (normalizing a
+    turn `split.user_turns` gave changes nothing)."""
     return hashlib.sha256(normalize(turn).encode("utf-8")).hexdigest()[:16]
-
-
-def user_turns(messages: Iterable[dict[str, Any]]) -> list[str]:
-    return [str(message["content"]) for message in messages if message.get("role") == "user"]
 
 
 def held_out_turns(work: Path, say: Callable[[str], None]) -> set[str]:
     """The normalized user turns of the quickstart's phase mixes' test and valid splits."""
-    from curate.mix import read_lockfile
-
     mixes = work / "mixes"
     shutil.copytree(SAMPLES.parent / "mixes", mixes, ignore=shutil.ignore_patterns("*.lock.json"))
     with Store.open(work / "quickstart.duckdb") as store:
@@ -95,7 +93,7 @@ def held_out_turns(work: Path, say: Callable[[str], None]) -> set[str]:
             lockfile = read_lockfile(mixes, phase)
             ids = [*lockfile.splits.get("valid", []), *lockfile.splits.get("test", [])]
             for item in store.examples(ids=ids):
-                held |= {normalize(turn) for turn in user_turns(item.record["messages"])}
+                held |= set(user_turns(item.record))
     say(f"held out {len(held)} user turns of the phase mixes' valid and test splits")
     return held
 
@@ -107,8 +105,6 @@ def sources() -> list[tuple[Path, str, int]]:
 
 def base_rows(work: Path, held: set[str], say: Callable[[str], None]) -> tuple[dict[str, list[str]], set[str], int]:
     """Mine, synthesize and cut the base's rows: (rows by split, the turns learned, examples left out)."""
-    from curate.mine import mine
-
     rows: dict[str, list[str]] = {"train": [], "valid": []}
     learned: set[str] = set()
     left_out = 0
@@ -123,8 +119,8 @@ def base_rows(work: Path, held: set[str], say: Callable[[str], None]) -> tuple[d
         texts = store.example_texts(ids)
         for example_id in ids:
             text = texts[example_id]
-            turns = user_turns(json.loads(text.messages))
-            if any(normalize(turn) in held for turn in turns):
+            turns = user_turns({"messages": json.loads(text.messages)})
+            if any(turn in held for turn in turns):
                 left_out += 1
                 continue
             learned |= {turn_key(turn) for turn in turns}
@@ -224,8 +220,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--learning-rate", type=float, default=SETTINGS.learning_rate)
     parser.add_argument("--from", dest="start", type=Path, help="train further from this base (built here)")
     arguments = parser.parse_args(argv)
-    from dataclasses import replace
-
     settings = replace(SETTINGS, iters=arguments.iters, learning_rate=arguments.learning_rate)
     build_demo_base(arguments.out, settings=settings, start=arguments.start)
     return 0
