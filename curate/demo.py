@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from curate.audit import audit_mix
-from curate.demo_base import DEMO_BASE, learned_turns, turn_key
+from curate.demo_base import DEMO_BASE, turn_key
 from curate.errors import InputError
 from curate.evaluation import evaluate, render_scores
 from curate.quickstart import curate_and_export, mine_samples, synthesize_samples
@@ -79,7 +79,7 @@ def run_demo(
     }
     say(
         f"base model {DEMO_BASE.name}: {base['parameters']:,} parameters trained on {sum(base['rows'].values())} "
-        f"examples of {len(base['domains'])} other codebases; {len(tested & learned_turns(DEMO_BASE))} of phase7's "
+        f"examples of {len(base['domains'])} other codebases; {len(tested & set(base['learned_turns']))} of phase7's "
         f"{len(tested)} test user turns among them"
     )
     model = DEMO_BASE

@@ -205,14 +205,6 @@ def _report(info: dict[str, Any]) -> str:
     return f"iter {info['iteration']}: train loss {info['train_loss']:.3f}, {speed:.0f} tok/s"
 
 
-def learned_turns(folder: Path) -> set[str]:
-    """The turn keys a base built here records (none for another model)."""
-    path = folder / "base.json"
-    if not path.is_file():
-        return set()
-    return set(json.loads(path.read_text("utf-8")).get("learned_turns", []))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m curate.demo_base", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=DEMO_BASE)
