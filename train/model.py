@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from train.chat_template import render
+from train.chat_template import TEMPLATES, render
 from train.tokenizer import build_tokenizer
 
 HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
@@ -59,6 +59,8 @@ class TinyModel:
     vocab_size: int = 4096
     max_position_embeddings: int = 8192
     seed: int = 0
+    template: str = "qwen"
+    """A name in `train.chat_template.TEMPLATES`: how the chat template writes the tool list."""
 
 
 def build_tiny_model(rows: Iterable[dict[str, Any]], folder: Path, shape: TinyModel = TinyModel()) -> Path:
@@ -70,8 +72,9 @@ def build_tiny_model(rows: Iterable[dict[str, Any]], folder: Path, shape: TinyMo
     from mlx_lm.models import qwen2
 
     folder.mkdir(parents=True, exist_ok=True)
-    texts = (render(row["messages"], row.get("tools")) for row in rows)
-    build_tokenizer(texts, folder, vocab_size=shape.vocab_size)
+    template = TEMPLATES[shape.template]
+    texts = (render(row["messages"], row.get("tools"), template=template) for row in rows)
+    build_tokenizer(texts, folder, vocab_size=shape.vocab_size, chat_template=template)
     vocab = len(json.loads((folder / "tokenizer.json").read_text("utf-8"))["model"]["vocab"]) + _added(folder)
     config: dict[str, Any] = {
         "model_type": "qwen2",

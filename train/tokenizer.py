@@ -14,7 +14,9 @@ from train.chat_template import CHAT_TEMPLATE, EOS, PAD, SPECIAL_TOKENS, TOOL_TO
 DEFAULT_VOCAB = 1024
 
 
-def build_tokenizer(texts: Iterable[str], folder: Path, *, vocab_size: int = DEFAULT_VOCAB) -> Path:
+def build_tokenizer(
+    texts: Iterable[str], folder: Path, *, vocab_size: int = DEFAULT_VOCAB, chat_template: str = CHAT_TEMPLATE
+) -> Path:
     quiet_transformers()
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -32,7 +34,7 @@ def build_tokenizer(texts: Iterable[str], folder: Path, *, vocab_size: int = DEF
     )
     tokenizer.train_from_iterator(texts, trainer)
     wrapped = fast(tokenizer_object=tokenizer, eos_token=EOS, pad_token=PAD)
-    wrapped.chat_template = CHAT_TEMPLATE
+    wrapped.chat_template = chat_template
     folder.mkdir(parents=True, exist_ok=True)
     wrapped.save_pretrained(str(folder))
     return folder
