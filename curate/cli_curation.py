@@ -202,11 +202,12 @@ def audit(
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="The folder to write.")
 @click.option(
     "--turns",
-    type=click.Choice(["each", "last", "first"]),
+    type=click.Choice(["each", "last", "first", "opening"]),
     default="each",
     show_default=True,
     help="each: one row per assistant turn (mlx-lm trains the last message); last: whole conversations;"
-    " first: each conversation up to its first assistant turn (the call/no-call decision). mlx, hf and parquet only.",
+    " first: each conversation up to its first assistant turn (the call/no-call decision); opening: first, with"
+    " an answer in words cut to its first sentence. mlx, hf and parquet only.",
 )
 @click.option(
     "--tokenizer",

@@ -7,7 +7,9 @@ Formats:
   [...]}` (mlx-lm's `chat`/`tools` format; `tools` is left out when an example offers none). mlx-lm's
   `mask_prompt` trains only the last message, so with `turns="each"` a conversation gives one row per
   assistant turn (the call decision, then the final answer); `turns="last"` gives whole conversations;
-  `turns="first"` each conversation up to its first assistant turn (the call/no-call decision alone).
+  `turns="first"` each conversation up to its first assistant turn (the call/no-call decision alone);
+  `turns="opening"` the same with an answer in words cut to its first sentence, so that the decision,
+  not the prose after it, carries the loss (what a model trained for minutes on a CPU can learn).
 - `parquet`: `train.parquet`, ... with columns `id, domain, kind, intent, template, pair_id, turn,
   messages, tools` where `messages` and `tools` are JSON text: tool-call arguments are objects whose
   keys differ from tool to tool, and one Arrow struct for all of them would add keys that are not there.
@@ -52,7 +54,7 @@ from schemas import SPLIT_NAMES, Lockfile
 Format = Literal["mlx", "hf", "parquet", "hermes", "sharegpt"]
 WHOLE_CONVERSATIONS = ("hermes", "sharegpt")
 """Formats whose trainers mask by role: every assistant turn of a whole conversation trains."""
-Turns = Literal["each", "last", "first"]
+Turns = Literal["each", "last", "first", "opening"]
 """each: a row per assistant turn; last: whole conversations; first: each conversation up to its first
 assistant turn, the decision a call/no-call test scores (the cheapest rows to train it on)."""
 ROUND_TRIP_SAMPLE = 100
@@ -84,14 +86,24 @@ def rows_of(item: ExampleText, turns: Turns, system: str | None = None) -> list[
     if turns == "last":
         return [Row(item, -1, messages, item.tools)]
     decoded = json.loads(messages)
-    if turns == "first":
+    if turns in ("first", "opening"):
         first = next(index for index, message in enumerate(decoded) if message.get("role") == "assistant")
-        return [Row(item, first, compact(decoded[: first + 1]), item.tools)]
+        kept = decoded[: first + 1]
+        if turns == "opening" and not kept[-1].get("tool_calls") and kept[-1].get("content"):
+            kept[-1] = {**kept[-1], "content": first_sentence(str(kept[-1]["content"]))}
+        return [Row(item, first, compact(kept), item.tools)]
     return [
         Row(item, index, compact(decoded[: index + 1]), item.tools)
         for index, message in enumerate(decoded)
         if message.get("role") == "assistant"
     ]
+
+
+def first_sentence(text: str) -> str:
+    """Up to the first sentence's end (". ") or the first line's, whichever comes first; all of a
+    text that has neither."""
+    ends = [index for index in (text.find(". "), text.find("\n")) if index > 0]
+    return text[: min(ends) + 1].strip() if ends else text
 
 
 @dataclass(frozen=True)

@@ -371,6 +371,10 @@ def _turns(turns: str) -> str:
         return (
             "one per assistant turn (`turn` is its index): the conversation up to it, which trains as its last message"
         )
+    if turns == "first":
+        return "one per conversation: up to its first assistant turn (the call/no-call decision)"
+    if turns == "opening":
+        return "one per conversation: up to its first assistant turn, an answer in words cut to its first sentence"
     return "whole conversations"
 
 

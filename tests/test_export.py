@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 
 from curate.errors import CheckFailed, InputError
-from curate.export import export
+from curate.export import export, first_sentence, rows_of
 from curate.mine import mine
 from curate.mix import build, write_lockfile
 from curate.store import Store
+from curate.store.examples import ExampleText
 from curate.synth import run_synth
 from tests.conftest import REPO, SAMPLE
 from train.roundtrip import check_export
@@ -250,3 +251,19 @@ def test_the_round_trip_skips_the_call_format_the_system_turn_shows(tmp_path: Pa
     tokenizer = build_tokenizer([json.dumps(row)] * 5, tmp_path / "tokenizer")
     outcome = check_export(tmp_path, tokenizer)
     assert (outcome.rows, outcome.calls, outcome.problems) == (1, 0, [])
+
+
+def test_opening_rows_stop_at_the_first_assistant_turn_and_cut_an_answer_in_words_to_its_first_sentence() -> None:
+    asked = {"role": "user", "content": "What is dependency injection?"}
+    answer = {"role": "assistant", "content": "It passes collaborators in. So tests can pass fakes.\nMore."}
+    then = [{"role": "user", "content": "And why?"}, {"role": "assistant", "content": "Tests."}]
+    said = ExampleText("e1", json.dumps([asked, answer, *then]), "[]", "d", "direct_answer", "i", "t", None)
+    (row,) = rows_of(said, "opening")
+    assert json.loads(row.line())["messages"] == [asked, {**answer, "content": "It passes collaborators in."}]
+    assert json.loads(rows_of(said, "first")[0].line())["messages"] == [asked, answer]
+    call = {"type": "function", "function": {"name": "find_symbols", "arguments": {"kind": "class"}}}
+    calling = [asked, {"role": "assistant", "content": "", "tool_calls": [call]}, {"role": "tool", "content": "{}"}]
+    called = ExampleText("e2", json.dumps(calling), "[]", "d", "tool_call", "i", "t", None)
+    assert rows_of(called, "opening")[0].line() == rows_of(called, "first")[0].line()
+    assert first_sentence("A single sentence with no end") == "A single sentence with no end"
+    assert first_sentence("One line\nand the next. More") == "One line"
