@@ -351,7 +351,9 @@ def report_phases(ctx: click.Context, run_names: tuple[str, ...], chart: Path, a
 
 
 @click.command()
-@click.option("--iters", type=click.IntRange(min=1), default=30, show_default=True, help="Training iterations a phase.")
+@click.option(
+    "--iters", type=click.IntRange(min=1), default=100, show_default=True, help="Training iterations a phase."
+)
 @runs_option
 @click.pass_context
 def demo(ctx: click.Context, iters: int, runs_dir: Path) -> None:

@@ -11,10 +11,12 @@ anyone fine-tunes it, this script:
    offering the tools it calls and two others, as the quickstart's do;
 2. leaves out every example that asks a user turn (normalized) the quickstart's phase mixes test or
    validate on, so the phases' scores measure what the base never saw;
-3. trains a byte-level BPE tokenizer on those rows and on curate's tool catalog, builds the model,
-   and trains every weight of it (`train.pretrain`) on each example up to its first assistant turn
-   (the call/no-call decision the demo's test scores), an answer in words cut to its first sentence
-   so that the decision, not the prose, carries the loss;
+3. trains a byte-level BPE tokenizer on those rows and on curate's tool catalog, builds the model
+   with the compact chat template (each tool on one line: rows of about 190 tokens instead of 700,
+   so a CPU can afford several epochs), and trains every weight of it (`train.pretrain`) on each
+   example up to its first assistant turn (the call/no-call decision the demo's test scores), an
+   answer in words cut to its first sentence (`turns="opening"`) so that the decision, not the
+   prose, carries the loss;
 4. writes `base.json`: what it was trained on, and the sha256 of every normalized user turn it
    learned, so the demo can show that the phases' test turns are not among them.
 
@@ -51,9 +53,9 @@ from train.model import TinyModel, build_tiny_model
 from train.pretrain import PretrainSettings, pretrain
 
 DEMO_BASE = Path(__file__).resolve().parent.parent / "data" / "models" / "demo-base"
-SHAPE = TinyModel(hidden_size=64, num_hidden_layers=3, intermediate_size=192, vocab_size=4096)
+SHAPE = TinyModel(hidden_size=64, num_hidden_layers=3, intermediate_size=192, vocab_size=4096, template="compact")
 SETTINGS = PretrainSettings(
-    iters=400, batch_size=4, learning_rate=2e-3, warmup=20, steps_per_report=50, steps_per_eval=100, val_batches=4
+    iters=1200, batch_size=8, learning_rate=3e-3, warmup=30, steps_per_report=50, steps_per_eval=150, val_batches=4
 )
 PACKAGES: tuple[tuple[str, int], ...] = (
     ("email", 200),
@@ -125,22 +127,9 @@ def base_rows(work: Path, held: set[str], say: Callable[[str], None]) -> tuple[d
                 continue
             learned |= {turn_key(turn) for turn in turns}
             split = "valid" if int(hashlib.sha256(example_id.encode()).hexdigest(), 16) % VALID_SHARE == 0 else "train"
-            rows[split] += [opening(row.line()) for row in rows_of(text, "first")]
+            rows[split] += [row.line() for row in rows_of(text, "opening")]
     say(f"base rows: train {len(rows['train'])}, valid {len(rows['valid'])}; {left_out} examples held out")
     return rows, learned, left_out
-
-
-def opening(line: str) -> str:
-    """A row whose answer is text keeps only its first sentence: a card's answer is ten times the
-    tokens of a call, and the base is for deciding and starting (the phases teach whole answers)."""
-    row = json.loads(line)
-    last = row["messages"][-1]
-    if last.get("tool_calls") or not last.get("content"):
-        return line
-    text = str(last["content"])
-    ends = [index for index in (text.find(". "), text.find("\n")) if index > 0]
-    last["content"] = text[: min(ends) + 1].strip() if ends else text
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
 def build_demo_base(
